@@ -1,0 +1,71 @@
+"""How a session is obtained: the sans-IO :class:`Authenticator` protocol.
+
+An authenticator builds the login request and parses the reply into a
+:class:`~sfbulk_sdk.models.Session`; it never sends anything itself, so the
+same object serves the sync and the async client. Keeping a session (stores,
+expiry, refresh) is the job of :mod:`sfbulk_sdk.sessions`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import httpx
+
+from ..models.session import Session
+
+__all__ = ["Authenticator", "StaticSession", "fingerprint"]
+
+
+def fingerprint(*parts: str) -> str:
+    """A stable, non-secret digest of what identifies a login (URL, user, ...)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:32]
+
+
+@runtime_checkable
+class Authenticator(Protocol):
+    """Builds a login request and turns its response into a :class:`Session`."""
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of login URL and user/client id: names the session in a store.
+
+        It never contains a secret and is stable across processes.
+        """
+        ...
+
+    def login_request(self) -> httpx.Request | None:
+        """The request to send, or ``None`` when no request is needed."""
+        ...
+
+    def parse_login_response(self, response: httpx.Response | None, *, now: datetime) -> Session:
+        """The session the login opened (raises :class:`~sfbulk_sdk.errors.LoginError`)."""
+        ...
+
+
+class StaticSession:
+    """An already known session id and instance URL: no login is ever made.
+
+    When Salesforce rejects the id there is nothing to refresh it with, so the
+    rejection surfaces as :class:`~sfbulk_sdk.errors.InvalidSessionError`.
+    """
+
+    def __init__(self, instance_url: str, session_id: str) -> None:
+        self._session = Session.static(instance_url, session_id)
+        self._fingerprint = fingerprint("static", instance_url)
+
+    def __repr__(self) -> str:
+        return f"StaticSession(instance_url={self._session.instance_url!r})"
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def login_request(self) -> httpx.Request | None:
+        return None
+
+    def parse_login_response(self, response: httpx.Response | None, *, now: datetime) -> Session:
+        return self._session

@@ -1,0 +1,338 @@
+"""The one exception tree of sfbulk_sdk.
+
+Errors are keyed by Salesforce's codes (``exceptionCode`` in Bulk 1.0,
+``errorCode`` in Bulk 2.0/REST, the fault code of SOAP ``login()``), not by
+HTTP status. httpx errors are wrapped, never leaked. No message ever holds a
+session id, token or password.
+
+::
+
+    SfBulkError
+    ├── InvalidInputError (also ValueError)   bad arguments, raised before any I/O
+    ├── TransportError                        network trouble (retryable)
+    │   └── RequestTimeoutError
+    ├── ProtocolError                         a reply the SDK cannot understand
+    ├── LoginError                            SOAP fault / OAuth error on login
+    │   └── LoginRateExceededError
+    ├── APIError                              Salesforce answered with an error body
+    │   ├── InvalidSessionError               InvalidSessionId / INVALID_SESSION_ID
+    │   ├── InvalidJobError                   InvalidJob
+    │   ├── InvalidJobStateError              InvalidJobState
+    │   ├── InvalidBatchError                 InvalidBatch (e.g. results not ready)
+    │   ├── InvalidOperationError             InvalidOperation / InvalidUrl / InvalidEntity
+    │   ├── InvalidXmlError                   InvalidXml / InvalidXML
+    │   ├── UnsupportedContentTypeError       UnsupportedContentType
+    │   ├── AccessDeniedError                 InvalidUser / FeatureNotEnabled
+    │   ├── ExceededQuotaError                ExceededQuota
+    │   ├── ClientInputError                  ClientInputError
+    │   ├── ApiVersionError                   InvalidVersion / Gone / HttpsRequired
+    │   ├── TooManyLockFailureError           TooManyLockFailure (retryable)
+    │   ├── ProcessingTimeoutError            Timeout (retryable)
+    │   └── ServerError                       InternalServerError / HTTP 5xx (retryable)
+    ├── BatchFailedError                      a batch ended Failed
+    ├── JobAbortedError                       the job was aborted while waiting
+    ├── PollTimeoutError                      waiting passed its deadline
+    └── SessionError                          session stores and refresh
+        ├── SessionStoreError                 a store backend failed
+        └── LockTimeoutError                  no refresh lock within the wait bound
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import httpx
+
+__all__ = [
+    "APIError",
+    "AccessDeniedError",
+    "ApiVersionError",
+    "BatchFailedError",
+    "ClientInputError",
+    "ExceededQuotaError",
+    "InvalidBatchError",
+    "InvalidInputError",
+    "InvalidJobError",
+    "InvalidJobStateError",
+    "InvalidOperationError",
+    "InvalidSessionError",
+    "InvalidXmlError",
+    "JobAbortedError",
+    "LockTimeoutError",
+    "LoginError",
+    "LoginRateExceededError",
+    "PollTimeoutError",
+    "ProcessingTimeoutError",
+    "ProtocolError",
+    "RequestTimeoutError",
+    "ServerError",
+    "SessionError",
+    "SessionStoreError",
+    "SfBulkError",
+    "TooManyLockFailureError",
+    "TransportError",
+    "UnsupportedContentTypeError",
+    "error_class_for_code",
+]
+
+_BODY_LIMIT = 2000
+
+
+class SfBulkError(Exception):
+    """The root of every error the SDK raises."""
+
+    retryable: ClassVar[bool] = False
+
+
+class InvalidInputError(SfBulkError, ValueError):
+    """The caller's input is wrong; nothing was sent."""
+
+
+class TransportError(SfBulkError):
+    """The request did not complete (connection refused, reset, TLS, ...)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class RequestTimeoutError(TransportError):
+    """The request timed out."""
+
+
+class ProtocolError(SfBulkError):
+    """Salesforce's reply could not be understood."""
+
+    def __init__(self, message: str, *, response: httpx.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+        self.status_code = response.status_code if response is not None else None
+
+
+class LoginError(SfBulkError):
+    """Login was refused. ``code`` is the fault code (``INVALID_LOGIN``, ...)."""
+
+    def __init__(self, code: str, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.fault_code = code
+        self.message = message
+        self.status_code = status_code
+
+
+class LoginRateExceededError(LoginError):
+    """``LOGIN_RATE_EXCEEDED``: too many logins for this user in the last hour."""
+
+
+class APIError(SfBulkError):
+    """Salesforce answered a request with an error body.
+
+    ``code`` is the wire's code exactly as sent (unknown codes are kept),
+    ``status_code`` the HTTP status and ``body`` the (truncated) response text.
+    """
+
+    codes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status_code: int | None = None,
+        body: str | None = None,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+    ) -> None:
+        text = f"{code}: {message}" if message else code
+        if status_code is not None:
+            text = f"{text} (HTTP {status_code})"
+        super().__init__(text)
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+        self.body = body[:_BODY_LIMIT] if body is not None else None
+        self.request = request
+        self.response = response
+
+    @property
+    def exception_code(self) -> str:
+        """Alias of :attr:`code`, as Bulk API 1.0 names it."""
+        return self.code
+
+
+class InvalidSessionError(APIError):
+    """The session id was rejected (expired, logged out or invalid)."""
+
+    codes = ("InvalidSessionId", "INVALID_SESSION_ID")
+
+
+class InvalidJobError(APIError):
+    """The job id or job definition is invalid."""
+
+    codes = ("InvalidJob",)
+
+
+class InvalidJobStateError(APIError):
+    """The job's state does not allow this request."""
+
+    codes = ("InvalidJobState",)
+
+
+class InvalidBatchError(APIError):
+    """The batch id is invalid, or its results are not ready."""
+
+    codes = ("InvalidBatch",)
+
+
+class InvalidOperationError(APIError):
+    """The operation, URL or entity is not valid for the Bulk API."""
+
+    codes = ("InvalidOperation", "InvalidUrl", "InvalidEntity", "MethodNotAllowed", "NOT_FOUND")
+
+
+class InvalidXmlError(APIError):
+    """The XML request body was malformed."""
+
+    codes = ("InvalidXml", "InvalidXML")
+
+
+class UnsupportedContentTypeError(APIError):
+    """The request's Content-Type is not accepted."""
+
+    codes = ("UnsupportedContentType",)
+
+
+class AccessDeniedError(APIError):
+    """The user or org may not use the Bulk API for this."""
+
+    codes = (
+        "InvalidUser",
+        "FeatureNotEnabled",
+        "TransactionSecurityBlock",
+        "INSUFFICIENT_ACCESS",
+    )
+
+
+class ExceededQuotaError(APIError):
+    """The org's batch or job allocation is used up."""
+
+    codes = ("ExceededQuota", "REQUEST_LIMIT_EXCEEDED")
+
+
+class ClientInputError(APIError):
+    """Salesforce could not process the input."""
+
+    codes = ("ClientInputError",)
+
+
+class ApiVersionError(APIError):
+    """The API version is retired or unsupported, or plain HTTP was used."""
+
+    codes = ("InvalidVersion", "Gone", "HttpsRequired", "UNSUPPORTED_API_VERSION")
+
+
+class TooManyLockFailureError(APIError):
+    """More than 100 lock failures while processing a batch."""
+
+    retryable = True
+    codes = ("TooManyLockFailure",)
+
+
+class ProcessingTimeoutError(APIError):
+    """Salesforce timed out processing the request."""
+
+    retryable = True
+    codes = ("Timeout", "QUERY_TIMEOUT")
+
+
+class ServerError(APIError):
+    """Salesforce failed on its side (HTTP 5xx)."""
+
+    retryable = True
+    codes = (
+        "InternalServerError",
+        "TransactionSecurityInternalError",
+        "TransactionSecurityDeveloperError",
+        "SERVER_UNAVAILABLE",
+    )
+
+
+class BatchFailedError(SfBulkError):
+    """A batch ended in state ``Failed``; ``state_message`` says why."""
+
+    def __init__(self, job_id: str, batch_id: str, state_message: str | None) -> None:
+        super().__init__(f"batch {batch_id} of job {job_id} failed: {state_message or 'no reason'}")
+        self.job_id = job_id
+        self.batch_id = batch_id
+        self.state_message = state_message
+
+
+class JobAbortedError(SfBulkError):
+    """The job was aborted while the SDK waited for it."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} was aborted")
+        self.job_id = job_id
+
+
+class PollTimeoutError(SfBulkError):
+    """Waiting for a job or batch passed its deadline. The work may still finish."""
+
+    def __init__(self, message: str, *, job_id: str, batch_id: str | None = None) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.batch_id = batch_id
+
+
+class SessionError(SfBulkError):
+    """A problem obtaining, storing or refreshing a session."""
+
+
+class SessionStoreError(SessionError):
+    """A session store backend failed."""
+
+
+class LockTimeoutError(SessionError):
+    """The single-flight refresh lock could not be taken in time."""
+
+
+def _normalise(code: str) -> str:
+    return code.replace("_", "").lower()
+
+
+_ALL_API_ERRORS: tuple[type[APIError], ...] = (
+    InvalidSessionError,
+    InvalidJobError,
+    InvalidJobStateError,
+    InvalidBatchError,
+    InvalidOperationError,
+    InvalidXmlError,
+    UnsupportedContentTypeError,
+    AccessDeniedError,
+    ExceededQuotaError,
+    ClientInputError,
+    ApiVersionError,
+    TooManyLockFailureError,
+    ProcessingTimeoutError,
+    ServerError,
+)
+_BY_CODE: dict[str, type[APIError]] = {
+    _normalise(code): cls for cls in _ALL_API_ERRORS for code in cls.codes
+}
+
+
+def error_class_for_code(code: str, status_code: int | None = None) -> type[APIError]:
+    """The exception class for a Salesforce error code.
+
+    Bulk 1.0 spellings (``InvalidJob``) and Bulk 2.0 spellings (``INVALIDJOB``)
+    map to the same class. An unknown code maps to :class:`ServerError` for
+    HTTP 5xx and to :class:`APIError` otherwise, keeping the code.
+    """
+    found = _BY_CODE.get(_normalise(code))
+    if found is not None:
+        return found
+    if status_code is not None and status_code >= 500:
+        return ServerError
+    return APIError

@@ -1,0 +1,168 @@
+"""Per-record batch results and query result lists."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pydantic import Field, field_validator
+from typing_extensions import Self
+
+from .base import WireModel, as_list
+
+__all__ = ["BatchResult", "QueryResultList", "RecordError", "RecordResult"]
+
+RESULT_CSV_HEADER = ("Id", "Success", "Created", "Error")
+
+
+class RecordError(WireModel):
+    """One error of one record: a SOAP ``StatusCode``, a message and the fields involved."""
+
+    xml_root = "errors"
+
+    fields: list[str] = Field(default_factory=list)
+    message: str = ""
+    status_code: str = ""
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return as_list(value)
+
+    @classmethod
+    def from_csv_text(cls, text: str) -> RecordError:
+        """Parse the CSV ``Error`` column: ``CODE:message:field1,field2 --``."""
+        text = text.strip()
+        if text.endswith("--"):
+            text = text[:-2].rstrip()
+        code, _, rest = text.partition(":")
+        message, sep, fields = rest.rpartition(":")
+        if not sep:
+            message, fields = rest, ""
+        names = [f.strip() for f in fields.split(",") if f.strip()]
+        return cls(status_code=code.strip(), message=message.strip(), fields=names)
+
+    def to_csv_text(self) -> str:
+        """Render as the CSV ``Error`` column does."""
+        return f"{self.status_code}:{self.message}:{','.join(self.fields)} --"
+
+
+class RecordResult(WireModel):
+    """The outcome of one input record, in upload order."""
+
+    xml_root = "result"
+
+    errors: list[RecordError] = Field(default_factory=list)
+    id: str | None = None
+    success: bool = False
+    created: bool = False
+
+    @field_validator("errors", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return as_list(value)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _empty_id(cls, value: Any) -> Any:
+        return value or None
+
+    @property
+    def error(self) -> str:
+        """All errors as one line, as the CSV ``Error`` column shows them (empty if none)."""
+        return "; ".join(e.to_csv_text() for e in self.errors)
+
+
+class BatchResult(WireModel):
+    """The per-record results of one ingest batch (``results``), in upload order."""
+
+    xml_root = "results"
+
+    result: list[RecordResult] = Field(default_factory=list)
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return as_list(value)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Self:
+        """Parse the JSON form: an array of ``{"success", "created", "id", "errors"}``."""
+        return cls.model_validate({"result": json.loads(data)})
+
+    @classmethod
+    def from_csv(cls, data: str | bytes | Iterable[str]) -> Self:
+        """Parse the CSV form (header ``"Id","Success","Created","Error"``)."""
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
+        lines: Iterable[str] = io.StringIO(data) if isinstance(data, str) else data
+        return cls(result=list(iter_csv_results(lines)))
+
+    @property
+    def records(self) -> list[RecordResult]:
+        """The per-record results."""
+        return self.result
+
+    @property
+    def failed(self) -> list[RecordResult]:
+        """Only the records that failed."""
+        return [r for r in self.result if not r.success]
+
+    def __iter__(self) -> Iterator[RecordResult]:  # type: ignore[override]
+        return iter(self.result)
+
+    def __len__(self) -> int:
+        return len(self.result)
+
+    def __getitem__(self, index: int) -> RecordResult:
+        return self.result[index]
+
+
+def iter_csv_results(lines: Iterable[str]) -> Iterator[RecordResult]:
+    """Stream :class:`RecordResult` objects from the lines of a CSV result file."""
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        return
+    index = {name.strip().lower(): i for i, name in enumerate(header)}
+    missing = [h for h in RESULT_CSV_HEADER if h.lower() not in index]
+    if missing:
+        raise ValueError(f"CSV result header lacks columns {missing}: {header!r}")
+    i_id, i_ok, i_new, i_err = (index[h.lower()] for h in RESULT_CSV_HEADER)
+    for row in reader:
+        if not row:
+            continue
+        error_text = row[i_err]
+        yield RecordResult(
+            id=row[i_id] or None,
+            success=row[i_ok].lower() == "true",
+            created=row[i_new].lower() == "true",
+            errors=[RecordError.from_csv_text(error_text)] if error_text else [],
+        )
+
+
+class QueryResultList(WireModel):
+    """The result-set ids of a query batch (``result-list``; JSON: an array of ids)."""
+
+    xml_root = "result-list"
+
+    result: list[str] = Field(default_factory=list)
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return as_list(value)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Self:
+        """Parse ``["752…", …]``."""
+        return cls.model_validate({"result": json.loads(data)})
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        return iter(self.result)
+
+    def __len__(self) -> int:
+        return len(self.result)

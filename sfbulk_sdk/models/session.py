@@ -1,0 +1,167 @@
+"""Login results and the :class:`Session` every request is made with.
+
+A session id is a bearer credential. It is held as a :class:`pydantic.SecretStr`
+so that it never shows in a ``repr``, a ``str``, a log line or an exception
+message; only :meth:`Session.to_store_dict` (for session stores) and the
+request builders reveal it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from .base import WireModel
+
+__all__ = ["DEFAULT_SESSION_SECONDS", "LoginResult", "Session", "UserInfo", "instance_url_from"]
+
+#: Salesforce's default org session timeout (2 hours of inactivity).
+DEFAULT_SESSION_SECONDS = 7200
+
+
+def instance_url_from(server_url: str) -> str:
+    """The instance URL (scheme and host) of a SOAP ``serverUrl``.
+
+    A legacy ``-api`` host suffix (``na9-api.salesforce.com``) is dropped, as
+    Salesforce's own clients do.
+    """
+    parts = urlsplit(server_url)
+    if not parts.scheme or not parts.netloc:
+        raise ValueError("serverUrl is not an absolute URL")
+    host = parts.netloc
+    name, dot, rest = host.partition(".")
+    if name.endswith("-api") and dot:
+        host = f"{name[:-4]}.{rest}"
+    return f"{parts.scheme}://{host}"
+
+
+class UserInfo(WireModel):
+    """``GetUserInfoResult`` as returned inside a SOAP ``LoginResult``."""
+
+    accessibility_mode: bool | None = None
+    chatter_external: bool | None = None
+    currency_symbol: str | None = None
+    org_attachment_file_size_limit: int | None = None
+    org_default_currency_iso_code: str | None = None
+    org_default_currency_locale: str | None = None
+    org_disallow_html_attachments: bool | None = None
+    org_has_person_accounts: bool | None = None
+    organization_id: str | None = None
+    organization_multi_currency: bool | None = None
+    organization_name: str | None = None
+    profile_id: str | None = None
+    role_id: str | None = None
+    session_seconds_valid: int | None = None
+    user_default_currency_iso_code: str | None = None
+    user_email: str | None = None
+    user_full_name: str | None = None
+    user_id: str | None = None
+    user_language: str | None = None
+    user_locale: str | None = None
+    user_name: str | None = None
+    user_time_zone: str | None = None
+    user_type: str | None = None
+    user_ui_skin: str | None = None
+
+
+class LoginResult(WireModel):
+    """The SOAP partner ``login()`` result."""
+
+    metadata_server_url: str | None = None
+    password_expired: bool = False
+    sandbox: bool = False
+    server_url: str
+    session_id: SecretStr
+    user_id: str | None = None
+    user_info: UserInfo = Field(default_factory=UserInfo)
+
+    @property
+    def instance_url(self) -> str:
+        """Scheme and host of ``serverUrl``."""
+        return instance_url_from(self.server_url)
+
+    @property
+    def session_seconds_valid(self) -> int:
+        """The org's inactivity timeout in seconds (7200 when not reported)."""
+        return self.user_info.session_seconds_valid or DEFAULT_SESSION_SECONDS
+
+    def to_session(self, *, now: datetime, auth_fingerprint: str = "") -> Session:
+        """The :class:`Session` this login opened, issued at ``now``."""
+        return Session(
+            instance_url=self.instance_url,
+            session_id=self.session_id,
+            user_id=self.user_id or self.user_info.user_id,
+            org_id=self.user_info.organization_id,
+            user_name=self.user_info.user_name,
+            auth_fingerprint=auth_fingerprint,
+            issued_at=now,
+            last_used_at=now,
+            seconds_valid=self.session_seconds_valid,
+        )
+
+
+class Session(BaseModel):
+    """A usable Salesforce session: where to send requests and with which id.
+
+    ``expires_at`` is derived: Salesforce expires a session after
+    ``seconds_valid`` seconds of *inactivity*, so it is ``last_used_at +
+    seconds_valid``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    instance_url: str
+    session_id: SecretStr
+    user_id: str | None = None
+    org_id: str | None = None
+    user_name: str | None = None
+    auth_fingerprint: str = ""
+    issued_at: datetime
+    last_used_at: datetime
+    seconds_valid: int = DEFAULT_SESSION_SECONDS
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the session expires if it is not used again."""
+        return self.last_used_at + timedelta(seconds=self.seconds_valid)
+
+    def bulk_url(self, api_version: str) -> str:
+        """The Bulk API 1.0 base URL: ``{instance}/services/async/{version}``."""
+        return f"{self.instance_url.rstrip('/')}/services/async/{api_version}"
+
+    def touched(self, now: datetime) -> Session:
+        """A copy with ``last_used_at`` moved to ``now``."""
+        return self.model_copy(update={"last_used_at": now})
+
+    def same_credential(self, other: Session | None) -> bool:
+        """True when ``other`` carries the same session id."""
+        return (
+            other is not None
+            and self.session_id.get_secret_value() == other.session_id.get_secret_value()
+        )
+
+    def to_store_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict *including the secret*, for session stores only."""
+        data = self.model_dump(mode="json")
+        data["session_id"] = self.session_id.get_secret_value()
+        return data
+
+    @classmethod
+    def from_store_dict(cls, data: dict[str, Any]) -> Session:
+        """Rebuild a session written by :meth:`to_store_dict`."""
+        return cls.model_validate(data)
+
+    @classmethod
+    def static(cls, instance_url: str, session_id: str, *, now: datetime | None = None) -> Session:
+        """A session from an already known id and instance URL (no login)."""
+        now = now or datetime.now(timezone.utc)
+        return cls(
+            instance_url=instance_url.rstrip("/"),
+            session_id=SecretStr(session_id),
+            auth_fingerprint="static",
+            issued_at=now,
+            last_used_at=now,
+        )
