@@ -93,9 +93,13 @@ class TransportError(SfBulkError):
 
     retryable = True
 
-    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+    def __init__(
+        self, message: str, *, request: httpx.Request | None = None, sent: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.request = request
+        #: False when the request surely never reached the server (connect failed).
+        self.sent = sent
 
 
 class RequestTimeoutError(TransportError):

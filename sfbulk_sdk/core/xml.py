@@ -72,7 +72,7 @@ def parse_xml(data: str | bytes, root: str | Iterable[str]) -> Any:
         raise XmlError(f"malformed XML: {exc}") from exc
     if not isinstance(doc, dict) or len(doc) != 1:
         raise XmlError("XML document has no single root element")
-    (name, content), = doc.items()
+    ((name, content),) = doc.items()
     local = name.rsplit(":", 1)[-1]
     if local not in roots:
         raise XmlError(f"expected root element {sorted(roots)}, got {local!r}")
@@ -88,10 +88,7 @@ def element(name: str, value: Any) -> str:
         return f"<{name}>{inner}</{name}>"
     if isinstance(value, (list, tuple)):
         return "".join(element(name, item) for item in value)
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    else:
-        text = escape(str(value))
+    text = ("true" if value else "false") if isinstance(value, bool) else escape(str(value))
     return f"<{name}>{text}</{name}>"
 
 

@@ -3,6 +3,7 @@
 from .base import WireModel
 from .enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
 from .jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
+from .query import QueryBatchResult
 from .results import BatchResult, QueryResultList, RecordError, RecordResult
 from .session import LoginResult, Session, UserInfo
 
@@ -18,6 +19,7 @@ __all__ = [
     "JobState",
     "LoginResult",
     "Operation",
+    "QueryBatchResult",
     "QueryResultList",
     "RecordError",
     "RecordResult",

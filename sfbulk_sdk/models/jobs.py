@@ -91,7 +91,7 @@ class BatchInfoList(WireModel):
     def _listify(cls, value: Any) -> Any:
         return as_list(value)
 
-    def __iter__(self) -> Any:  # type: ignore[override]
+    def __iter__(self) -> Any:
         return iter(self.batch_info)
 
     def __len__(self) -> int:

@@ -1,0 +1,110 @@
+"""What the sync and async clients share: configuration and the seed facade's state.
+
+Nothing here performs I/O; :mod:`sfbulk_sdk.client` and :mod:`sfbulk_sdk.aio`
+are the two I/O shells around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from .core import bulk1
+from .core.policy import PollPolicy, RetryPolicy
+from .errors import (
+    BatchFailedError,
+    InvalidInputError,
+    JobAbortedError,
+    RequestTimeoutError,
+    TransportError,
+)
+from .models.enums import BatchState, ContentType, JobState
+from .models.jobs import BatchInfo, JobInfo
+from .models.results import BatchResult
+
+__all__ = ["DEFAULT_TIMEOUT", "ClientConfig", "FacadeState", "instance_from_bulk_server"]
+
+#: Finite defaults: connect 10 s, read/write 120 s, pool 30 s.
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0, pool=30.0)
+
+
+def instance_from_bulk_server(bulk_server: str) -> str:
+    """The instance URL of a seed-style ``bulk_server``.
+
+    Accepts ``https://na15.salesforce.com/`` and full Bulk URLs such as
+    ``https://na15.salesforce.com/services/async/64.0``.
+    """
+    parts = urlsplit(bulk_server.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInputError(f"bulk_server must be an http(s) URL, got {bulk_server!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass
+class ClientConfig:
+    """Settings shared by both clients."""
+
+    api_version: str = bulk1.DEFAULT_API_VERSION
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    poll: PollPolicy = field(default_factory=PollPolicy)
+
+
+def wrap_transport_error(exc: httpx.TransportError, request: httpx.Request) -> TransportError:
+    """Our error for an httpx transport failure (never leak httpx types)."""
+    where = f"{request.method} {request.url.copy_with(query=None)}"
+    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError(
+            f"{where} timed out ({type(exc).__name__})", request=request, sent=sent
+        )
+    return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=sent)
+
+
+def check_batch(info: BatchInfo, *, raise_on_failure: bool) -> bool:
+    """True when a batch is done; raise :class:`BatchFailedError` for ``Failed``."""
+    if info.state is BatchState.FAILED and raise_on_failure:
+        raise BatchFailedError(info.job_id, info.id, info.state_message)
+    return info.state.is_terminal
+
+
+def all_batches_done(job: JobInfo | None, batches: Iterable[BatchInfo]) -> bool:
+    """True when every batch is terminal (a PK-chunked original ``NotProcessed`` counts)."""
+    items = list(batches)
+    if job is not None and job.state is JobState.ABORTED:
+        if job.id is None:
+            raise InvalidInputError("job has no id")
+        if any(not b.state.is_terminal for b in items):
+            return False
+        raise JobAbortedError(job.id)
+    return all(b.state.is_terminal for b in items)
+
+
+def job_not_open(job: JobInfo) -> bool:
+    """A job with no batches needs no more waiting once it is no longer ``Open``."""
+    return job.state is not None and job.state is not JobState.OPEN
+
+
+def filter_invalid(result: BatchResult) -> BatchResult:
+    """Only the failed records of ``result``."""
+    return BatchResult(result=result.failed)
+
+
+@dataclass
+class FacadeState:
+    """The seed API's notion of "the current job" and its batches."""
+
+    job: JobInfo | None = None
+    batch_ids: list[str] = field(default_factory=list)
+
+    def require_job(self) -> JobInfo:
+        if self.job is None or self.job.id is None:
+            raise InvalidInputError("no job: call job_create() first")
+        return self.job
+
+    @property
+    def content_type(self) -> ContentType:
+        job = self.require_job()
+        return job.content_type or ContentType.CSV

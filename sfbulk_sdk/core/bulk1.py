@@ -1,0 +1,619 @@
+"""Bulk API 1.0 (``/services/async/{version}/``): requests and responses, sans-IO.
+
+Each builder returns a :class:`Call`: a request description that is not yet
+bound to a session. A client binds it with :meth:`Call.build` for the session
+it holds *at that moment*, so a request retried after a session refresh goes
+out with the new session id. Parsers take an :class:`httpx.Response` and
+return a model or raise an error from :mod:`sfbulk_sdk.errors`.
+
+Rules encoded here (see the Bulk API Developer Guide):
+
+* ``X-SFDC-Session`` carries the session id on every request.
+* The reply format follows the request's ``Content-Type``: status replies are
+  JSON only when the request says JSON (and the job is a JSON job), so every
+  call sends the job's media type, GETs included. Parsers read the reply's own
+  ``Content-Type`` rather than assume.
+* Create job and add batch answer 201; everything else 200; every client error
+  (an expired session included) answers 400 with an ``<error>`` body.
+* Close and abort send a body holding *only* ``state``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from xml.etree import ElementTree
+
+import httpx
+
+from ..errors import (
+    APIError,
+    InvalidInputError,
+    InvalidSessionError,
+    ProtocolError,
+    error_class_for_code,
+)
+from ..models.enums import ConcurrencyMode, ContentType, JobState, Operation
+from ..models.jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
+from ..models.results import BatchResult, QueryResultList
+from ..models.session import Session
+from .xml import NS, XSI_NS, XmlError, render_document
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "Call",
+    "PkChunking",
+    "QueryRecord",
+    "abort_job",
+    "add_batch",
+    "close_job",
+    "create_job",
+    "decode_records",
+    "get_batch",
+    "get_batch_request",
+    "get_batch_results",
+    "get_job",
+    "get_query_result_ids",
+    "is_invalid_session",
+    "list_batches",
+    "parse_error",
+    "query_result",
+    "raise_for_status",
+    "record_decoder",
+    "soql_body",
+    "validate_api_version",
+]
+
+#: The default API version: the last one whose SOAP ``login()`` still works.
+DEFAULT_API_VERSION = "64.0"
+
+T = TypeVar("T")
+QueryRecord = dict[str, Any]
+
+_XML_MEDIA = "application/xml"
+_JSON_MEDIA = "application/json"
+_CSV_MEDIA = "text/csv"
+
+
+def validate_api_version(version: str) -> str:
+    """Return ``version`` normalised to ``NN.N`` or raise :class:`InvalidInputError`."""
+    text = str(version).strip().lstrip("v")
+    try:
+        number = float(text)
+    except ValueError:
+        raise InvalidInputError(f"API version must look like '64.0', got {version!r}") from None
+    if number < 31.0:
+        raise InvalidInputError(f"API version {text} is retired by Salesforce (31.0 is the oldest)")
+    return f"{number:.1f}"
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One Bulk API 1.0 request, not yet bound to a session."""
+
+    method: str
+    path: str
+    parse: Callable[[httpx.Response], T]
+    media_type: str = _XML_MEDIA
+    body: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    idempotent: bool = True
+
+    def build(self, session: Session, api_version: str) -> httpx.Request:
+        """The :class:`httpx.Request` for ``session`` (read per request, never cached)."""
+        headers = {
+            "X-SFDC-Session": session.session_id.get_secret_value(),
+            "Content-Type": f"{self.media_type}; charset=UTF-8"
+            if not self.media_type.startswith("zip/")
+            else self.media_type,
+            "Accept-Encoding": "gzip",
+            **self.headers,
+        }
+        url = f"{session.bulk_url(api_version)}/{self.path}"
+        return httpx.Request(self.method, url, headers=headers, content=self.body)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _media_type(response: httpx.Response) -> str:
+    value: str = response.headers.get("content-type", "")
+    return value.split(";", 1)[0].strip().lower()
+
+
+def _looks_json(response: httpx.Response) -> bool:
+    media = _media_type(response)
+    if media:
+        return media.endswith("json")
+    head = response.content.lstrip()[:1]
+    return head in (b"{", b"[")
+
+
+def parse_error(response: httpx.Response) -> APIError:
+    """The exception for an error reply (Bulk 1.0 ``<error>``, JSON, or REST array)."""
+    status = response.status_code
+    text = response.text
+    code, message = "", ""
+    try:
+        if _looks_json(response):
+            data = json.loads(text)
+            if isinstance(data, list) and data and isinstance(data[0], dict):
+                data = data[0]
+            if isinstance(data, dict):
+                code = str(data.get("exceptionCode") or data.get("errorCode") or "")
+                message = str(data.get("exceptionMessage") or data.get("message") or "")
+        else:
+            info = BulkErrorInfo.from_xml(text)
+            code, message = info.exception_code, info.exception_message
+    except (ValueError, XmlError):
+        code = ""
+    if not code:
+        code = "InternalServerError" if status >= 500 else f"HTTP{status}"
+        message = message or response.reason_phrase
+    cls = error_class_for_code(code, status)
+    return cls(code, message, status_code=status, body=text, response=response)
+
+
+def is_invalid_session(response: httpx.Response) -> bool:
+    """True when the reply rejects the session (Bulk 1.0: 400 ``InvalidSessionId``)."""
+    if response.status_code not in (400, 401, 500):
+        return False
+    return isinstance(parse_error(response), InvalidSessionError)
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """Raise the mapped :class:`APIError` for any 4xx/5xx reply."""
+    if response.status_code >= 400:
+        raise parse_error(response)
+
+
+def _model(model: type[JobInfo] | type[BatchInfo] | type[BatchInfoList]) -> Callable[..., Any]:
+    def parse(response: httpx.Response) -> Any:
+        raise_for_status(response)
+        try:
+            if _looks_json(response):
+                return model.from_json(response.content)
+            return model.from_xml(response.content)
+        except (ValueError, XmlError) as exc:
+            raise ProtocolError(
+                f"could not parse {model.__name__} reply: {exc}", response=response
+            ) from exc
+
+    return parse
+
+
+_parse_job: Callable[[httpx.Response], JobInfo] = _model(JobInfo)
+_parse_batch: Callable[[httpx.Response], BatchInfo] = _model(BatchInfo)
+_parse_batch_list: Callable[[httpx.Response], BatchInfoList] = _model(BatchInfoList)
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@dataclass(frozen=True)
+class PkChunking:
+    """The ``Sforce-Enable-PKChunking`` header of a query job."""
+
+    chunk_size: int | None = None
+    parent: str | None = None
+    start_row: str | None = None
+
+    def header(self) -> str:
+        """The header value (``TRUE`` or ``chunkSize=N; parent=X; startRow=Y``)."""
+        if self.chunk_size is not None and not 1 <= self.chunk_size <= 250_000:
+            raise InvalidInputError("PK chunk size must be between 1 and 250,000")
+        parts = []
+        if self.chunk_size is not None:
+            parts.append(f"chunkSize={self.chunk_size}")
+        if self.parent:
+            parts.append(f"parent={self.parent}")
+        if self.start_row:
+            parts.append(f"startRow={self.start_row}")
+        return "; ".join(parts) or "TRUE"
+
+
+def _job_media(content_type: ContentType) -> str:
+    return _JSON_MEDIA if content_type.is_json else _XML_MEDIA
+
+
+def create_job(
+    operation: Operation | str,
+    sobject: str,
+    *,
+    external_id_field: str | None = None,
+    content_type: ContentType | str = ContentType.CSV,
+    concurrency_mode: ConcurrencyMode | str = ConcurrencyMode.PARALLEL,
+    assignment_rule_id: str | None = None,
+    pk_chunking: PkChunking | bool | None = None,
+) -> Call[JobInfo]:
+    """``POST job``: open a job. Input is checked before anything is sent."""
+    try:
+        op = Operation(operation)
+    except ValueError:
+        raise InvalidInputError(
+            f"unknown operation {operation!r}; expected one of {[o.value for o in Operation]}"
+        ) from None
+    try:
+        ctype = ContentType(content_type)
+        mode = ConcurrencyMode(concurrency_mode)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
+    if not sobject or not sobject.replace("_", "").isalnum():
+        raise InvalidInputError(f"sObject name {sobject!r} is not a valid API name")
+    if op is Operation.UPSERT and not external_id_field:
+        raise InvalidInputError("upsert needs external_id_field (the external id field name)")
+    if op is not Operation.UPSERT and external_id_field:
+        raise InvalidInputError("external_id_field applies only to upsert jobs")
+    if pk_chunking and not op.is_query:
+        raise InvalidInputError("PK chunking applies only to query and queryAll jobs")
+    job = JobInfo(
+        operation=op,
+        sobject=sobject,
+        external_id_field_name=external_id_field,
+        concurrency_mode=mode,
+        content_type=ctype,
+        assignment_rule_id=assignment_rule_id,
+    )
+    headers: dict[str, str] = {}
+    if pk_chunking:
+        chunking = pk_chunking if isinstance(pk_chunking, PkChunking) else PkChunking()
+        headers["Sforce-Enable-PKChunking"] = chunking.header()
+    # The create reply follows the request body's format: XML in, XML out.
+    body = _create_job_xml(job)
+    return Call("POST", "job", _parse_job, _XML_MEDIA, body, headers, idempotent=False)
+
+
+def _create_job_xml(job: JobInfo) -> bytes:
+    # The create request holds operation, object, externalIdFieldName,
+    # concurrencyMode, contentType, assignmentRuleId (XSD order).
+    children = [
+        ("operation", job.operation.value if job.operation else None),
+        ("object", job.sobject),
+        ("externalIdFieldName", job.external_id_field_name),
+        ("concurrencyMode", job.concurrency_mode.value if job.concurrency_mode else None),
+        ("contentType", job.content_type.value if job.content_type else None),
+        ("assignmentRuleId", job.assignment_rule_id),
+    ]
+    return render_document("jobInfo", children).encode("utf-8")
+
+
+def _check_id(value: str, what: str) -> str:
+    if not value or not value.isalnum() or len(value) not in (15, 18):
+        raise InvalidInputError(f"{what} {value!r} is not a 15- or 18-character Salesforce id")
+    return value
+
+
+def get_job(job_id: str, *, content_type: ContentType | None = None) -> Call[JobInfo]:
+    """``GET job/{jobId}``."""
+    media = _job_media(content_type or ContentType.XML)
+    return Call("GET", f"job/{_check_id(job_id, 'job id')}", _parse_job, media)
+
+
+def _set_state(job_id: str, state: JobState, content_type: ContentType | None) -> Call[JobInfo]:
+    ctype = content_type or ContentType.XML
+    if ctype.is_json:
+        body = json.dumps({"state": state.value}).encode()
+    else:
+        body = render_document("jobInfo", [("state", state.value)]).encode()
+    path = f"job/{_check_id(job_id, 'job id')}"
+    return Call("POST", path, _parse_job, _job_media(ctype), body, idempotent=True)
+
+
+def close_job(job_id: str, *, content_type: ContentType | None = None) -> Call[JobInfo]:
+    """``POST job/{jobId}`` with only ``<state>Closed</state>``."""
+    return _set_state(job_id, JobState.CLOSED, content_type)
+
+
+def abort_job(job_id: str, *, content_type: ContentType | None = None) -> Call[JobInfo]:
+    """``POST job/{jobId}`` with only ``<state>Aborted</state>``."""
+    return _set_state(job_id, JobState.ABORTED, content_type)
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def _batch_media(content_type: ContentType) -> str:
+    return content_type.media_type
+
+
+def add_batch(
+    job_id: str, data: bytes | str, *, content_type: ContentType = ContentType.CSV
+) -> Call[BatchInfo]:
+    """``POST job/{jobId}/batch``: upload records (or a SOQL query) as one batch.
+
+    ``data`` is sent as is; the caller (see :mod:`sfbulk_sdk.core.csvsplit`)
+    keeps it within Salesforce's batch limits, which are checked here too.
+    """
+    body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if not body.strip():
+        raise InvalidInputError("a batch needs data; got an empty body")
+    if len(body) > BATCH_MAX_BYTES:
+        raise InvalidInputError(
+            f"batch is {len(body):,} bytes; Salesforce accepts at most {BATCH_MAX_BYTES:,}"
+        )
+    path = f"job/{_check_id(job_id, 'job id')}/batch"
+    return Call("POST", path, _parse_batch, _batch_media(content_type), body, idempotent=False)
+
+
+BATCH_MAX_BYTES = 10_000_000
+BATCH_MAX_RECORDS = 10_000
+BATCH_MAX_CHARS = 10_000_000
+
+
+def get_batch(
+    job_id: str, batch_id: str, *, content_type: ContentType | None = None
+) -> Call[BatchInfo]:
+    """``GET job/{jobId}/batch/{batchId}``."""
+    path = f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}"
+    return Call("GET", path, _parse_batch, _job_media(content_type or ContentType.XML))
+
+
+def list_batches(job_id: str, *, content_type: ContentType | None = None) -> Call[BatchInfoList]:
+    """``GET job/{jobId}/batch``."""
+    path = f"job/{_check_id(job_id, 'job id')}/batch"
+    return Call("GET", path, _parse_batch_list, _job_media(content_type or ContentType.XML))
+
+
+def _parse_bytes(response: httpx.Response) -> bytes:
+    raise_for_status(response)
+    return response.content
+
+
+def get_batch_request(
+    job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
+) -> Call[bytes]:
+    """``GET job/{jobId}/batch/{batchId}/request``: the uploaded data, as bytes."""
+    path = f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}/request"
+    return Call("GET", path, _parse_bytes, _batch_media(content_type))
+
+
+def _parse_batch_result(response: httpx.Response) -> BatchResult:
+    raise_for_status(response)
+    media = _media_type(response)
+    try:
+        if media == _CSV_MEDIA:
+            return BatchResult.from_csv(response.text)
+        if _looks_json(response):
+            return BatchResult.from_json(response.content)
+        return BatchResult.from_xml(response.content)
+    except (ValueError, XmlError) as exc:
+        raise ProtocolError(f"could not parse batch results: {exc}", response=response) from exc
+
+
+def get_batch_results(
+    job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
+) -> Call[BatchResult]:
+    """``GET job/{jobId}/batch/{batchId}/result`` for an ingest batch."""
+    path = f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}/result"
+    return Call("GET", path, _parse_batch_result, _batch_media(content_type))
+
+
+def _parse_result_list(response: httpx.Response) -> QueryResultList:
+    raise_for_status(response)
+    try:
+        if _looks_json(response):
+            return QueryResultList.from_json(response.content)
+        return QueryResultList.from_xml(response.content)
+    except (ValueError, XmlError) as exc:
+        raise ProtocolError(f"could not parse result list: {exc}", response=response) from exc
+
+
+def get_query_result_ids(
+    job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
+) -> Call[QueryResultList]:
+    """``GET job/{jobId}/batch/{batchId}/result`` for a query batch: the result ids."""
+    path = f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}/result"
+    return Call("GET", path, _parse_result_list, _batch_media(content_type))
+
+
+def query_result(
+    job_id: str, batch_id: str, result_id: str, *, content_type: ContentType = ContentType.CSV
+) -> Call[httpx.Response]:
+    """``GET job/{jobId}/batch/{batchId}/result/{resultId}``: one result file.
+
+    The parse step only checks the status; the body is meant to be streamed
+    with :func:`iter_query_records`.
+    """
+    path = (
+        f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}"
+        f"/result/{_check_id(result_id, 'result id')}"
+    )
+
+    def check(response: httpx.Response) -> httpx.Response:
+        if response.status_code >= 400:
+            response.read()
+            raise parse_error(response)
+        return response
+
+    return Call("GET", path, check, _batch_media(content_type))
+
+
+# --------------------------------------------------------------------------- query records
+
+
+class RecordDecoder:
+    """Incrementally decode the records of one query result file.
+
+    Feed it the body's bytes as they arrive (:meth:`feed`) and call
+    :meth:`close` at the end; both return the records completed so far. The
+    same decoder serves the sync and the async client.
+    """
+
+    def feed(self, data: bytes) -> list[QueryRecord]:
+        raise NotImplementedError
+
+    def close(self) -> list[QueryRecord]:
+        raise NotImplementedError
+
+
+class CsvRecordDecoder(RecordDecoder):
+    """CSV results: one dict per row, keyed by the header (values are strings).
+
+    A record ends at a newline outside quotes, so quoted multi-line values
+    stay whole however the body is chunked.
+    """
+
+    def __init__(self) -> None:
+        self._text = codecs.getincrementaldecoder("utf-8-sig")()
+        self._partial = ""
+        self._pending: list[str] = []
+        self._quotes = 0
+        self._header: list[str] | None = None
+
+    def _rows(self, lines: list[str]) -> list[QueryRecord]:
+        rows = list(csv.reader(lines))
+        if self._header is None and rows:
+            self._header = rows.pop(0)
+        header = self._header or []
+        return [dict(zip(header, row, strict=False)) for row in rows if row]
+
+    def _take(self, text: str, final: bool) -> list[QueryRecord]:
+        text = self._partial + text
+        lines = text.splitlines(keepends=True)
+        self._partial = ""
+        if lines and not final and not lines[-1].endswith(("\n", "\r")):
+            self._partial = lines.pop()
+        complete: list[str] = []
+        for line in lines:
+            self._pending.append(line)
+            self._quotes += line.count('"')
+            if self._quotes % 2 == 0:
+                complete.append("".join(self._pending))
+                self._pending = []
+                self._quotes = 0
+        if final and self._pending:
+            raise ValueError("CSV result ended inside a quoted value")
+        return self._rows(complete) if complete else []
+
+    def feed(self, data: bytes) -> list[QueryRecord]:
+        return self._take(self._text.decode(data), final=False)
+
+    def close(self) -> list[QueryRecord]:
+        return self._take(self._text.decode(b"", final=True), final=True)
+
+
+class JsonRecordDecoder(RecordDecoder):
+    """JSON results: the elements of one top-level array, decoded as they complete."""
+
+    def __init__(self) -> None:
+        self._text = codecs.getincrementaldecoder("utf-8-sig")()
+        self._decoder = json.JSONDecoder()
+        self._buffer = ""
+        self._started = False
+        self._done = False
+
+    def _take(self, text: str) -> list[QueryRecord]:
+        buf = self._buffer + text
+        pos = 0
+        out: list[QueryRecord] = []
+        while not self._done:
+            while pos < len(buf) and buf[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= len(buf):
+                break
+            if not self._started:
+                if buf[pos] != "[":
+                    raise ValueError("JSON query results must be an array")
+                self._started = True
+                pos += 1
+                continue
+            if buf[pos] == "]":
+                self._done = True
+                pos += 1
+                break
+            try:
+                value, end = self._decoder.raw_decode(buf, pos)
+            except json.JSONDecodeError:
+                break  # an incomplete element: wait for more
+            out.append(value)
+            pos = end
+        self._buffer = buf[pos:]
+        return out
+
+    def feed(self, data: bytes) -> list[QueryRecord]:
+        return self._take(self._text.decode(data))
+
+    def close(self) -> list[QueryRecord]:
+        out = self._take(self._text.decode(b"", final=True))
+        if not self._done or self._buffer.strip():
+            raise ValueError("JSON query results ended early")
+        return out
+
+
+def _xml_value(elem: ElementTree.Element) -> Any:
+    if elem.get(f"{{{XSI_NS}}}nil") == "true":
+        return None
+    if len(elem):
+        return {child.tag.rsplit("}", 1)[-1]: _xml_value(child) for child in elem}
+    return elem.text or ""
+
+
+class XmlRecordDecoder(RecordDecoder):
+    """XML ``queryResult`` files: each ``records`` element as a dict.
+
+    The ``type`` child becomes ``attributes.type``; the second ``Id`` that
+    Salesforce repeats for a queried Id is dropped; ``xsi:nil`` becomes ``None``.
+    """
+
+    _TAG = f"{{{NS}}}records"
+
+    def __init__(self) -> None:
+        self._parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+            events=("end",)
+        )
+
+    def _drain(self) -> list[QueryRecord]:
+        out: list[QueryRecord] = []
+        for _event, elem in self._parser.read_events():  # type: ignore[misc]
+            if not isinstance(elem, ElementTree.Element) or elem.tag != self._TAG:
+                continue
+            record: QueryRecord = {}
+            for child in elem:
+                name = child.tag.rsplit("}", 1)[-1]
+                if name == "type":
+                    record.setdefault("attributes", {"type": child.text})
+                elif name == "Id" and "Id" in record:
+                    continue
+                else:
+                    record[name] = _xml_value(child)
+            elem.clear()
+            out.append(record)
+        return out
+
+    def feed(self, data: bytes) -> list[QueryRecord]:
+        self._parser.feed(data)
+        return self._drain()
+
+    def close(self) -> list[QueryRecord]:
+        self._parser.close()
+        return self._drain()
+
+
+def record_decoder(media_type: str) -> RecordDecoder:
+    """The decoder for a result file's ``Content-Type`` (CSV, JSON or XML)."""
+    media = media_type.split(";", 1)[0].strip().lower()
+    if media == _CSV_MEDIA:
+        return CsvRecordDecoder()
+    if media.endswith("json"):
+        return JsonRecordDecoder()
+    return XmlRecordDecoder()
+
+
+def decode_records(media_type: str, chunks: Iterable[bytes]) -> Iterator[QueryRecord]:
+    """All records of a result body given as byte chunks (sync convenience)."""
+    decoder = record_decoder(media_type)
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
+    yield from decoder.close()
+
+
+def soql_body(query: str) -> bytes:
+    """A query batch body: the SOQL text itself."""
+    text = query.strip()
+    if not text.lower().startswith("select "):
+        raise InvalidInputError("a query batch must be a SOQL SELECT statement")
+    return text.encode("utf-8")
