@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 _ROOT = Path(__file__).resolve().parent.parent
-SHARED_FIXTURES = Path(os.environ.get("SFBULK_SHARED_FIXTURES", _ROOT.parent / "shared" / "fixtures"))
+SHARED_FIXTURES = Path(
+    os.environ.get("SFBULK_SHARED_FIXTURES", _ROOT.parent / "shared" / "fixtures")
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +32,9 @@ def read_fixture(name: str) -> bytes:
     if not path.is_file():
         pytest.skip(f"recorded fixture {name} not present (../shared/fixtures is absent)")
     return path.read_bytes()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio."""
+    return "asyncio"

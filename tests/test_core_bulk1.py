@@ -75,9 +75,10 @@ def test_pk_chunking_header() -> None:
         "query", "Account", pk_chunking=bulk1.PkChunking(chunk_size=50_000, parent="Account")
     )
     assert call.headers["Sforce-Enable-PKChunking"] == "chunkSize=50000; parent=Account"
-    assert bulk1.create_job("query", "Account", pk_chunking=True).headers[
-        "Sforce-Enable-PKChunking"
-    ] == "TRUE"
+    assert (
+        bulk1.create_job("query", "Account", pk_chunking=True).headers["Sforce-Enable-PKChunking"]
+        == "TRUE"
+    )
     with pytest.raises(errors.InvalidInputError):
         bulk1.PkChunking(chunk_size=300_000).header()
 
@@ -188,7 +189,9 @@ def test_job_reply_parsed_by_its_own_content_type() -> None:
     call = bulk1.get_job(JOB)
     as_xml = call.parse(_xml_response(200, job.to_xml()))
     as_json = call.parse(
-        httpx.Response(200, headers={"content-type": "application/json"}, content=job.to_wire_json())
+        httpx.Response(
+            200, headers={"content-type": "application/json"}, content=job.to_wire_json()
+        )
     )
     assert as_xml == as_json == job
     with pytest.raises(errors.ProtocolError):
@@ -224,7 +227,12 @@ def test_csv_decoder_keeps_multiline_values_whatever_the_chunking(seed: int) -> 
 def test_json_decoder_streams_array_elements(seed: int) -> None:
     data = [
         {"attributes": {"type": "Account"}, "Id": "001", "Name": "a [b] {c}", "N": 1.5},
-        {"attributes": {"type": "Account"}, "Id": "002", "Name": None, "CreatedDate": 1450219969000},
+        {
+            "attributes": {"type": "Account"},
+            "Id": "002",
+            "Name": None,
+            "CreatedDate": 1450219969000,
+        },
     ]
     body = json.dumps(data, indent=2).encode()
     records = list(bulk1.decode_records("application/json", _chunks(body, random.Random(seed))))
@@ -256,5 +264,7 @@ def test_session_id_never_in_call_repr_or_error() -> None:
     request = bulk1.get_job(JOB).build(SESSION, "64.0")
     assert "SECRET" not in repr(request)
     assert "SECRET" not in repr(SESSION) and "SECRET" not in str(SESSION)
-    error = bulk1.parse_error(_xml_response(400, _error_xml("InvalidSessionId", "Invalid session id")))
+    error = bulk1.parse_error(
+        _xml_response(400, _error_xml("InvalidSessionId", "Invalid session id"))
+    )
     assert "SECRET" not in str(error) and "SECRET" not in repr(error)

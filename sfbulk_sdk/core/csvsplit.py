@@ -61,6 +61,7 @@ __all__ = [
     "CsvSummary",
     "csv_batches_from_records",
     "format_csv_value",
+    "iter_csv_file_batches",
     "scan_csv",
     "split_csv",
     "split_csv_file",
@@ -539,6 +540,27 @@ def split_csv_file(
     return batches()
 
 
+def iter_csv_file_batches(
+    path: str | os.PathLike[str],
+    *,
+    max_records: int = MAX_BATCH_RECORDS,
+    max_bytes: int = MAX_BATCH_BYTES,
+    max_chars: int = MAX_BATCH_CHARS,
+    encoding: str = "utf-8",
+    check_first: bool = True,
+) -> Iterator[bytes]:
+    """The bodies of :func:`split_csv_file`'s batches: UTF-8 CSV bytes ready to upload."""
+    for batch in split_csv_file(
+        path,
+        max_records=max_records,
+        max_bytes=max_bytes,
+        max_chars=max_chars,
+        encoding=encoding,
+        check_first=check_first,
+    ):
+        yield batch.data
+
+
 # --------------------------------------------------------------------------- serialising
 
 
@@ -607,21 +629,34 @@ def _is_row(value: object) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
 
 
+def _header(names: Iterable[Any], writer: _RowWriter) -> _Record:
+    header = [str(name) for name in names]
+    if not header:
+        raise InvalidInputError("the CSV header has no field names")
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise InvalidInputError(f"the CSV header repeats field names: {duplicates}")
+    return _Record(writer.render(header), 0, 0, header)
+
+
 def _serialised(
     records: Iterable[Mapping[str, Any] | Sequence[Any]],
     fields: Sequence[str] | None,
     line_terminator: str,
 ) -> Iterator[_Record]:
     writer = _RowWriter(line_terminator)
-    header: list[str] | None = list(fields) if fields is not None else None
-    if header is not None:
-        yield _Record(writer.render(header), 0, 0, header)
+    header: list[str] | None = None
+    if fields is not None:
+        first = _header(fields, writer)
+        header = first.fields
+        yield first
     number = 0
     for record in records:
         if isinstance(record, Mapping):
             if header is None:
-                header = [str(name) for name in record]
-                yield _Record(writer.render(header), 0, 0, header)
+                first = _header(record, writer)
+                header = first.fields
+                yield first
             number += 1
             extra = [name for name in record if name not in header]
             if extra:
@@ -631,8 +666,9 @@ def _serialised(
             values: Sequence[Any] = [record.get(name) for name in header]
         elif _is_row(record):
             if header is None:
-                header = [str(name) for name in record]
-                yield _Record(writer.render(header), 0, 0, header)
+                first = _header(record, writer)
+                header = first.fields
+                yield first
                 continue
             number += 1
             if len(record) != len(header):

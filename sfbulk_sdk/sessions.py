@@ -1,0 +1,536 @@
+"""Keeping a session: freshness policy and single-flight refresh.
+
+Two layers:
+
+* :class:`SessionPolicy` is pure (sans-IO): given a session and ``now`` it
+  says whether the session is fresh, how long a store may keep it and whether
+  its ``last_used_at`` is worth writing back. It never reads a clock or a
+  store.
+* :class:`SessionManager` and :class:`AsyncSessionManager` are the I/O shells
+  the clients call on every request: ``get()`` before a request, ``touch()``
+  after a successful one, ``invalidate()`` when Salesforce rejects the id.
+
+How ``get()`` decides
+---------------------
+1. The in-process cache: a session this manager read or wrote less than
+   ``policy.cache_seconds`` ago (default 5 s) and still fresh is returned
+   without touching the store.
+2. The store: a fresh session stored by any process is used (and cached).
+3. Otherwise single flight: take the store's refresh lock (TTL ``lock_ttl``,
+   waiting at most ``lock_wait`` before :class:`~sfbulk_sdk.errors.LockTimeoutError`),
+   read the store again (another process may have logged in meanwhile), and
+   only if it is still empty or stale log in, store the new session with a TTL
+   equal to its remaining lifetime and release the lock.
+
+A session rejected by Salesforce is dropped with ``invalidate(rejected)``: the
+store entry is deleted only if it still holds *that* id (compare-and-delete),
+so a session another process already refreshed survives, and the in-process
+cache is cleared so that the next ``get()`` reads the store. That is why the
+cache may be short-lived rather than absent: the store is read after every
+rejection, and at least every ``cache_seconds`` otherwise.
+
+Static sessions
+---------------
+A :class:`~sfbulk_sdk.auth.StaticSession` has no credentials to log in
+again. The manager hands out its session without any store (every process
+already holds the id), ``touch()`` does nothing, and once it has been
+invalidated ``get()`` raises :class:`~sfbulk_sdk.errors.SessionError`
+instead of returning an id known to be dead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from .auth.base import Authenticator, StaticSession
+from .errors import InvalidInputError, RequestTimeoutError, SessionError, TransportError
+from .models.session import Session
+from .stores.base import (
+    DEFAULT_KEY_PREFIX,
+    AsyncSessionStore,
+    Clock,
+    SessionStore,
+    session_key,
+    utc_now,
+)
+from .stores.memory import AsyncMemoryStore, MemoryStore
+
+__all__ = [
+    "DEFAULT_LOGIN_TIMEOUT",
+    "AsyncSessionManager",
+    "SessionManager",
+    "SessionPolicy",
+]
+
+logger = logging.getLogger("sfbulk_sdk.sessions")
+
+#: Timeout of the login request when the manager sends it with its own client.
+DEFAULT_LOGIN_TIMEOUT = 30.0
+
+_STATIC_REJECTED = (
+    "the static session id was rejected by Salesforce (expired, logged out or revoked) "
+    "and a StaticSession cannot log in again: create the client with a new session id, "
+    "or with a login authenticator so that the session can be refreshed"
+)
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """When a session is fresh and when its use is written back (pure, no I/O).
+
+    Salesforce ends a session after ``seconds_valid`` seconds without a call
+    (``sessionSecondsValid``, 7200 by default), and every call restarts that
+    timer. The stored ``last_used_at`` lags the real last call by at most one
+    touch interval, so the computed expiry is conservative.
+
+    ``margin_seconds`` / ``margin_fraction``
+        A session within ``min(margin_seconds, margin_fraction * seconds_valid)``
+        of its expiry is not fresh any more and is refreshed before use
+        (5 minutes, or 10 % of a short timeout).
+    ``touch_seconds`` / ``touch_fraction``
+        ``last_used_at`` is written back at most once per
+        ``min(touch_seconds, touch_fraction * seconds_valid)`` (60 s, or 10 %).
+        The interval never exceeds the margin with the defaults.
+    ``cache_seconds``
+        How long a manager reuses the session it last read or wrote before it
+        reads the store again (0 reads the store on every ``get()``).
+    """
+
+    margin_seconds: float = 300.0
+    margin_fraction: float = 0.1
+    touch_seconds: float = 60.0
+    touch_fraction: float = 0.1
+    cache_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("margin_seconds", "touch_seconds", "cache_seconds"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise InvalidInputError(f"SessionPolicy.{name} must be >= 0, not {value!r}")
+        for name in ("margin_fraction", "touch_fraction"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or not 0 <= value < 1:
+                raise InvalidInputError(f"SessionPolicy.{name} must be in [0, 1), not {value!r}")
+
+    def margin(self, session: Session) -> timedelta:
+        """How long before its expiry a session stops counting as fresh."""
+        seconds = min(self.margin_seconds, self.margin_fraction * session.seconds_valid)
+        return timedelta(seconds=seconds)
+
+    def touch_interval(self, session: Session) -> timedelta:
+        """The least time between two write-backs of ``last_used_at``."""
+        seconds = min(self.touch_seconds, self.touch_fraction * session.seconds_valid)
+        return timedelta(seconds=seconds)
+
+    def is_expired(self, session: Session, now: datetime) -> bool:
+        """True once the inactivity timeout has passed."""
+        return now >= session.expires_at
+
+    def is_fresh(self, session: Session, now: datetime) -> bool:
+        """True while the session may be used without refreshing it first."""
+        return now < session.expires_at - self.margin(session)
+
+    def needs_touch(self, session: Session, now: datetime) -> bool:
+        """True when ``last_used_at`` is old enough to be worth writing back."""
+        return now - session.last_used_at >= self.touch_interval(session)
+
+    def store_ttl(self, session: Session, now: datetime) -> float:
+        """Seconds a store should keep ``session`` (its remaining lifetime; may be <= 0)."""
+        return (session.expires_at - now).total_seconds()
+
+    def cache_valid(self, cached_at: datetime, now: datetime) -> bool:
+        """True while a session cached at ``cached_at`` may be reused without a store read."""
+        age = (now - cached_at).total_seconds()
+        return 0 <= age < self.cache_seconds
+
+
+def _digest(session: Session) -> str:
+    return hashlib.sha256(session.session_id.get_secret_value().encode("utf-8")).hexdigest()
+
+
+def _check_lock_settings(lock_ttl: float, lock_wait: float) -> None:
+    if not math.isfinite(lock_ttl) or lock_ttl <= 0:
+        raise InvalidInputError(f"lock_ttl must be a positive number of seconds, not {lock_ttl!r}")
+    if not math.isfinite(lock_wait) or lock_wait < 0:
+        raise InvalidInputError(f"lock_wait must be >= 0 seconds, not {lock_wait!r}")
+
+
+def _transport_error(exc: httpx.HTTPError, request: httpx.Request) -> TransportError:
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError(
+            f"login request timed out: {type(exc).__name__}", request=request
+        )
+    return TransportError(f"login request failed: {type(exc).__name__}: {exc}", request=request)
+
+
+class _State:
+    """What both managers keep in process (assignments are atomic)."""
+
+    def __init__(self, auth: Authenticator, key: str, clock: Clock, policy: SessionPolicy) -> None:
+        self.auth = auth
+        self.key = key
+        self.clock = clock
+        self.policy = policy
+        self.cache: tuple[Session, datetime] | None = None
+        self.rejected: str | None = None
+        self.static: Session | None = None
+        self.static_rejected = False
+        if isinstance(auth, StaticSession):
+            self.static = auth.parse_login_response(None, now=clock())
+
+    def static_session(self) -> Session:
+        assert self.static is not None
+        if self.static_rejected:
+            raise SessionError(_STATIC_REJECTED)
+        return self.static
+
+    def usable(self, session: Session | None, now: datetime) -> bool:
+        return (
+            session is not None
+            and self.policy.is_fresh(session, now)
+            and (self.rejected is None or _digest(session) != self.rejected)
+        )
+
+    def cached(self, now: datetime) -> Session | None:
+        entry = self.cache
+        if entry is None:
+            return None
+        session, cached_at = entry
+        if self.policy.cache_valid(cached_at, now) and self.usable(session, now):
+            return session
+        return None
+
+    def remember(self, session: Session, now: datetime) -> None:
+        self.cache = (session, now)
+
+    def logged_in(self, session: Session, now: datetime) -> None:
+        # A login vouches for its id, even one rejected before (Salesforce may
+        # hand out the same id again): never let the guard force a re-login loop.
+        self.rejected = None
+        self.remember(session, now)
+
+    def reject(self, rejected: Session) -> None:
+        self.cache = None
+        self.rejected = _digest(rejected)
+        if self.static is not None and rejected.same_credential(self.static):
+            self.static_rejected = True
+
+    def touch_candidate(self, session: Session, now: datetime) -> Session | None:
+        """The touched copy to write back, or ``None`` when not due."""
+        if self.rejected is not None and _digest(session) == self.rejected:
+            return None
+        entry = self.cache
+        latest = session
+        if entry is not None and entry[0].same_credential(session):
+            latest = max(entry[0], session, key=lambda s: s.last_used_at)
+        if not self.policy.needs_touch(latest, now):
+            return None
+        return latest.touched(now)
+
+    def after_touch(self, touched: Session, renewed: bool, now: datetime) -> None:
+        if renewed:
+            self.remember(touched, now)
+        else:
+            # The store holds another session (or none): read it on the next get().
+            entry = self.cache
+            if entry is not None and entry[0].same_credential(touched):
+                self.cache = None
+
+    def stored_ttl(self, session: Session, now: datetime) -> float | None:
+        ttl = self.policy.store_ttl(session, now)
+        if ttl <= 0:
+            logger.warning("a new session for %s is already expired; not storing it", self.key)
+            return None
+        return ttl
+
+
+class SessionManager:
+    """Gives every request a valid session, sharing one login across processes.
+
+    ``auth``
+        builds and parses the login (:class:`~sfbulk_sdk.auth.Authenticator`).
+    ``store``
+        where the session is shared; default a private :class:`MemoryStore`
+        (threads of this process only). Pass a Redis, MongoDB or file store to
+        share it between processes.
+    ``send``
+        sends the login request (the client passes its own, with its retry and
+        timeout policy). By default the manager uses a private
+        :class:`httpx.Client` with a 30 s timeout, closed by :meth:`close`.
+    ``key_prefix``
+        the store key is ``key_prefix + auth.fingerprint``.
+    ``clock``
+        the current time (aware UTC); inject one in tests.
+    ``lock_ttl`` / ``lock_wait``
+        the refresh lock expires after ``lock_ttl`` seconds even if its holder
+        died; a waiter gives up after ``lock_wait`` seconds with
+        :class:`~sfbulk_sdk.errors.LockTimeoutError`.
+    ``policy``
+        the :class:`SessionPolicy` (freshness margin, touch throttle, cache).
+
+    The manager is thread-safe. It closes only what it created (its default
+    store and HTTP client): a store passed in belongs to the caller.
+    """
+
+    def __init__(
+        self,
+        auth: Authenticator,
+        *,
+        store: SessionStore | None = None,
+        send: Callable[[httpx.Request], httpx.Response] | None = None,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        clock: Clock = utc_now,
+        lock_ttl: float = 30.0,
+        lock_wait: float = 60.0,
+        policy: SessionPolicy | None = None,
+    ) -> None:
+        _check_lock_settings(lock_ttl, lock_wait)
+        self._own_store = store is None
+        self._store: SessionStore = MemoryStore(clock=clock) if store is None else store
+        self._send = send
+        self._http: httpx.Client | None = None
+        self._http_mutex = threading.Lock()
+        self._touching = threading.Lock()
+        self._lock_ttl = lock_ttl
+        self._lock_wait = lock_wait
+        self._state = _State(
+            auth, session_key(auth.fingerprint, prefix=key_prefix), clock, policy or SessionPolicy()
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key={self._state.key!r}, store={self._store!r})"
+
+    def get(self) -> Session:
+        """A fresh session: cached, from the store, or from a single-flight login."""
+        state = self._state
+        if state.static is not None:
+            return state.static_session()
+        now = state.clock()
+        session = state.cached(now)
+        if session is not None:
+            return session
+        session = self._read(now)
+        if session is not None:
+            return session
+        with self._store.lock(state.key, ttl=self._lock_ttl, wait=self._lock_wait):
+            session = self._read(state.clock())
+            if session is not None:
+                return session
+            session = self._login()
+            now = state.clock()
+            ttl = state.stored_ttl(session, now)
+            if ttl is not None:
+                self._store.set(state.key, session, ttl)
+            state.logged_in(session, now)
+            return session
+
+    def invalidate(self, rejected: Session) -> None:
+        """Forget ``rejected`` (Salesforce refused it); the next :meth:`get` refreshes.
+
+        The store entry is deleted only if it still holds this session id.
+        """
+        state = self._state
+        state.reject(rejected)
+        if state.static is not None:
+            logger.warning("the static session for %s was rejected", state.key)
+            return
+        deleted = self._store.compare_and_delete(state.key, rejected.session_id.get_secret_value())
+        logger.info(
+            "session for %s invalidated (%s)",
+            state.key,
+            "store entry deleted" if deleted else "store already holds another session",
+        )
+
+    def touch(self, session: Session) -> None:
+        """Record a successful call with ``session``; writes back at most once per interval."""
+        state = self._state
+        if state.static is not None:
+            return
+        now = state.clock()
+        touched = state.touch_candidate(session, now)
+        if touched is None or not self._touching.acquire(blocking=False):
+            return
+        try:
+            renewed = self._store.renew(state.key, touched, state.policy.store_ttl(touched, now))
+            state.after_touch(touched, renewed, now)
+        finally:
+            self._touching.release()
+
+    def close(self) -> None:
+        """Close the default store and HTTP client if this manager created them."""
+        with self._http_mutex:
+            http, self._http = self._http, None
+        if http is not None:
+            http.close()
+        if self._own_store:
+            self._store.close()
+
+    def _read(self, now: datetime) -> Session | None:
+        state = self._state
+        session = self._store.get(state.key)
+        if session is None or not state.usable(session, now):
+            return None
+        state.remember(session, now)
+        return session
+
+    def _login(self) -> Session:
+        state = self._state
+        request = state.auth.login_request()
+        response = self._send_login(request) if request is not None else None
+        session = state.auth.parse_login_response(response, now=state.clock())
+        logger.info("logged in for %s (session valid %ss idle)", state.key, session.seconds_valid)
+        return session
+
+    def _send_login(self, request: httpx.Request) -> httpx.Response:
+        if self._send is not None:
+            return self._send(request)
+        with self._http_mutex:
+            if self._http is None:
+                self._http = httpx.Client(timeout=DEFAULT_LOGIN_TIMEOUT)
+            http = self._http
+        try:
+            response = http.send(request)
+            response.read()
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, request) from exc
+        return response
+
+
+class AsyncSessionManager:
+    """The async twin of :class:`SessionManager` (same arguments, awaited methods).
+
+    ``store`` defaults to a private :class:`AsyncMemoryStore`; ``send`` is an
+    async callable (default: a private :class:`httpx.AsyncClient`).
+    """
+
+    def __init__(
+        self,
+        auth: Authenticator,
+        *,
+        store: AsyncSessionStore | None = None,
+        send: Callable[[httpx.Request], Awaitable[httpx.Response]] | None = None,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        clock: Clock = utc_now,
+        lock_ttl: float = 30.0,
+        lock_wait: float = 60.0,
+        policy: SessionPolicy | None = None,
+    ) -> None:
+        _check_lock_settings(lock_ttl, lock_wait)
+        self._own_store = store is None
+        self._store: AsyncSessionStore = AsyncMemoryStore(clock=clock) if store is None else store
+        self._send = send
+        self._http: httpx.AsyncClient | None = None
+        self._touching = False
+        self._lock_ttl = lock_ttl
+        self._lock_wait = lock_wait
+        self._state = _State(
+            auth, session_key(auth.fingerprint, prefix=key_prefix), clock, policy or SessionPolicy()
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key={self._state.key!r}, store={self._store!r})"
+
+    async def get(self) -> Session:
+        """A fresh session: cached, from the store, or from a single-flight login."""
+        state = self._state
+        if state.static is not None:
+            return state.static_session()
+        now = state.clock()
+        session = state.cached(now)
+        if session is not None:
+            return session
+        session = await self._read(now)
+        if session is not None:
+            return session
+        async with self._store.lock(state.key, ttl=self._lock_ttl, wait=self._lock_wait):
+            session = await self._read(state.clock())
+            if session is not None:
+                return session
+            session = await self._login()
+            now = state.clock()
+            ttl = state.stored_ttl(session, now)
+            if ttl is not None:
+                await self._store.set(state.key, session, ttl)
+            state.logged_in(session, now)
+            return session
+
+    async def invalidate(self, rejected: Session) -> None:
+        """Forget ``rejected`` (Salesforce refused it); the next :meth:`get` refreshes.
+
+        The store entry is deleted only if it still holds this session id.
+        """
+        state = self._state
+        state.reject(rejected)
+        if state.static is not None:
+            logger.warning("the static session for %s was rejected", state.key)
+            return
+        deleted = await self._store.compare_and_delete(
+            state.key, rejected.session_id.get_secret_value()
+        )
+        logger.info(
+            "session for %s invalidated (%s)",
+            state.key,
+            "store entry deleted" if deleted else "store already holds another session",
+        )
+
+    async def touch(self, session: Session) -> None:
+        """Record a successful call with ``session``; writes back at most once per interval."""
+        state = self._state
+        if state.static is not None:
+            return
+        now = state.clock()
+        touched = state.touch_candidate(session, now)
+        if touched is None or self._touching:
+            return
+        self._touching = True
+        try:
+            renewed = await self._store.renew(
+                state.key, touched, state.policy.store_ttl(touched, now)
+            )
+            state.after_touch(touched, renewed, now)
+        finally:
+            self._touching = False
+
+    async def close(self) -> None:
+        """Close the default store and HTTP client if this manager created them."""
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+        if self._own_store:
+            await self._store.close()
+
+    async def _read(self, now: datetime) -> Session | None:
+        state = self._state
+        session = await self._store.get(state.key)
+        if session is None or not state.usable(session, now):
+            return None
+        state.remember(session, now)
+        return session
+
+    async def _login(self) -> Session:
+        state = self._state
+        request = state.auth.login_request()
+        response = await self._send_login(request) if request is not None else None
+        session = state.auth.parse_login_response(response, now=state.clock())
+        logger.info("logged in for %s (session valid %ss idle)", state.key, session.seconds_valid)
+        return session
+
+    async def _send_login(self, request: httpx.Request) -> httpx.Response:
+        if self._send is not None:
+            return await self._send(request)
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=DEFAULT_LOGIN_TIMEOUT)
+        try:
+            response = await self._http.send(request)
+            await response.aread()
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, request) from exc
+        return response
