@@ -61,3 +61,24 @@ def test_seed_facade_methods_exist() -> None:
         "sessionid",
     ):
         assert hasattr(Bulk, name), name
+
+
+def test_async_client_is_the_sync_client_with_awaits() -> None:
+    """scripts/twins.py rewrites aio.py to sync form; it must equal client.py."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "twins.py"
+    spec = importlib.util.spec_from_file_location("twins", path)
+    assert spec is not None and spec.loader is not None
+    twins = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(twins)
+    drift = twins.diff()
+    assert drift == [], "\n".join(drift)
+    # the check is not vacuous: a change on one side only is caught
+    original = twins.REPLACEMENTS
+    twins.REPLACEMENTS = [*original, (r"def get_job\b", "def get_jobb")]
+    try:
+        assert twins.diff() != []
+    finally:
+        twins.REPLACEMENTS = original
