@@ -16,11 +16,13 @@ How ``get()`` decides
    ``policy.cache_seconds`` ago (default 5 s) and still fresh is returned
    without touching the store.
 2. The store: a fresh session stored by any process is used (and cached).
-3. Otherwise single flight: take the store's refresh lock (TTL ``lock_ttl``,
-   waiting at most ``lock_wait`` before :class:`~sfbulk_sdk.errors.LockTimeoutError`),
+3. Otherwise single flight: take the store's refresh lock (TTL ``lock_ttl``),
    read the store again (another process may have logged in meanwhile), and
    only if it is still empty or stale log in, store the new session with a TTL
-   equal to its remaining lifetime and release the lock.
+   equal to its remaining lifetime and release the lock. While another process
+   holds the lock, a waiter reads the store every 0.1 s and returns the
+   session as soon as the holder has stored it; after ``lock_wait`` seconds
+   without lock or session it raises :class:`~sfbulk_sdk.errors.LockTimeoutError`.
 
 A session rejected by Salesforce is dropped with ``invalidate(rejected)``: the
 store entry is deleted only if it still holds *that* id (compare-and-delete),
@@ -28,6 +30,11 @@ so a session another process already refreshed survives, and the in-process
 cache is cleared so that the next ``get()`` reads the store. That is why the
 cache may be short-lived rather than absent: the store is read after every
 rejection, and at least every ``cache_seconds`` otherwise.
+
+``touch(session)`` writes ``last_used_at`` back (so the store's TTL follows
+Salesforce's inactivity timer) at most once per touch interval, through
+``store.renew``: a conditional write that succeeds only while the store still
+holds that session, so a late touch never brings back a dropped session.
 
 Static sessions
 ---------------
@@ -40,19 +47,27 @@ instead of returning an id known to be dead.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 
 from .auth.base import Authenticator, StaticSession
-from .errors import InvalidInputError, RequestTimeoutError, SessionError, TransportError
+from .errors import (
+    InvalidInputError,
+    LockTimeoutError,
+    RequestTimeoutError,
+    SessionError,
+    TransportError,
+)
 from .models.session import Session
+from .stores._common import session_digest
 from .stores.base import (
     DEFAULT_KEY_PREFIX,
     AsyncSessionStore,
@@ -74,6 +89,10 @@ logger = logging.getLogger("sfbulk_sdk.sessions")
 
 #: Timeout of the login request when the manager sends it with its own client.
 DEFAULT_LOGIN_TIMEOUT = 30.0
+
+#: A waiter tries the refresh lock for this long at a time, and reads the store
+#: in between, so it stops waiting as soon as the holder has stored a session.
+_LOCK_SLICE = 0.1
 
 _STATIC_REJECTED = (
     "the static session id was rejected by Salesforce (expired, logged out or revoked) "
@@ -153,7 +172,7 @@ class SessionPolicy:
 
 
 def _digest(session: Session) -> str:
-    return hashlib.sha256(session.session_id.get_secret_value().encode("utf-8")).hexdigest()
+    return session_digest(session.session_id.get_secret_value())
 
 
 def _check_lock_settings(lock_ttl: float, lock_wait: float) -> None:
@@ -218,7 +237,9 @@ class _State:
         self.remember(session, now)
 
     def reject(self, rejected: Session) -> None:
-        self.cache = None
+        entry = self.cache
+        if entry is not None and entry[0].same_credential(rejected):
+            self.cache = None
         self.rejected = _digest(rejected)
         if self.static is not None and rejected.same_credential(self.static):
             self.static_rejected = True
@@ -243,6 +264,12 @@ class _State:
             entry = self.cache
             if entry is not None and entry[0].same_credential(touched):
                 self.cache = None
+
+    def lock_timeout(self, wait: float) -> LockTimeoutError:
+        return LockTimeoutError(
+            f"the refresh lock of {self.key!r} was not acquired within {wait:g}s "
+            "and no other process stored a fresh session meanwhile"
+        )
 
     def stored_ttl(self, session: Session, now: datetime) -> float | None:
         ttl = self.policy.store_ttl(session, now)
@@ -320,17 +347,35 @@ class SessionManager:
         session = self._read(now)
         if session is not None:
             return session
-        with self._store.lock(state.key, ttl=self._lock_ttl, wait=self._lock_wait):
+        deadline = time.monotonic() + self._lock_wait
+        while True:
+            with ExitStack() as held:
+                slice_ = max(0.0, min(_LOCK_SLICE, deadline - time.monotonic()))
+                try:
+                    held.enter_context(self._store.lock(state.key, ttl=self._lock_ttl, wait=slice_))
+                except LockTimeoutError:
+                    pass
+                else:
+                    return self._refresh_locked()
+            # Someone else holds the lock: the session they log in ends the wait.
             session = self._read(state.clock())
             if session is not None:
                 return session
-            session = self._login()
-            now = state.clock()
-            ttl = state.stored_ttl(session, now)
-            if ttl is not None:
-                self._store.set(state.key, session, ttl)
-            state.logged_in(session, now)
+            if time.monotonic() >= deadline:
+                raise state.lock_timeout(self._lock_wait)
+
+    def _refresh_locked(self) -> Session:
+        state = self._state
+        session = self._read(state.clock())
+        if session is not None:
             return session
+        session = self._login()
+        now = state.clock()
+        ttl = state.stored_ttl(session, now)
+        if ttl is not None:
+            self._store.set(state.key, session, ttl)
+        state.logged_in(session, now)
+        return session
 
     def invalidate(self, rejected: Session) -> None:
         """Forget ``rejected`` (Salesforce refused it); the next :meth:`get` refreshes.
@@ -450,17 +495,37 @@ class AsyncSessionManager:
         session = await self._read(now)
         if session is not None:
             return session
-        async with self._store.lock(state.key, ttl=self._lock_ttl, wait=self._lock_wait):
+        deadline = time.monotonic() + self._lock_wait
+        while True:
+            async with AsyncExitStack() as held:
+                slice_ = max(0.0, min(_LOCK_SLICE, deadline - time.monotonic()))
+                try:
+                    await held.enter_async_context(
+                        self._store.lock(state.key, ttl=self._lock_ttl, wait=slice_)
+                    )
+                except LockTimeoutError:
+                    pass
+                else:
+                    return await self._refresh_locked()
+            # Someone else holds the lock: the session they log in ends the wait.
             session = await self._read(state.clock())
             if session is not None:
                 return session
-            session = await self._login()
-            now = state.clock()
-            ttl = state.stored_ttl(session, now)
-            if ttl is not None:
-                await self._store.set(state.key, session, ttl)
-            state.logged_in(session, now)
+            if time.monotonic() >= deadline:
+                raise state.lock_timeout(self._lock_wait)
+
+    async def _refresh_locked(self) -> Session:
+        state = self._state
+        session = await self._read(state.clock())
+        if session is not None:
             return session
+        session = await self._login()
+        now = state.clock()
+        ttl = state.stored_ttl(session, now)
+        if ttl is not None:
+            await self._store.set(state.key, session, ttl)
+        state.logged_in(session, now)
+        return session
 
     async def invalidate(self, rejected: Session) -> None:
         """Forget ``rejected`` (Salesforce refused it); the next :meth:`get` refreshes.

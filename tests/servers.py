@@ -13,6 +13,7 @@ tests: the project requires real servers in CI, so nothing is skipped).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -25,6 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pymongo
+    import redis
 
 HOST = "127.0.0.1"
 
@@ -67,7 +73,8 @@ class ServerProcess:
             return ""
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Terminate the server's process group, kill it if it lingers."""
+        """Terminate the server's process group, kill it if it lingers (idempotent)."""
+        atexit.unregister(self.stop)
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -137,6 +144,7 @@ def _launch(
             if not log.closed:
                 log.close()
         server = ServerProcess(name, port, process, workdir, command)
+        atexit.register(server.stop)  # even if the caller never gets to stop it
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -230,3 +238,19 @@ def start_mongo(timeout: float = 60.0) -> ServerProcess:
         ]
 
     return _launch("mongodb", command, _mongo_ready, timeout=timeout)
+
+
+def sync_redis(server: ServerProcess, **kwargs: Any) -> redis.Redis:
+    """A redis-py client for ``server``."""
+    import redis
+
+    return redis.Redis(host=server.host, port=server.port, socket_timeout=5, **kwargs)
+
+
+def sync_mongo(server: ServerProcess) -> pymongo.MongoClient[dict[str, Any]]:
+    """A pymongo client for ``server`` (direct connection)."""
+    import pymongo
+
+    return pymongo.MongoClient(
+        server.host, server.port, directConnection=True, serverSelectionTimeoutMS=5000
+    )

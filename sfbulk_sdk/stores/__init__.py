@@ -1,0 +1,69 @@
+"""Session stores: where processes share one Salesforce session.
+
+The protocols, the key helper and the in-process stores import eagerly. The
+backends that need an optional dependency are exposed lazily, so importing
+this package never requires them::
+
+    from sfbulk_sdk.stores import RedisStore      # needs sfbulk-sdk[redis]
+    from sfbulk_sdk.stores import MongoStore      # needs sfbulk-sdk[mongodb]
+    from sfbulk_sdk.stores import FileStore       # needs sfbulk-sdk[file]
+
+A missing dependency raises :class:`ImportError` naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .base import (
+    DEFAULT_KEY_PREFIX,
+    AsyncSessionStore,
+    Clock,
+    SessionStore,
+    session_key,
+    utc_now,
+)
+from .memory import AsyncMemoryStore, MemoryStore
+
+if TYPE_CHECKING:
+    from .file import AsyncFileStore as AsyncFileStore
+    from .file import FileStore as FileStore
+    from .mongodb import AsyncMongoStore as AsyncMongoStore
+    from .mongodb import MongoStore as MongoStore
+    from .redis import AsyncRedisStore as AsyncRedisStore
+    from .redis import RedisStore as RedisStore
+
+__all__ = [
+    "DEFAULT_KEY_PREFIX",
+    "AsyncMemoryStore",
+    "AsyncSessionStore",
+    "Clock",
+    "MemoryStore",
+    "SessionStore",
+    "session_key",
+    "utc_now",
+]
+
+#: Names importable from this package on first use, and the module of each.
+LAZY_EXPORTS: dict[str, str] = {
+    "FileStore": "file",
+    "AsyncFileStore": "file",
+    "RedisStore": "redis",
+    "AsyncRedisStore": "redis",
+    "MongoStore": "mongodb",
+    "AsyncMongoStore": "mongodb",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *LAZY_EXPORTS})

@@ -1,0 +1,143 @@
+"""The session store protocols and the key naming rule.
+
+A store only *persists* sessions so that many processes can share one login;
+when a session is fresh, when it must be refreshed and who logs in is decided
+by :mod:`sfbulk_sdk.sessions`. Every backend implements the same small
+contract (sync :class:`SessionStore`, async :class:`AsyncSessionStore`):
+
+``get(key)``
+    The stored session, or ``None``. An expired entry is never returned,
+    whether or not the backend has already deleted it.
+``set(key, session, ttl)``
+    Store ``session`` for ``ttl`` seconds (the session manager passes the time
+    left until the session's inactivity expiry).
+``renew(key, session, ttl)``
+    Replace the stored session with ``session`` for ``ttl`` seconds *only if*
+    the stored one carries the same session id; ``False`` otherwise. Used to
+    write back ``last_used_at`` without resurrecting a session that another
+    process has meanwhile invalidated or replaced.
+``compare_and_delete(key, session_id)``
+    Delete the entry only if it holds ``session_id`` (the id Salesforce just
+    rejected); ``True`` when something was deleted.
+``lock(key, *, ttl, wait)``
+    A context manager holding the single-flight refresh lock of ``key``: owned
+    by a random token, released only by its owner, expiring by itself after
+    ``ttl`` seconds (so a dead holder blocks nobody for longer), waited for at
+    most ``wait`` seconds before :class:`~sfbulk_sdk.errors.LockTimeoutError`.
+``close()``
+    Release what the store holds. A client object handed to a store (a
+    ``redis.Redis``, a pymongo collection) belongs to the caller and is not
+    closed.
+
+Payloads are JSON, never pickle. Backend failures are raised as
+:class:`~sfbulk_sdk.errors.SessionStoreError`, never swallowed, and no error
+message or log line contains a session id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from datetime import datetime, timezone
+from typing import Protocol, runtime_checkable
+
+from ..errors import InvalidInputError
+from ..models.session import Session
+
+__all__ = [
+    "DEFAULT_KEY_PREFIX",
+    "AsyncSessionStore",
+    "Clock",
+    "SessionStore",
+    "session_key",
+    "utc_now",
+]
+
+#: The prefix of every key the SDK writes (``sfbulk:session:<fingerprint>``).
+DEFAULT_KEY_PREFIX = "sfbulk:session:"
+
+#: A source of the current time (timezone-aware, UTC).
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time as an aware UTC datetime (the default clock)."""
+    return datetime.now(timezone.utc)
+
+
+def session_key(fingerprint: str, *, prefix: str = DEFAULT_KEY_PREFIX) -> str:
+    """The store key of the session opened by an authenticator.
+
+    ``fingerprint`` is :attr:`Authenticator.fingerprint
+    <sfbulk_sdk.auth.Authenticator.fingerprint>`: a digest of the login URL
+    and the user or client id, the same in every process and free of secrets.
+    Processes that log in as the same user against the same host therefore
+    share one key, and so one session.
+    """
+    if not fingerprint or any(ch.isspace() for ch in fingerprint):
+        raise InvalidInputError("an authenticator fingerprint must be a non-empty token")
+    if any(ch.isspace() for ch in prefix):
+        raise InvalidInputError("a session key prefix must not contain whitespace")
+    return f"{prefix}{fingerprint}"
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """Where sessions are shared between threads and processes (sync)."""
+
+    def get(self, key: str) -> Session | None:
+        """The unexpired session stored under ``key``, or ``None``."""
+        ...
+
+    def set(self, key: str, session: Session, ttl: float) -> None:
+        """Store ``session`` under ``key`` for ``ttl`` (> 0) seconds."""
+        ...
+
+    def renew(self, key: str, session: Session, ttl: float) -> bool:
+        """Overwrite the entry for ``ttl`` seconds only if it holds the same session id."""
+        ...
+
+    def compare_and_delete(self, key: str, session_id: str) -> bool:
+        """Delete the entry only if its session id is ``session_id``."""
+        ...
+
+    def lock(self, key: str, *, ttl: float, wait: float) -> AbstractContextManager[None]:
+        """The refresh lock of ``key``: token-owned, expiring after ``ttl`` seconds.
+
+        Entering waits at most ``wait`` seconds, then raises
+        :class:`~sfbulk_sdk.errors.LockTimeoutError`.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the store's own resources (never an injected client)."""
+        ...
+
+
+@runtime_checkable
+class AsyncSessionStore(Protocol):
+    """The async twin of :class:`SessionStore`: same methods, awaited."""
+
+    async def get(self, key: str) -> Session | None:
+        """The unexpired session stored under ``key``, or ``None``."""
+        ...
+
+    async def set(self, key: str, session: Session, ttl: float) -> None:
+        """Store ``session`` under ``key`` for ``ttl`` (> 0) seconds."""
+        ...
+
+    async def renew(self, key: str, session: Session, ttl: float) -> bool:
+        """Overwrite the entry for ``ttl`` seconds only if it holds the same session id."""
+        ...
+
+    async def compare_and_delete(self, key: str, session_id: str) -> bool:
+        """Delete the entry only if its session id is ``session_id``."""
+        ...
+
+    def lock(self, key: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
+        """The refresh lock of ``key``, used as ``async with store.lock(...)``."""
+        ...
+
+    async def close(self) -> None:
+        """Release the store's own resources (never an injected client)."""
+        ...

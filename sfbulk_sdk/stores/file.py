@@ -1,0 +1,355 @@
+"""File session stores: :class:`FileStore` and :class:`AsyncFileStore`.
+
+For processes on one machine without a server. Each key is one JSON file in a
+directory that is created with mode 0700; files are written with mode 0600 by
+a temporary file, ``fsync`` and :func:`os.replace`, so a reader sees the old
+or the new session and never a torn one, and a crash mid-write leaves the
+previous session in place. Expiry is checked on every read.
+
+Changes to a key (set, renew, compare-and-delete, lease updates) are
+serialised by a per-key ``filelock`` lock that is held for microseconds. The
+refresh lock itself is a lease file (owner token plus expiry) updated under
+that lock, so it expires after its TTL exactly like the Redis and MongoDB
+locks, even when its holder hangs or is killed.
+
+Requires the ``file`` extra: ``pip install 'sfbulk-sdk[file]'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
+from pathlib import Path
+
+try:
+    from filelock import FileLock, Timeout
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "sfbulk_sdk.stores.file needs the 'filelock' package: pip install 'sfbulk-sdk[file]'"
+    ) from exc
+
+import anyio.to_thread
+
+from ..errors import SessionStoreError
+from ..models.session import Session
+from ._common import (
+    AsyncPollingLock,
+    PollingLock,
+    check_lock_args,
+    check_ttl,
+    decode_payload,
+    encode_payload,
+    epoch,
+    is_live,
+    logger,
+    raise_store_error,
+)
+from .base import Clock, utc_now
+
+__all__ = ["AsyncFileStore", "FileStore"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DIR_MODE = 0o700
+_FILE_MODE = 0o600
+_MUTEX_POLL = 0.001
+
+
+def _stem(key: str) -> str:
+    """A file-name-safe, collision-free name for ``key``."""
+    readable = _UNSAFE.sub("_", key).strip("._-")[:64] or "session"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return f"{readable}-{digest}"
+
+
+class FileStore:
+    """Sessions as JSON files in ``directory`` (created 0700; files 0600).
+
+    ``clock`` decides expiry, ``lock_poll`` is how often a waiter retries the
+    refresh lock, ``mutex_timeout`` bounds the wait for the short per-key file
+    lock (a :class:`SessionStoreError` when exceeded).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        clock: Clock = utc_now,
+        lock_poll: float = 0.05,
+        mutex_timeout: float = 10.0,
+    ) -> None:
+        self._dir = Path(directory)
+        self._clock = clock
+        self._poll = lock_poll
+        self._mutex_timeout = mutex_timeout
+        self._closed = False
+        self._prepare_directory()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self._dir)!r})"
+
+    @property
+    def directory(self) -> Path:
+        """Where the session files are."""
+        return self._dir
+
+    # -- files ---------------------------------------------------------------
+
+    def _prepare_directory(self) -> None:
+        try:
+            try:
+                self._dir.mkdir(mode=_DIR_MODE, parents=True)
+            except FileExistsError:
+                if not self._dir.is_dir():
+                    raise SessionStoreError(
+                        f"file store: {str(self._dir)!r} exists and is not a directory"
+                    ) from None
+                mode = stat.S_IMODE(self._dir.stat().st_mode)
+                if mode & 0o077:
+                    logger.warning(
+                        "file store directory %s is accessible to other users (mode %o); "
+                        "session files are 0600 but their names are visible",
+                        self._dir,
+                        mode,
+                    )
+            else:
+                os.chmod(self._dir, _DIR_MODE)
+        except OSError as exc:
+            raise_store_error(f"file store: cannot prepare {str(self._dir)!r}", exc)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SessionStoreError("the file session store is closed")
+
+    def _paths(self, key: str) -> tuple[Path, Path, Path]:
+        stem = _stem(key)
+        return (
+            self._dir / f"{stem}.json",
+            self._dir / f"{stem}.lease",
+            self._dir / f"{stem}.lock",
+        )
+
+    @contextmanager
+    def _mutex(self, path: Path) -> Iterator[None]:
+        lock = FileLock(str(path), timeout=self._mutex_timeout, mode=_FILE_MODE)
+        try:
+            # Held for microseconds: retry often rather than filelock's 50 ms.
+            lock.acquire(poll_interval=_MUTEX_POLL)
+        except Timeout:
+            raise SessionStoreError(
+                f"file store: {path.name} stayed locked for {self._mutex_timeout:g}s"
+            ) from None
+        except OSError as exc:
+            raise_store_error(f"file store: cannot lock {path.name}", exc)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _read(self, path: Path) -> str | None:
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise_store_error(f"file store: cannot read {path.name}", exc)
+
+    def _write(self, path: Path, text: str, *hidden: str) -> None:
+        """Atomically replace ``path`` with ``text`` (temp file, fsync, rename)."""
+        tmp_name = ""
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self._dir)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                os.fchmod(handle.fileno(), _FILE_MODE)
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, path)
+            tmp_name = ""
+            self._sync_directory()
+        except OSError as exc:
+            raise_store_error(f"file store: cannot write {path.name}", exc, *hidden)
+        finally:
+            if tmp_name:
+                try:
+                    os.unlink(tmp_name)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    logger.warning("file store: cannot remove temporary file: %s", exc)
+
+    def _sync_directory(self) -> None:
+        if os.name != "posix":  # pragma: no cover - directories cannot be fsynced on Windows
+            return
+        fd = os.open(self._dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _unlink(self, path: Path) -> None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise_store_error(f"file store: cannot remove {path.name}", exc)
+
+    # -- the store contract ---------------------------------------------------
+
+    def get(self, key: str) -> Session | None:
+        self._check_open()
+        data, _, mutex = self._paths(key)
+        raw = self._read(data)
+        if raw is None:
+            return None
+        session, deadline = decode_payload(raw, where=f"file store ({data.name})")
+        if is_live(session, deadline, self._clock()):
+            return session
+        with self._mutex(mutex):
+            if self._read(data) == raw:
+                self._unlink(data)
+        return None
+
+    def set(self, key: str, session: Session, ttl: float) -> None:
+        self._check_open()
+        deadline = epoch(self._clock()) + check_ttl(ttl)
+        data, _, mutex = self._paths(key)
+        with self._mutex(mutex):
+            self._write(
+                data, encode_payload(session, deadline), session.session_id.get_secret_value()
+            )
+
+    def renew(self, key: str, session: Session, ttl: float) -> bool:
+        self._check_open()
+        now = self._clock()
+        deadline = epoch(now) + check_ttl(ttl)
+        data, _, mutex = self._paths(key)
+        with self._mutex(mutex):
+            raw = self._read(data)
+            if raw is None:
+                return False
+            stored, stored_deadline = decode_payload(raw, where=f"file store ({data.name})")
+            if not is_live(stored, stored_deadline, now) or not stored.same_credential(session):
+                return False
+            self._write(
+                data, encode_payload(session, deadline), session.session_id.get_secret_value()
+            )
+            return True
+
+    def compare_and_delete(self, key: str, session_id: str) -> bool:
+        self._check_open()
+        data, _, mutex = self._paths(key)
+        with self._mutex(mutex):
+            raw = self._read(data)
+            if raw is None:
+                return False
+            stored, _ = decode_payload(raw, where=f"file store ({data.name})")
+            if stored.session_id.get_secret_value() != session_id:
+                return False
+            self._unlink(data)
+            return True
+
+    def _try_lease(self, key: str, token: str, ttl: float) -> bool:
+        self._check_open()
+        _, lease, mutex = self._paths(key)
+        now = epoch(self._clock())
+        with self._mutex(mutex):
+            raw = self._read(lease)
+            if raw is not None:
+                try:
+                    held = json.loads(raw)
+                    if float(held["expires_at"]) > now:
+                        return False
+                except (ValueError, TypeError, KeyError):
+                    logger.warning("file store: replacing an unreadable lease file %s", lease.name)
+            self._write(lease, json.dumps({"token": token, "expires_at": now + ttl}))
+            return True
+
+    def _release_lease(self, key: str, token: str) -> bool:
+        self._check_open()
+        _, lease, mutex = self._paths(key)
+        with self._mutex(mutex):
+            raw = self._read(lease)
+            if raw is None:
+                return False
+            try:
+                owner = json.loads(raw).get("token")
+            except (ValueError, AttributeError):
+                return False
+            if owner != token:
+                return False
+            self._unlink(lease)
+            return True
+
+    def lock(self, key: str, *, ttl: float, wait: float) -> AbstractContextManager[None]:
+        lock_ttl, lock_wait = check_lock_args(ttl, wait)
+        return PollingLock(
+            key,
+            try_acquire=lambda token: self._try_lease(key, token, lock_ttl),
+            release=lambda token: self._release_lease(key, token),
+            wait=lock_wait,
+            poll=self._poll,
+        )
+
+    def close(self) -> None:
+        self._closed = True
+
+
+class AsyncFileStore:
+    """The async twin of :class:`FileStore`: file I/O runs in worker threads."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        clock: Clock = utc_now,
+        lock_poll: float = 0.05,
+        mutex_timeout: float = 10.0,
+    ) -> None:
+        self._sync = FileStore(
+            directory, clock=clock, lock_poll=lock_poll, mutex_timeout=mutex_timeout
+        )
+        self._poll = lock_poll
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self._sync.directory)!r})"
+
+    @property
+    def directory(self) -> Path:
+        """Where the session files are."""
+        return self._sync.directory
+
+    async def get(self, key: str) -> Session | None:
+        return await anyio.to_thread.run_sync(self._sync.get, key)
+
+    async def set(self, key: str, session: Session, ttl: float) -> None:
+        await anyio.to_thread.run_sync(self._sync.set, key, session, ttl)
+
+    async def renew(self, key: str, session: Session, ttl: float) -> bool:
+        return await anyio.to_thread.run_sync(self._sync.renew, key, session, ttl)
+
+    async def compare_and_delete(self, key: str, session_id: str) -> bool:
+        return await anyio.to_thread.run_sync(self._sync.compare_and_delete, key, session_id)
+
+    def lock(self, key: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
+        lock_ttl, lock_wait = check_lock_args(ttl, wait)
+        sync = self._sync
+
+        async def try_acquire(token: str) -> bool:
+            return await anyio.to_thread.run_sync(sync._try_lease, key, token, lock_ttl)
+
+        async def release(token: str) -> bool:
+            return await anyio.to_thread.run_sync(sync._release_lease, key, token)
+
+        return AsyncPollingLock(
+            key, try_acquire=try_acquire, release=release, wait=lock_wait, poll=self._poll
+        )
+
+    async def close(self) -> None:
+        self._sync.close()
