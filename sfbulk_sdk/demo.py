@@ -87,9 +87,8 @@ def run_demo(
                     echo(f"  {record['Id']} {record['FirstName']} {record['LastName']}")
         expected = records - len(failures)
         elapsed = time.perf_counter() - started
-        echo(
-            f"done in {elapsed:.1f}s: {org.login_count} login, {sum(org.requests.values())} requests"
-        )
+        requests = sum(org.requests.values())
+        echo(f"done in {elapsed:.1f}s: {org.login_count} login, {requests} requests")
         if total != expected or len(failures) != 1 or org.login_count != 1:
             echo(f"UNEXPECTED: {total} records queried, expected {expected}")
             return 1
