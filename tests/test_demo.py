@@ -13,3 +13,15 @@ def test_demo_runs_and_reports_consistent_numbers() -> None:
     assert "REQUIRED_FIELD_MISSING" in text
     assert "2,499 records" in text
     assert "1 login" in text
+
+
+def test_demo_command_line() -> None:
+    from typer.testing import CliRunner
+
+    from sfbulk_sdk.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "--records", "1500", "--batch-size", "500"])
+    assert result.exit_code == 0, result.output
+    assert "3 batches of at most 500 records" in result.output
+    bad = CliRunner().invoke(app, ["demo", "--batch-size", "20000"])
+    assert bad.exit_code != 0

@@ -1,0 +1,374 @@
+"""Reading uploaded batches and writing results in the three Bulk 1.0 formats.
+
+Ingest batches are read with the :mod:`csv` module (or the XML codec / JSON)
+and written through a :class:`~sfbulk_sdk.testing.store.Writer`; results and
+query results are rendered straight to text, without a model per record, since
+this is the path a 100,000-record load goes through.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+from ..core.xml import NS, XSI_NS, XmlError, element, parse_xml
+from ..models.base import as_list
+from ..models.enums import ContentType
+from ..models.results import RecordError
+from .schema import FieldValueError, json_value, text_value
+from .soql import CompiledQuery
+from .store import ColumnPlan, Database, Outcome, Table, UnknownColumn, Writer
+
+__all__ = [
+    "BatchFailure",
+    "QueryShape",
+    "ingest",
+    "render_query_result",
+    "render_results",
+]
+
+_XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+class BatchFailure(Exception):
+    """The whole batch fails: ``state_message`` is the batch's ``stateMessage``."""
+
+    def __init__(self, state_message: str) -> None:
+        super().__init__(state_message)
+        self.state_message = state_message
+
+
+def _too_many(count: int, limit: int) -> BatchFailure:
+    # Salesforce counts one more than the records in both numbers (the header row).
+    return BatchFailure(
+        f"InvalidBatch : Exceeded number of records: {count + 1}. "
+        f"Number of records should be less than or equal to {limit + 1}"
+    )
+
+
+def ingest(
+    body: str,
+    content_type: ContentType,
+    db: Database,
+    table: Table,
+    writer: Writer,
+    *,
+    max_records: int,
+) -> list[Outcome]:
+    """Write every record of an uploaded batch; one :class:`Outcome` per record, in order."""
+    if content_type is ContentType.CSV:
+        return _ingest_csv(body, db, table, writer, max_records)
+    if content_type is ContentType.JSON:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise BatchFailure(f"InvalidBatch : Failed to parse JSON: {exc}") from None
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise BatchFailure("InvalidBatch : JSON batch data must be an array of records")
+        records: list[dict[str, Any]] = data
+    else:
+        try:
+            parsed = parse_xml(body, "sObjects")
+        except XmlError as exc:
+            raise BatchFailure(f"InvalidBatch : Failed to parse XML: {exc}") from None
+        content = parsed if isinstance(parsed, dict) else {}
+        records = [r if isinstance(r, dict) else {} for r in as_list(content.get("sObject"))]
+    if len(records) > max_records:
+        raise _too_many(len(records), max_records)
+    return _ingest_objects(records, db, table, writer)
+
+
+def _ingest_csv(
+    body: str, db: Database, table: Table, writer: Writer, max_records: int
+) -> list[Outcome]:
+    reader = csv.reader(io.StringIO(body, newline=""))
+    header = next(reader, None)
+    if not header:
+        raise BatchFailure("InvalidBatch : Failed to process CSV: the header row is missing")
+    plans: list[ColumnPlan] = []
+    seen: set[str] = set()
+    for column in header:
+        try:
+            plan = db.plan_column(table, column)
+        except UnknownColumn:
+            raise BatchFailure(f"InvalidBatch : Field name not found : {column}") from None
+        if plan.target in seen:
+            raise BatchFailure(f"InvalidBatch : Duplicate field name: {column}")
+        seen.add(plan.target)
+        plans.append(plan)
+    rows = [row for row in reader if row]
+    if len(rows) > max_records:
+        raise _too_many(len(rows), max_records)
+    width = len(plans)
+    write = writer.write
+    outcomes: list[Outcome] = []
+    append = outcomes.append
+    for number, row in enumerate(rows, start=2):
+        if len(row) != width:
+            raise BatchFailure(
+                f"InvalidBatch : Failed to process CSV: row {number} has {len(row)} values "
+                f"but the header has {width}"
+            )
+        values: dict[str, Any] = {}
+        try:
+            for plan, raw in zip(plans, row, strict=True):
+                if raw == "":
+                    continue  # an empty CSV value leaves the field as it is
+                if raw == "#N/A":
+                    values[plan.target] = None
+                    continue
+                limit = plan.text_limit
+                values[plan.target] = (
+                    raw if limit is not None and len(raw) <= limit else plan.convert(raw)
+                )
+        except FieldValueError as exc:
+            append(writer.failed(values, exc))
+            continue
+        append(write(values))
+    return outcomes
+
+
+def _ingest_objects(
+    records: list[dict[str, Any]], db: Database, table: Table, writer: Writer
+) -> list[Outcome]:
+    plans: dict[str, ColumnPlan | None] = {}
+
+    def plan_for(column: str) -> ColumnPlan | None:
+        if column not in plans:
+            try:
+                plans[column] = db.plan_column(table, column)
+            except UnknownColumn:
+                plans[column] = None
+        return plans[column]
+
+    outcomes: list[Outcome] = []
+    for record in records:
+        values: dict[str, Any] = {}
+        try:
+            for key, raw in _flatten(record):
+                plan = plan_for(key)
+                if plan is None:
+                    raise FieldValueError(
+                        "INVALID_FIELD",
+                        f"No such column '{key}' on entity '{table.name}'. If you are attempting "
+                        "to use a custom field, be sure to append the '__c' after the custom "
+                        "field name. Please reference your WSDL or the describe call for the "
+                        "appropriate names.",
+                        (key,),
+                    )
+                if isinstance(raw, (list, dict)):
+                    raise FieldValueError(
+                        "INVALID_TYPE_ON_FIELD_IN_RECORD",
+                        f"{plan.spec.label}: value not of required type: {raw}",
+                        (plan.target,),
+                    )
+                values[plan.target] = plan.convert(raw)
+        except FieldValueError as exc:
+            outcomes.append(writer.failed(values, exc))
+            continue
+        outcomes.append(writer.write(values))
+    return outcomes
+
+
+def _flatten(record: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Field/value pairs; ``{"Account": {"Ext__c": "x"}}`` becomes ``Account.Ext__c``."""
+    for key, value in record.items():
+        if key in ("attributes", "type"):
+            continue
+        if isinstance(value, dict):
+            inner = [(k, v) for k, v in value.items() if k not in ("attributes", "type")]
+            if len(inner) == 1:
+                yield f"{key}.{inner[0][0]}", inner[0][1]
+                continue
+        yield key, value
+
+
+# ---------------------------------------------------------------------------
+# Per-record results
+
+
+def _csv_cell(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if '"' in text else '"' + text + '"'
+
+
+def _record_error(error: FieldValueError) -> RecordError:
+    return RecordError(
+        status_code=error.status_code, message=error.message, fields=list(error.fields)
+    )
+
+
+def render_results(outcomes: Sequence[Outcome], content_type: ContentType) -> str:
+    """An ingest batch's results in the job's format (CSV, XML or JSON)."""
+    if content_type is ContentType.CSV:
+        parts = ['"Id","Success","Created","Error"\n']
+        append = parts.append
+        for rid, success, created, error in outcomes:
+            if error is None:
+                append(
+                    f'"{rid or ""}","{"true" if success else "false"}",'
+                    f'"{"true" if created else "false"}",""\n'
+                )
+            else:
+                text = _csv_cell(_record_error(error).to_csv_text())
+                append(f'"{rid or ""}","false","false",{text}\n')
+        return "".join(parts)
+    if content_type.is_json:
+        items: list[str] = []
+        for rid, success, created, error in outcomes:
+            if error is None:
+                items.append(
+                    f'{{"success":{"true" if success else "false"},'
+                    f'"created":{"true" if created else "false"},'
+                    f'"id":{json.dumps(rid)},"errors":[]}}'
+                )
+            else:
+                detail = {
+                    "statusCode": error.status_code,
+                    "message": error.message,
+                    "fields": list(error.fields),
+                }
+                items.append(
+                    json.dumps(
+                        {"success": False, "created": False, "id": rid, "errors": [detail]},
+                        separators=(",", ":"),
+                    )
+                )
+        return "[" + ",".join(items) + "]"
+    parts = [f'{_XML_DECL}<results xmlns="{NS}">']
+    for rid, success, created, error in outcomes:
+        errors = element("errors", dict(_record_error(error).wire_items())) if error else ""
+        ident = element("id", rid)
+        parts.append(
+            f"<result>{errors}{ident}<success>{'true' if success else 'false'}</success>"
+            f"<created>{'true' if created else 'false'}</created></result>"
+        )
+    parts.append("</results>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# Query results
+
+
+class QueryShape:
+    """What a query result file needs to be rendered: columns and relationship layout."""
+
+    def __init__(self, query: CompiledQuery, api_version: str) -> None:
+        self.sobject = query.table.name
+        self.headers = [c.name for c in query.columns]
+        self.paths = [c.path for c in query.columns]
+        self.relationships = [(path, name) for path, name, _ in query.relationships]
+        self.api_version = api_version
+        self.offset = 1 + len(self.relationships)
+
+
+def render_query_result(
+    shape: QueryShape, rows: Sequence[tuple[Any, ...]], content_type: ContentType
+) -> str:
+    """One query result file in the job's format."""
+    if content_type is ContentType.CSV:
+        if not rows:
+            return "Records not found for this query"
+        off = shape.offset
+        out = [",".join(_csv_cell(h) for h in shape.headers) + "\n"]
+        out.extend(",".join(_csv_cell(text_value(v)) for v in row[off:]) + "\n" for row in rows)
+        return "".join(out)
+    if content_type.is_json:
+        return _json_records(shape, rows)
+    return _xml_records(shape, rows)
+
+
+class _Nested:
+    """One result row grouped by relationship path (``()`` is the root record)."""
+
+    def __init__(self, shape: QueryShape, row: tuple[Any, ...]) -> None:
+        self.types = dict(shape.relationships)
+        self.groups: dict[tuple[str, ...], dict[str, Any]] = {(): {}}
+        self.parent_ids: dict[tuple[str, ...], Any] = {}
+        for (path, _), parent_id in zip(shape.relationships, row[1 : shape.offset], strict=True):
+            self.groups[path] = {}
+            self.parent_ids[path] = parent_id
+        for path, value in zip(shape.paths, row[shape.offset :], strict=True):
+            self.groups[path[:-1]][path[-1]] = value
+
+    def children(self, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], str, Any]]:
+        """Relationships directly under ``path``: (path, sObject type, parent id)."""
+        return [
+            (child, sobject, self.parent_ids[child])
+            for child, sobject in self.types.items()
+            if len(child) == len(path) + 1 and child[: len(path)] == path
+        ]
+
+
+def _json_record(
+    nested: _Nested, path: tuple[str, ...], sobject: str, rid: Any, version: str
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "attributes": {
+            "type": sobject,
+            "url": f"/services/data/v{version}/sobjects/{sobject}/{rid}",
+        }
+    }
+    for name, value in nested.groups[path].items():
+        record[name] = json_value(value)
+    for child, child_type, child_id in nested.children(path):
+        record[child[-1]] = (
+            None if child_id is None else _json_record(nested, child, child_type, child_id, version)
+        )
+    return record
+
+
+def _json_records(shape: QueryShape, rows: Sequence[tuple[Any, ...]]) -> str:
+    out = [
+        _json_record(_Nested(shape, row), (), shape.sobject, row[0], shape.api_version)
+        for row in rows
+    ]
+    return json.dumps(out, indent=2, separators=(",", " : "))
+
+
+def _xml_text(value: Any) -> str:
+    return escape(text_value(value))
+
+
+def _xml_record(nested: _Nested, path: tuple[str, ...], sobject: str) -> str:
+    inner = [f"<type>{sobject}</type>"]
+    fields = nested.groups[path]
+    if fields.get("Id") is not None:
+        inner.append(f"<Id>{fields['Id']}</Id>")
+    else:
+        inner.append('<Id xsi:nil="true"/>')
+    for name, value in fields.items():
+        if value is None:
+            inner.append(f'<{name} xsi:nil="true"/>')
+        else:
+            inner.append(f"<{name}>{_xml_text(value)}</{name}>")
+    for child, child_type, child_id in nested.children(path):
+        tag = child[-1]
+        if child_id is None:
+            inner.append(f'<{tag} xsi:nil="true"/>')
+        else:
+            body = _xml_record(nested, child, child_type)
+            inner.append(f'<{tag} xsi:type="sObject">{body}</{tag}>')
+    return "".join(inner)
+
+
+def _xml_records(shape: QueryShape, rows: Sequence[tuple[Any, ...]]) -> str:
+    parts = [f'{_XML_DECL}<queryResult xmlns="{NS}" xmlns:xsi="{XSI_NS}">']
+    for row in rows:
+        record = _xml_record(_Nested(shape, row), (), shape.sobject)
+        parts.append(f'<records xsi:type="sObject">{record}</records>')
+    parts.append("</queryResult>")
+    return "".join(parts)
+
+
+def split_files(
+    rows: list[tuple[Any, ...]], per_file: int | None
+) -> Iterable[list[tuple[Any, ...]]]:
+    """Cut query rows into result files of at most ``per_file`` rows (always one file)."""
+    if not per_file or len(rows) <= per_file:
+        return [rows]
+    return [rows[i : i + per_file] for i in range(0, len(rows), per_file)]

@@ -1,0 +1,43 @@
+"""Fixtures for the fake org's tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from fakeorg_support import Tls
+
+from sfbulk_sdk.testing import FakeOrg, ManualClock
+
+START = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def org(clock: ManualClock) -> FakeOrg:
+    """An org on a manual clock with instant processing."""
+    return FakeOrg(clock=clock)
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    trustme = pytest.importorskip("trustme")
+    folder = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    tls = Tls(folder / "ca.pem", folder / "server.pem", folder / "server.key")
+    ca.cert_pem.write_to_path(str(tls.ca_file))
+    cert.cert_chain_pems[0].write_to_path(str(tls.cert_file))
+    for extra in cert.cert_chain_pems[1:]:
+        extra.write_to_path(str(tls.cert_file), append=True)
+    cert.private_key_pem.write_to_path(str(tls.key_file))
+    return tls
