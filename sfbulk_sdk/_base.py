@@ -52,14 +52,21 @@ class ClientConfig:
     poll: PollPolicy = field(default_factory=PollPolicy)
 
 
-def wrap_transport_error(exc: httpx.TransportError, request: httpx.Request) -> TransportError:
-    """Our error for an httpx transport failure (never leak httpx types)."""
+#: Every httpx exception a send or a body read can raise; all are wrapped.
+HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL)
+
+
+def wrap_transport_error(exc: Exception, request: httpx.Request) -> TransportError:
+    """Our error for an httpx failure (never leak httpx types)."""
     where = f"{request.method} {request.url.copy_with(query=None)}"
     sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeoutError(
             f"{where} timed out ({type(exc).__name__})", request=request, sent=sent
         )
+    if not isinstance(exc, httpx.TransportError):
+        # decoding or stream misuse: the request reached the server
+        return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=True)
     return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=sent)
 
 

@@ -134,7 +134,7 @@ class AsyncBulk:
     async def _send_login(self, request: httpx.Request) -> httpx.Response:
         try:
             return await self._http.send(request)
-        except httpx.TransportError as exc:
+        except _base.HTTPX_ERRORS as exc:
             raise _base.wrap_transport_error(exc, request) from exc
 
     def _require_source(self) -> AsyncSessionSource:
@@ -176,7 +176,7 @@ class AsyncBulk:
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         try:
             return await self._http.send(request, stream=stream)
-        except httpx.TransportError as exc:
+        except _base.HTTPX_ERRORS as exc:
             raise _base.wrap_transport_error(exc, request) from exc
 
     async def _content_type(self, job_id: str) -> ContentType:
@@ -332,7 +332,7 @@ class AsyncBulk:
                                 continue
                             done += 1
                             yield record
-                    except httpx.TransportError as exc:
+                    except _base.HTTPX_ERRORS as exc:
                         raise _base.wrap_transport_error(exc, request) from exc
                     except ValueError as exc:
                         raise ProtocolError(

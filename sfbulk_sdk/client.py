@@ -134,7 +134,7 @@ class Bulk:
     def _send_login(self, request: httpx.Request) -> httpx.Response:
         try:
             return self._http.send(request)
-        except httpx.TransportError as exc:
+        except _base.HTTPX_ERRORS as exc:
             raise _base.wrap_transport_error(exc, request) from exc
 
     def _require_source(self) -> SessionSource:
@@ -176,7 +176,7 @@ class Bulk:
     def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         try:
             return self._http.send(request, stream=stream)
-        except httpx.TransportError as exc:
+        except _base.HTTPX_ERRORS as exc:
             raise _base.wrap_transport_error(exc, request) from exc
 
     def _content_type(self, job_id: str) -> ContentType:
@@ -321,7 +321,7 @@ class Bulk:
                                 continue
                             done += 1
                             yield record
-                    except httpx.TransportError as exc:
+                    except _base.HTTPX_ERRORS as exc:
                         raise _base.wrap_transport_error(exc, request) from exc
                     except ValueError as exc:
                         raise ProtocolError(

@@ -140,3 +140,40 @@ async def test_async_client_wraps_errors_too() -> None:
         with pytest.raises(errors.TransportError) as info:
             await bulk.get_job(JOB)
         assert SECRET not in str(info.value)
+
+
+class _BrokenStream(httpx.SyncByteStream):
+    """Yields part of a body, then fails as a dropped connection would."""
+
+    def __init__(self, body: bytes, fail_after: int) -> None:
+        self._body = body
+        self._fail_after = fail_after
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield self._body[: self._fail_after]
+        raise httpx.RemoteProtocolError("peer closed connection mid-body")
+
+
+def test_query_stream_resumes_after_a_dropped_connection_without_loss_or_repeats() -> None:
+    from sfbulk_sdk import ContentType
+
+    batch = "751x0000000001AAAA"
+    result = "752x0000000001AAAA"
+    rows = [f'"001x{i:014d}","Name {i}"' for i in range(50)]
+    body = ('"Id","Name"\n' + "\n".join(rows) + "\n").encode()
+    attempts = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith(f"/result/{result}")
+        attempts["n"] += 1
+        headers = {"content-type": "text/csv"}
+        if attempts["n"] == 1:
+            return httpx.Response(200, headers=headers, stream=_BrokenStream(body, len(body) // 2))
+        return httpx.Response(200, headers=headers, content=body)
+
+    bulk = Bulk("https://na1.example.test/", SECRET, transport=httpx.MockTransport(handler))
+    bulk._sleep = lambda _s: None
+    bulk._job_types[JOB] = ContentType.CSV
+    records = list(bulk.iter_query_results(JOB, batch, result_ids=[result]))
+    assert attempts["n"] == 2
+    assert [r["Name"] for r in records] == [f"Name {i}" for i in range(50)]
