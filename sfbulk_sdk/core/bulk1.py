@@ -25,7 +25,7 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from xml.etree import ElementTree
 
 import httpx
@@ -73,6 +73,11 @@ DEFAULT_API_VERSION = "64.0"
 
 T = TypeVar("T")
 QueryRecord = dict[str, Any]
+
+#: Salesforce's Bulk 1.0 batch limits.
+BATCH_MAX_BYTES = 10_000_000
+BATCH_MAX_RECORDS = 10_000
+BATCH_MAX_CHARS = 10_000_000
 
 _XML_MEDIA = "application/xml"
 _JSON_MEDIA = "application/json"
@@ -171,24 +176,40 @@ def raise_for_status(response: httpx.Response) -> None:
         raise parse_error(response)
 
 
-def _model(model: type[JobInfo] | type[BatchInfo] | type[BatchInfoList]) -> Callable[..., Any]:
+class _Parsed(Protocol):
+    @classmethod
+    def from_xml(cls, data: str | bytes) -> Any: ...
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Any: ...
+
+
+def _parser(model: type[_Parsed], what: str) -> Callable[[httpx.Response], Any]:
+    """A reply parser for ``model``: errors raised, format chosen by the reply's type."""
+
     def parse(response: httpx.Response) -> Any:
         raise_for_status(response)
         try:
+            if _media_type(response) == _CSV_MEDIA and model is BatchResult:
+                return BatchResult.from_csv(response.text)
             if _looks_json(response):
                 return model.from_json(response.content)
             return model.from_xml(response.content)
         except (ValueError, XmlError) as exc:
-            raise ProtocolError(
-                f"could not parse {model.__name__} reply: {exc}", response=response
-            ) from exc
+            raise ProtocolError(f"could not parse {what}: {exc}", response=response) from exc
 
     return parse
 
 
-_parse_job: Callable[[httpx.Response], JobInfo] = _model(JobInfo)
-_parse_batch: Callable[[httpx.Response], BatchInfo] = _model(BatchInfo)
-_parse_batch_list: Callable[[httpx.Response], BatchInfoList] = _model(BatchInfoList)
+_parse_job: Callable[[httpx.Response], JobInfo] = _parser(JobInfo, "jobInfo")
+_parse_batch: Callable[[httpx.Response], BatchInfo] = _parser(BatchInfo, "batchInfo")
+_parse_batch_list: Callable[[httpx.Response], BatchInfoList] = _parser(
+    BatchInfoList, "batchInfoList"
+)
+_parse_batch_result: Callable[[httpx.Response], BatchResult] = _parser(BatchResult, "batch results")
+_parse_result_list: Callable[[httpx.Response], QueryResultList] = _parser(
+    QueryResultList, "query result list"
+)
 
 
 # --------------------------------------------------------------------------- jobs
@@ -287,6 +308,10 @@ def _check_id(value: str, what: str) -> str:
     return value
 
 
+def _batch_path(job_id: str, batch_id: str, tail: str = "") -> str:
+    return f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}{tail}"
+
+
 def get_job(job_id: str, *, content_type: ContentType | None = None) -> Call[JobInfo]:
     """``GET job/{jobId}``."""
     media = _job_media(content_type or ContentType.XML)
@@ -339,16 +364,11 @@ def add_batch(
     return Call("POST", path, _parse_batch, _batch_media(content_type), body, idempotent=False)
 
 
-BATCH_MAX_BYTES = 10_000_000
-BATCH_MAX_RECORDS = 10_000
-BATCH_MAX_CHARS = 10_000_000
-
-
 def get_batch(
     job_id: str, batch_id: str, *, content_type: ContentType | None = None
 ) -> Call[BatchInfo]:
     """``GET job/{jobId}/batch/{batchId}``."""
-    path = f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}"
+    path = _batch_path(job_id, batch_id)
     return Call("GET", path, _parse_batch, _job_media(content_type or ContentType.XML))
 
 
@@ -367,46 +387,23 @@ def get_batch_request(
     job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
 ) -> Call[bytes]:
     """``GET job/{jobId}/batch/{batchId}/request``: the uploaded data, as bytes."""
-    path = f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}/request"
+    path = _batch_path(job_id, batch_id, "/request")
     return Call("GET", path, _parse_bytes, _batch_media(content_type))
-
-
-def _parse_batch_result(response: httpx.Response) -> BatchResult:
-    raise_for_status(response)
-    media = _media_type(response)
-    try:
-        if media == _CSV_MEDIA:
-            return BatchResult.from_csv(response.text)
-        if _looks_json(response):
-            return BatchResult.from_json(response.content)
-        return BatchResult.from_xml(response.content)
-    except (ValueError, XmlError) as exc:
-        raise ProtocolError(f"could not parse batch results: {exc}", response=response) from exc
 
 
 def get_batch_results(
     job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
 ) -> Call[BatchResult]:
     """``GET job/{jobId}/batch/{batchId}/result`` for an ingest batch."""
-    path = f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}/result"
+    path = _batch_path(job_id, batch_id, "/result")
     return Call("GET", path, _parse_batch_result, _batch_media(content_type))
-
-
-def _parse_result_list(response: httpx.Response) -> QueryResultList:
-    raise_for_status(response)
-    try:
-        if _looks_json(response):
-            return QueryResultList.from_json(response.content)
-        return QueryResultList.from_xml(response.content)
-    except (ValueError, XmlError) as exc:
-        raise ProtocolError(f"could not parse result list: {exc}", response=response) from exc
 
 
 def get_query_result_ids(
     job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
 ) -> Call[QueryResultList]:
     """``GET job/{jobId}/batch/{batchId}/result`` for a query batch: the result ids."""
-    path = f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}/result"
+    path = _batch_path(job_id, batch_id, "/result")
     return Call("GET", path, _parse_result_list, _batch_media(content_type))
 
 
@@ -416,12 +413,9 @@ def query_result(
     """``GET job/{jobId}/batch/{batchId}/result/{resultId}``: one result file.
 
     The parse step only checks the status; the body is meant to be streamed
-    with :func:`iter_query_records`.
+    with :func:`record_decoder`.
     """
-    path = (
-        f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}"
-        f"/result/{_check_id(result_id, 'result id')}"
-    )
+    path = _batch_path(job_id, batch_id, f"/result/{_check_id(result_id, 'result id')}")
 
     def check(response: httpx.Response) -> httpx.Response:
         if response.status_code >= 400:
