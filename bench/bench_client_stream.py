@@ -1,0 +1,135 @@
+"""Throughput and memory of the client against the fake org over real HTTP.
+
+The fake org runs in its own process (``sfbulk fake-org``), so the numbers are
+the client's alone: CSV ingest with ``batch_create_from_csv`` (splitting,
+uploading, waiting, reading per-record results), then a query whose results
+are streamed record by record across several result files with
+``iter_query_results``. Peak memory is measured with tracemalloc on a
+separate run, so it does not slow the timed one. Numbers are printed, never
+asserted.
+
+    .venv/bin/python bench/bench_client_stream.py [--records 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sfbulk_sdk import Bulk
+from sfbulk_sdk.auth import SoapLogin
+from sfbulk_sdk.testing import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
+
+
+@contextmanager
+def fake_org_process(file_rows: int) -> Iterator[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "sfbulk_sdk.cli",
+        "fake-org",
+        "--port",
+        "0",
+        "--log-level",
+        "warning",
+        "--query-result-file-rows",
+        str(file_rows),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 30
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            match = re.search(r"listening on (\S+)", line)
+            if match:
+                url = match.group(1)
+        if url is None:
+            raise RuntimeError("fake org did not start")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def write_csv(path: Path, records: int) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Name", "Industry", "Description"])
+        for i in range(records):
+            writer.writerow([f"Account {i}", "Energy", f"row {i} with some text, quoted"])
+
+
+def run(url: str, path: Path, records: int, measure_memory: bool) -> dict[str, float]:
+    auth = SoapLogin(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, login_url=url)
+    out: dict[str, float] = {}
+    with Bulk(auth=auth) as bulk:
+        bulk._sleep = lambda _s: time.sleep(0.05)
+        if measure_memory:
+            tracemalloc.start()
+        start = time.perf_counter()
+        job = bulk.job_create("insert", "Account")
+        bulk.batch_create_from_csv(path)
+        bulk.job_close()
+        while not bulk.job_is_completed():
+            bulk._sleep(0)
+        ok = sum(r.success for res in bulk.batch_result().values() for r in res)  # type: ignore[union-attr]
+        out["ingest_s"] = time.perf_counter() - start
+        assert ok == records, (ok, records)
+        if measure_memory:
+            out["ingest_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+            tracemalloc.reset_peak()
+        start = time.perf_counter()
+        job = bulk.create_job("query", "Account")
+        assert job.id is not None
+        batch = bulk.add_batch(job.id, "SELECT Id, Name, Industry, Description FROM Account")
+        bulk.close_job(job.id)
+        bulk.wait_for_batch(job.id, batch.id)
+        count = sum(1 for _ in bulk.iter_query_results(job.id, batch.id))
+        out["query_s"] = time.perf_counter() - start
+        assert count >= records, count
+        if measure_memory:
+            out["query_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+            tracemalloc.stop()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=100_000)
+    args = parser.parse_args()
+    n = args.records
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "accounts.csv"
+        write_csv(path, n)
+        size = path.stat().st_size / 1e6
+        with fake_org_process(file_rows=max(1, n // 4)) as url:
+            timed = run(url, path, n, measure_memory=False)
+        with fake_org_process(file_rows=max(1, n // 4)) as url:
+            memory = run(url, path, n, measure_memory=True)
+    print(f"client vs fake org over HTTP, {n:,} records ({size:.1f} MB CSV)")
+    for label, key in (
+        ("ingest (split, upload, wait, results)", "ingest"),
+        ("query stream", "query"),
+    ):
+        seconds = timed[f"{key}_s"]
+        peak = memory[f"{key}_peak_mb"]
+        print(f"  {label}: {seconds:.2f} s = {n / seconds:,.0f} records/s, peak {peak:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
