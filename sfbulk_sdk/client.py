@@ -152,9 +152,11 @@ class Bulk:
         refreshed = False
         while True:
             attempt += 1
-            session = self._last_session = source.get()
-            request = call.build(session, self.config.api_version)
+            idempotent = True  # a login lost on the network is safe to repeat
             try:
+                session = self._last_session = source.get()
+                request = call.build(session, self.config.api_version)
+                idempotent = call.idempotent
                 response = self._send(request)
                 if not refreshed and self._can_refresh and bulk1.is_invalid_session(response):
                     log.info("session rejected on %s %s; refreshing once", call.method, call.path)
@@ -164,14 +166,22 @@ class Bulk:
                     continue
                 result = call.parse(response)
             except SfBulkError as exc:
-                if self.config.retry.should_retry(exc, attempt=attempt, idempotent=call.idempotent):
+                if self.config.retry.should_retry(exc, attempt=attempt, idempotent=idempotent):
                     delay = self.config.retry.delay(attempt, exc)
                     log.warning("retrying %s %s in %.1fs: %s", call.method, call.path, delay, exc)
                     self._sleep(delay)
                     continue
                 raise
-            source.touch(session)
+            self._touch(source, session)
             return result
+
+    def _touch(self, source: SessionSource, session: Session) -> None:
+        # The request succeeded: a store that fails to record the use must not
+        # turn that success (a created job, an added batch) into an error.
+        try:
+            source.touch(session)
+        except SfBulkError as exc:
+            log.warning("could not record the session's use in the store: %s", exc)
 
     def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         try:
@@ -288,9 +298,9 @@ class Bulk:
         refreshed = False
         while True:
             attempt += 1
-            session = self._last_session = source.get()
-            request = call.build(session, self.config.api_version)
             try:
+                session = self._last_session = source.get()
+                request = call.build(session, self.config.api_version)
                 response = self._send(request, stream=True)
                 try:
                     if response.status_code >= 400:
@@ -334,7 +344,7 @@ class Bulk:
                     self._sleep(self.config.retry.delay(attempt, exc))
                     continue
                 raise
-            source.touch(session)
+            self._touch(source, session)
             return
 
     # ------------------------------------------------------------------ waiting

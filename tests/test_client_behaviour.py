@@ -155,3 +155,34 @@ def test_default_http_timeouts_are_finite() -> None:
     timeout = bulk._http.timeout
     assert None not in (timeout.connect, timeout.read, timeout.write, timeout.pool)
     bulk.close()
+
+
+def test_a_login_lost_on_the_network_is_retried() -> None:
+    org = FakeOrg()
+    org.inject_fault(r"/services/Soap/u/", count=1, drop_connection=True)
+    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+        slept: list[float] = []
+        bulk._sleep = slept.append
+        job = bulk.create_job("query", "Account")
+    assert job.id is not None
+    assert org.login_count == 1
+    assert len(slept) == 1
+
+
+def test_a_store_failing_to_record_use_does_not_lose_a_created_job(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from sfbulk_sdk.errors import SessionStoreError
+
+    org = FakeOrg()
+    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+        source = bulk._source
+        assert source is not None
+
+        def broken_touch(_session: object) -> None:
+            raise SessionStoreError("store unreachable")
+
+        source.touch = broken_touch  # type: ignore[method-assign]
+        job = bulk.create_job("insert", "Contact")
+    assert job.id is not None and org.job(job.id).id == job.id
+    assert any("could not record" in r.getMessage() for r in caplog.records)
