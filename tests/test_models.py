@@ -317,3 +317,49 @@ def test_user_info_defaults_and_instance_url() -> None:
     )
     with pytest.raises(ValueError, match="absolute"):
         instance_url_from("/services/Soap/u/64.0")
+
+
+def test_every_wire_model_has_from_xml_and_from_json() -> None:
+    import inspect
+
+    import sfbulk_sdk.models as models
+
+    wire = [
+        obj
+        for name, obj in vars(models).items()
+        if inspect.isclass(obj)
+        and issubclass(obj, models.WireModel)
+        and obj is not models.WireModel
+    ]
+    assert len(wire) >= 10
+    for cls in [*wire, models.Session]:
+        assert callable(getattr(cls, "from_xml", None)), cls
+        assert callable(getattr(cls, "from_json", None)), cls
+    for cls in (models.BatchResult,):
+        assert callable(cls.from_csv)
+
+
+def test_login_result_and_session_parse_the_soap_envelope() -> None:
+    import json
+    from datetime import datetime, timezone
+
+    from sfbulk_sdk.errors import LoginError
+    from sfbulk_sdk.models import LoginResult, Session
+    from tests.conftest import read_fixture
+
+    body = read_fixture("soap_login/partner_login_response_v24_jorgevaldivia.xml")
+    result = LoginResult.from_xml(body)
+    assert result.instance_url == "https://na9.salesforce.com"
+    assert result.user_info.organization_id == "00DE0000000YSKpMAO"
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    session = Session.from_xml(body, now=now)
+    assert session.seconds_valid == 7200
+    assert session.expires_at == datetime(2026, 1, 1, 2, tzinfo=timezone.utc)
+    assert session.user_id == "005E00000017spfIAA"
+    assert Session.from_json(json.dumps(session.to_store_dict())) == session
+    secret = session.session_id.get_secret_value()
+    assert secret not in repr(session) and secret not in session.model_dump_json()
+    fault = read_fixture("soap_login/partner_login_fault_INVALID_LOGIN_jorgevaldivia.xml")
+    with pytest.raises(LoginError) as info:
+        LoginResult.from_xml(fault)
+    assert info.value.code == "INVALID_LOGIN"

@@ -41,6 +41,8 @@ def instance_url_from(server_url: str) -> str:
 class UserInfo(WireModel):
     """``GetUserInfoResult`` as returned inside a SOAP ``LoginResult``."""
 
+    xml_root = "userInfo"
+
     accessibility_mode: bool | None = None
     chatter_external: bool | None = None
     currency_symbol: str | None = None
@@ -68,7 +70,20 @@ class UserInfo(WireModel):
 
 
 class LoginResult(WireModel):
-    """The SOAP partner ``login()`` result."""
+    """The SOAP partner ``login()`` result.
+
+    :meth:`from_xml` takes the whole SOAP reply (``soapenv:Envelope``) and
+    raises :class:`~sfbulk_sdk.errors.LoginError` for a SOAP fault.
+    """
+
+    xml_root = "result"
+
+    @classmethod
+    def from_xml(cls, data: str | bytes) -> LoginResult:
+        """Parse a SOAP ``login()`` reply (the envelope, as Salesforce sends it)."""
+        from ..auth.soap import parse_login_result
+
+        return parse_login_result(data)
 
     metadata_server_url: str | None = None
     password_expired: bool = False
@@ -148,6 +163,17 @@ class Session(BaseModel):
         data = self.model_dump(mode="json")
         data["session_id"] = self.session_id.get_secret_value()
         return data
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Session:
+        """Parse the JSON written by :meth:`to_store_dict` (``json.dumps``)."""
+        return cls.model_validate_json(data)
+
+    @classmethod
+    def from_xml(cls, data: str | bytes, *, now: datetime | None = None) -> Session:
+        """The session a SOAP ``login()`` reply opened, issued at ``now`` (default: now)."""
+        when = now or datetime.now(timezone.utc)
+        return LoginResult.from_xml(data).to_session(now=when)
 
     @classmethod
     def from_store_dict(cls, data: dict[str, Any]) -> Session:
