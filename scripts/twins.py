@@ -33,6 +33,7 @@ REPLACEMENTS = [
     (r"\bAsyncIterator\b", "Iterator"),
     (r"\bAsyncFixedSessionSource\b", "FixedSessionSource"),
     (r"\bAsyncSessionSource\b", "SessionSource"),
+    (r"\bAsyncSessionStore\b", "SessionStore"),
     (r"\bAsyncSessionManager\b", "SessionManager"),
     (r"\bAsyncBaseTransport\b", "BaseTransport"),
     (r"\bAsyncClient\b", "Client"),

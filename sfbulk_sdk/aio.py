@@ -30,6 +30,7 @@ from .models.jobs import BatchInfo, BatchInfoList, JobInfo
 from .models.query import QueryBatchResult
 from .models.results import BatchResult
 from .models.session import Session
+from .stores.base import AsyncSessionStore
 
 __all__ = ["AsyncBulk"]
 
@@ -54,7 +55,7 @@ class AsyncBulk:
         sessionid: str | None = None,
         *,
         auth: Authenticator | None = None,
-        store: Any | None = None,
+        store: AsyncSessionStore | None = None,
         api_version: str = bulk1.DEFAULT_API_VERSION,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,

@@ -30,6 +30,7 @@ from .models.jobs import BatchInfo, BatchInfoList, JobInfo
 from .models.query import QueryBatchResult
 from .models.results import BatchResult
 from .models.session import Session
+from .stores.base import SessionStore
 
 __all__ = ["Bulk"]
 
@@ -54,7 +55,7 @@ class Bulk:
         sessionid: str | None = None,
         *,
         auth: Authenticator | None = None,
-        store: Any | None = None,
+        store: SessionStore | None = None,
         api_version: str = bulk1.DEFAULT_API_VERSION,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
