@@ -461,14 +461,19 @@ class AsyncBulk:
         *,
         content_type: ContentType | str = ContentType.CSV,
         concurrency_mode: ConcurrencyMode | str = ConcurrencyMode.PARALLEL,
+        pk_chunking: PkChunking | bool | None = None,
     ) -> JobInfo:
-        """Create the facade's current job (seed API)."""
+        """Create the facade's current job (seed API).
+
+        ``pk_chunking`` splits a query job by Id ranges; :meth:`job_is_completed`
+        and :meth:`batch_result` count the original ``NotProcessed`` batch as done."""
         job = await self.create_job(
             operation,
             sobject,
             external_id_field=external_id_field,
             content_type=content_type,
             concurrency_mode=concurrency_mode,
+            pk_chunking=pk_chunking,
         )
         self._facade = FacadeState(job=job)
         return job

@@ -351,7 +351,8 @@ def add_batch(
     """``POST job/{jobId}/batch``: upload records (or a SOQL query) as one batch.
 
     ``data`` is sent as is; the caller (see :mod:`sfbulk_sdk.core.csvsplit`)
-    keeps it within Salesforce's batch limits, which are checked here too.
+    keeps it within Salesforce's batch limits, which are checked here too, as
+    is a JSON body holding ``NaN`` or ``Infinity``.
     """
     body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     if not body.strip():
@@ -360,8 +361,34 @@ def add_batch(
         raise InvalidInputError(
             f"batch is {len(body):,} bytes; Salesforce accepts at most {BATCH_MAX_BYTES:,}"
         )
+    if content_type is ContentType.JSON:
+        _refuse_non_finite_json(body)
     path = f"job/{_check_id(job_id, 'job id')}/batch"
     return Call("POST", path, _parse_batch, _batch_media(content_type), body, idempotent=False)
+
+
+def _refuse_non_finite_json(body: bytes) -> None:
+    """Refuse a JSON batch holding ``NaN`` or ``Infinity`` (what ``json.dumps`` writes
+    for a pandas gap): that is not JSON, and Salesforce fails the whole batch.
+
+    Only a body in which those words occur is parsed; any other syntax error
+    is left for Salesforce to report on the batch.
+    """
+    if b"NaN" not in body and b"Infinity" not in body:
+        return
+
+    def refuse(token: str) -> Any:
+        raise InvalidInputError(
+            f"the JSON batch holds {token}, which is not valid JSON and would make "
+            "Salesforce fail the batch; send null (or leave the field out) instead"
+        )
+
+    try:
+        json.loads(body, parse_constant=refuse)
+    except InvalidInputError:
+        raise
+    except ValueError:
+        return
 
 
 def get_batch(
@@ -551,19 +578,28 @@ class XmlRecordDecoder(RecordDecoder):
 
     The ``type`` child becomes ``attributes.type``; the second ``Id`` that
     Salesforce repeats for a queried Id is dropped; ``xsi:nil`` becomes ``None``.
+    Each record is detached from the document once decoded, so memory stays
+    bounded by one chunk however many records the file holds.
     """
 
     _TAG = f"{{{NS}}}records"
 
     def __init__(self) -> None:
         self._parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
-            events=("end",)
+            events=("start", "end")
         )
+        self._root: ElementTree.Element | None = None
 
     def _drain(self) -> list[QueryRecord]:
         out: list[QueryRecord] = []
-        for _event, elem in self._parser.read_events():  # type: ignore[misc]
-            if not isinstance(elem, ElementTree.Element) or elem.tag != self._TAG:
+        for event, elem in self._parser.read_events():  # type: ignore[misc]
+            if not isinstance(elem, ElementTree.Element):
+                continue
+            if event == "start":
+                if self._root is None:
+                    self._root = elem  # <queryResult>
+                continue
+            if elem.tag != self._TAG:
                 continue
             record: QueryRecord = {}
             for child in elem:
@@ -575,6 +611,10 @@ class XmlRecordDecoder(RecordDecoder):
                 else:
                     record[name] = _xml_value(child)
             elem.clear()
+            if self._root is not None and self._root is not elem:
+                # Clearing a record still leaves it attached to the root, one
+                # empty element per record; detach the decoded records.
+                self._root.clear()
             out.append(record)
         return out
 
