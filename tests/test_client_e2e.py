@@ -202,6 +202,7 @@ def test_seed_flow_ingest_with_failures_and_only_invalid(tmp_path: Any) -> None:
     failed = [r for res in invalid.values() for r in res]  # type: ignore[union-attr]
     assert len(failed) == 1
     assert failed[0].errors[0].status_code == "REQUIRED_FIELD_MISSING"
+    assert failed[0].row == 2  # the second record of the first batch
     assert "LastName" in failed[0].errors[0].fields
     stored = {row["LastName"]: row for row in org.records("Contact")}
     assert stored["Lovelace"]["Description"] == "two\nlines"

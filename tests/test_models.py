@@ -363,3 +363,31 @@ def test_login_result_and_session_parse_the_soap_envelope() -> None:
     with pytest.raises(LoginError) as info:
         LoginResult.from_xml(fault)
     assert info.value.code == "INVALID_LOGIN"
+
+
+@pytest.mark.parametrize("form", ["csv", "json", "xml"])
+def test_record_results_know_their_input_row_even_after_filtering(form: str) -> None:
+    from sfbulk_sdk.models import BatchResult, RecordError, RecordResult
+
+    rows = [
+        RecordResult(id="001A", success=True, created=True),
+        RecordResult(errors=[RecordError(status_code="REQUIRED_FIELD_MISSING", message="m")]),
+        RecordResult(id="001C", success=True, created=True),
+        RecordResult(errors=[RecordError(status_code="DUPLICATE_VALUE", message="d")]),
+    ]
+    if form == "csv":
+        text = '"Id","Success","Created","Error"\n' + "".join(
+            f'"{r.id or ""}","{str(r.success).lower()}","{str(r.created).lower()}","{r.error}"\n'
+            for r in rows
+        )
+        parsed = BatchResult.from_csv(text)
+    elif form == "json":
+        parsed = BatchResult.from_json(json.dumps([r.model_dump(by_alias=True) for r in rows]))
+    else:
+        parsed = BatchResult.from_xml(BatchResult(result=rows).to_xml())
+    assert [r.row for r in parsed] == [1, 2, 3, 4]
+    failed = BatchResult(result=parsed.failed)
+    assert [(r.row, r.errors[0].status_code) for r in failed] == [
+        (2, "REQUIRED_FIELD_MISSING"),
+        (4, "DUPLICATE_VALUE"),
+    ]

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from typing_extensions import Self
 
 from .base import WireModel, as_list
@@ -60,6 +60,18 @@ class RecordResult(WireModel):
     success: bool = False
     created: bool = False
 
+    _row: int | None = PrivateAttr(default=None)
+
+    @property
+    def row(self) -> int | None:
+        """This record's 1-based position in its batch's upload (``None`` if unknown).
+
+        Salesforce returns one result per uploaded record, in upload order, so
+        a failed record (which has no id) is tied back to its input row by this
+        number; it survives filtering such as ``batch_result(only_invalid=True)``.
+        """
+        return self._row
+
     @field_validator("errors", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
@@ -101,6 +113,13 @@ class BatchResult(WireModel):
         lines: Iterable[str] = io.StringIO(data) if isinstance(data, str) else data
         return cls(result=list(iter_csv_results(lines)))
 
+    @model_validator(mode="after")
+    def _number_rows(self) -> BatchResult:
+        for position, record in enumerate(self.result, 1):
+            if record._row is None:
+                record._row = position
+        return self
+
     @property
     def records(self) -> list[RecordResult]:
         """The per-record results."""
@@ -132,16 +151,20 @@ def iter_csv_results(lines: Iterable[str]) -> Iterator[RecordResult]:
     if missing:
         raise ValueError(f"CSV result header lacks columns {missing}: {header!r}")
     i_id, i_ok, i_new, i_err = (index[h.lower()] for h in RESULT_CSV_HEADER)
+    position = 0
     for row in reader:
         if not row:
             continue
+        position += 1
         error_text = row[i_err]
-        yield RecordResult(
+        result = RecordResult(
             id=row[i_id] or None,
             success=row[i_ok].lower() == "true",
             created=row[i_new].lower() == "true",
             errors=[RecordError.from_csv_text(error_text)] if error_text else [],
         )
+        result._row = position
+        yield result
 
 
 class QueryResultList(WireModel):
