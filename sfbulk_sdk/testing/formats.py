@@ -43,11 +43,58 @@ class BatchFailure(Exception):
 
 
 def _too_many(count: int, limit: int) -> BatchFailure:
-    # Salesforce counts one more than the records in both numbers (the header row).
+    # Salesforce's CSV reader counts one more than the records in both numbers (the
+    # header row) and writes "records : N" with a space before the colon.
     return BatchFailure(
-        f"InvalidBatch : Exceeded number of records: {count + 1}. "
+        f"InvalidBatch : Exceeded number of records : {count + 1}. "
         f"Number of records should be less than or equal to {limit + 1}"
     )
+
+
+# Salesforce's CSV reader refuses what Python's csv module lets through (spec §2.6: values
+# are not trimmed and a space next to a quote is an error). The wording is that reader's.
+_UNESCAPED_QUOTE = "Found unescaped quote. A value with quote should be within a quote"
+_TEXT_AFTER_QUOTE = "Not expecting more text after end quote"
+_OPEN_QUOTE_AT_EOF = "EOF reached before closing an opened quote"
+_FIELD_ENDS = ",\r\n"
+
+
+def _csv_failure(detail: str) -> BatchFailure:
+    return BatchFailure(f"InvalidBatch : Failed to parse CSV. {detail}")
+
+
+def _csv_error(exc: csv.Error) -> BatchFailure:
+    """The batch failure for a CSV syntax error found by ``csv.reader(strict=True)``."""
+    text = str(exc)
+    if "expected after" in text:
+        return _csv_failure(_TEXT_AFTER_QUOTE)
+    if "unexpected end of data" in text:
+        return _csv_failure(_OPEN_QUOTE_AT_EOF)
+    if "field larger than field limit" in text:
+        limit = csv.field_size_limit()
+        return _csv_failure(f"Exceeded max field size: more than {limit} characters")
+    return _csv_failure(text)
+
+
+def _unescaped_quote(body: str) -> bool:
+    """True when a ``"`` sits inside an unquoted field (``ab"c``, `` "a"``).
+
+    Python's csv module keeps such a quote as text; Salesforce fails the batch.
+    Only the quotes are visited: everything between two of them outside a
+    quoted field is plain text, so a quote there must start a field.
+    """
+    find = body.find
+    pos = 0
+    while (quote := find('"', pos)) >= 0:
+        if quote and body[quote - 1] not in _FIELD_ENDS:
+            return True
+        close = find('"', quote + 1)
+        while close >= 0 and body.startswith('"', close + 1):  # an escaped ""
+            close = find('"', close + 2)
+        if close < 0:
+            return False  # an open quote at the end: csv.reader(strict=True) reports it
+        pos = close + 1
+    return False
 
 
 def ingest(
@@ -85,10 +132,17 @@ def ingest(
 def _ingest_csv(
     body: str, db: Database, table: Table, writer: Writer, max_records: int
 ) -> list[Outcome]:
-    reader = csv.reader(io.StringIO(body, newline=""))
-    header = next(reader, None)
+    reader = csv.reader(io.StringIO(body, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise _csv_error(exc) from None
     if not header:
         raise BatchFailure("InvalidBatch : Failed to process CSV: the header row is missing")
+    # A parsed value holds a quote only when it was escaped ("") inside a quoted field or
+    # stood bare in an unquoted one; only then is the body scanned for the second case.
+    if '"' in body and '"' in "".join(header) and _unescaped_quote(body):
+        raise _csv_failure(_UNESCAPED_QUOTE)  # the reader fails before mapping any column
     plans: list[ColumnPlan] = []
     seen: set[str] = set()
     for column in header:
@@ -100,7 +154,12 @@ def _ingest_csv(
             raise BatchFailure(f"InvalidBatch : Duplicate field name: {column}")
         seen.add(plan.target)
         plans.append(plan)
-    rows = [row for row in reader if row]
+    try:
+        rows = [row for row in reader if row]
+    except csv.Error as exc:
+        raise _csv_error(exc) from None
+    if '"' in body and '"' in "".join(map("".join, rows)) and _unescaped_quote(body):
+        raise _csv_failure(_UNESCAPED_QUOTE)
     if len(rows) > max_records:
         raise _too_many(len(rows), max_records)
     width = len(plans)
@@ -323,11 +382,18 @@ def _json_record(
 
 
 def _json_records(shape: QueryShape, rows: Sequence[tuple[Any, ...]]) -> str:
-    out = [
-        _json_record(_Nested(shape, row), (), shape.sobject, row[0], shape.api_version)
+    """The records as Salesforce's Jackson pretty-printer lays them out: ``[ {`` ... ``} ]``."""
+    if not rows:
+        return "[ ]"
+    items = (
+        json.dumps(
+            _json_record(_Nested(shape, row), (), shape.sobject, row[0], shape.api_version),
+            indent=2,
+            separators=(",", " : "),
+        )
         for row in rows
-    ]
-    return json.dumps(out, indent=2, separators=(",", " : "))
+    )
+    return "[ " + ", ".join(items) + " ]"
 
 
 def _xml_text(value: Any) -> str:

@@ -36,6 +36,7 @@ from .faults import Fault
 from .formats import render_query_result, render_results
 from .ids import normalize_id
 from .soap import (
+    EXPIRED_PASSWORD,
     INVALID_LOGIN,
     SoapFault,
     parse_soap_call,
@@ -152,28 +153,36 @@ def dispatch(org: FakeOrg, request: FakeRequest) -> FakeResponse:
     return _maybe_gzip(org, request, response)
 
 
-def _route(org: FakeOrg, request: FakeRequest) -> FakeResponse:
+def _decode_body(request: FakeRequest) -> tuple[int, str] | None:
+    """Undo ``Content-Encoding: gzip`` in place; (status, message) when that is impossible."""
     encoding = (request.header("content-encoding") or "").strip().lower()
-    if encoding and encoding != "identity":
-        if encoding != "gzip":
-            org.requests["other"] += 1
-            return _bulk_error_response(
-                request,
-                BulkError("ClientInputError", f"Unsupported Content-Encoding: {encoding}", 415),
-                None,
-            )
-        try:
-            request.body = gzip.decompress(request.body)
-        except (OSError, EOFError, zlib.error):
-            org.requests["other"] += 1
-            return _bulk_error_response(
-                request, BulkError("ClientInputError", "Failed to read gzip request body"), None
-            )
-    if m := _BULK.match(request.path):
-        return _Bulk(org, request, m["version"], m["rest"] or "").run()
-    if m := _SOAP.match(request.path):
+    if not encoding or encoding == "identity":
+        return None
+    if encoding != "gzip":
+        return 415, f"Unsupported Content-Encoding: {encoding}"
+    try:
+        request.body = gzip.decompress(request.body)
+    except (OSError, EOFError, zlib.error):
+        return 400, "Failed to read gzip request body"
+    return None
+
+
+def _route(org: FakeOrg, request: FakeRequest) -> FakeResponse:
+    bulk = _BULK.match(request.path)
+    soap = None if bulk else _SOAP.match(request.path)
+    problem = _decode_body(request)
+    if problem is not None:
+        status, message = problem
+        org.requests["other"] += 1
+        if soap:  # the SOAP API answers in its own envelope
+            fault = SoapFault("UNKNOWN_EXCEPTION", message, detail="UnexpectedErrorFault")
+            return FakeResponse(status, render_fault(fault), [("Content-Type", SOAP_CONTENT_TYPE)])
+        return _bulk_error_response(request, BulkError("ClientInputError", message, status), None)
+    if bulk:
+        return _Bulk(org, request, bulk["version"], bulk["rest"] or "").run()
+    if soap:
         org.requests["soap"] += 1
-        return _soap(org, request, m["version"])
+        return _soap(org, request, soap["version"])
     org.requests["other"] += 1
     return FakeResponse.json(
         404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
@@ -236,6 +245,12 @@ def _soap(org: FakeOrg, request: FakeRequest, version_text: str) -> FakeResponse
         if call.operation == "logout":
             org.end_session(call.session_id)
             body = render_logout_response()
+        elif user.password_expired:
+            raise SoapFault(
+                "INVALID_OPERATION_WITH_EXPIRED_PASSWORD",
+                EXPIRED_PASSWORD,
+                detail="UnexpectedErrorFault",
+            )
         elif call.operation == "getUserInfo":
             body = render_user_info_response(org.user_info(user), version)
         else:
@@ -264,8 +279,15 @@ def _login(
         org.failed_logins += 1
         raise SoapFault(
             "INVALID_OPERATION",
-            "login() is not available in API version 65.0 and later; "
-            "use an OAuth 2.0 flow or an API version up to 64.0",
+            f"The SOAP Login operation is not available in the API version specified "
+            f"({version_text}). Refer to the documentation for supported versions.",
+        )
+    if not org.soap_login_enabled:
+        org.failed_logins += 1
+        raise SoapFault(
+            "INVALID_OPERATION",
+            "SOAP API login() is disabled by default in this org. Contact the org "
+            "administrator to enable SOAP API login().",
         )
     user = next((u for u in org.users if u.username.lower() == username.lower()), None)
     if user is None or password not in (user.password + user.security_token, user.password):
@@ -383,6 +405,8 @@ class _Bulk:
         user = org.authenticate(self.request.header("x-sfdc-session"))
         if user is None:
             raise BulkError("InvalidSessionId", "Invalid session id")
+        if user.password_expired:  # the session only allows setPassword() (spec §1.2)
+            raise BulkError("InvalidSessionId", EXPIRED_PASSWORD)
         parts = self.parts
         if not parts:
             raise BulkError("InvalidUrl", "Invalid URL: no operation given")
@@ -407,6 +431,12 @@ class _Bulk:
             return self._field_mapping(job)
         if parts[2] != "batch":
             raise BulkError("InvalidUrl", f"Invalid URL: {self.request.path}")
+        if float(job.api_version) != version:  # spec §2.1: batch calls use the job's version
+            raise BulkError(
+                "InvalidVersion",
+                f"The API version of this request ({self.version}) does not match the "
+                f"API version of job {job.id} ({job.api_version})",
+            )
         if n == 3:
             self._method("GET", "POST")
             if self.request.method.upper() == "POST":
@@ -639,6 +669,12 @@ class _Bulk:
             )
         if not text.strip():
             raise BulkError("InvalidBatch", "The batch has no content")
+        if not org.batch_allowance_left():
+            raise BulkError(
+                "ExceededQuota",
+                f"The org exceeded its allocation of {org.max_batches_per_day} batches "
+                "in a rolling 24-hour period",
+            )
         if job.field_mapping or job.field_constants:
             text = _apply_mapping(text, job.field_mapping, job.field_constants)
         batch = org.add_batch(job, text)

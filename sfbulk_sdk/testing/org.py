@@ -128,6 +128,12 @@ class FakeOrg:
         Bulk 1.0 batch limits (10,000 records, 10 MB, 10,000,000 characters).
     ``max_logins_per_hour``
         SOAP logins a user may make in a rolling hour (``LOGIN_RATE_EXCEEDED`` beyond).
+    ``max_batches_per_day``
+        Batches the org may create in a rolling 24 hours, PK-chunk batches included
+        (15,000; adding one more fails with ``ExceededQuota``).
+    ``soap_login_enabled``
+        ``False`` refuses SOAP ``login()`` at every version, as orgs created from
+        Winter '26 on do until an admin enables it.
     ``gzip_responses``
         Compress responses of 1 KB or more when the client sends ``Accept-Encoding: gzip``.
     ``organization_name`` / ``sandbox``
@@ -154,6 +160,8 @@ class FakeOrg:
         max_logins_per_hour: int = 3600,
         gzip_responses: bool = True,
         sandbox: bool = False,
+        max_batches_per_day: int = 15_000,
+        soap_login_enabled: bool = True,
     ) -> None:
         if query_result_file_rows is not None and query_result_file_rows < 1:
             raise ValueError("query_result_file_rows must be at least 1")
@@ -173,6 +181,8 @@ class FakeOrg:
         self.max_logins_per_hour = max_logins_per_hour
         self.gzip_responses = gzip_responses
         self.sandbox = sandbox
+        self.max_batches_per_day = max_batches_per_day
+        self.soap_login_enabled = soap_login_enabled
 
         self._lock = threading.RLock()
         self._ids = {p: IdGenerator(p) for p in ("00D", "005", "00e", "750", "751", "752")}
@@ -184,6 +194,7 @@ class FakeOrg:
         self._users: dict[str, FakeUser] = {}
         self._sessions: dict[str, _Session] = {}
         self._login_times: dict[str, deque[datetime]] = {}
+        self._batch_times: deque[datetime] = deque()
         self._jobs: dict[str, Job] = {}
         self._batches: dict[str, Batch] = {}
         self._pending: list[Batch] = []
@@ -532,6 +543,14 @@ class FakeOrg:
         batch = self._batches.get(normalize_id(batch_id) or "")
         return batch if batch is not None and batch.job is job else None
 
+    def batch_allowance_left(self) -> int:
+        """Batches the org may still create in the rolling 24 hours (spec §5.1)."""
+        window = self.now() - timedelta(hours=24)
+        times = self._batch_times
+        while times and times[0] <= window:
+            times.popleft()
+        return max(0, self.max_batches_per_day - len(times))
+
     def add_batch(self, job: Job, body: str) -> Batch:
         """Queue a batch on an open job."""
         now = self.now()
@@ -540,6 +559,7 @@ class FakeOrg:
         job.modstamp = now
         self._batches[batch.id] = batch
         self._pending.append(batch)
+        self._batch_times.append(now)
         return batch
 
     def abort_job(self, job: Job) -> None:
@@ -729,6 +749,7 @@ class FakeOrg:
             original.job.batches.append(chunk)
             self._batches[chunk.id] = chunk
             self._pending.append(chunk)
+            self._batch_times.append(at)  # each chunk counts toward the daily allocation
         original.state = BatchState.NOT_PROCESSED
 
     # ------------------------------------------------------------------

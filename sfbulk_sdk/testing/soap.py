@@ -17,6 +17,8 @@ from ..core.xml import XSI_NS, XmlError, parse_xml
 from ..models.session import UserInfo
 
 __all__ = [
+    "EXPIRED_PASSWORD",
+    "INVALID_LOGIN",
     "FakeUser",
     "LoginRequest",
     "SoapFault",
@@ -31,6 +33,11 @@ FAULT_NS = "urn:fault.partner.soap.sforce.com"
 _DECL = '<?xml version="1.0" encoding="UTF-8"?>'
 
 INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
+#: What a session of a user whose password expired gets for anything but ``setPassword()``.
+EXPIRED_PASSWORD = (
+    "The users password has expired, you must call SetPassword before attempting any other "
+    "API operations"
+)
 
 
 @dataclass
@@ -39,7 +46,9 @@ class FakeUser:
 
     The password and security token never show in ``repr``. A client logs in
     with ``password + security_token`` (or just the password when the token is
-    empty, as from a trusted network).
+    empty, as from a trusted network). With ``password_expired`` the login
+    succeeds and reports ``passwordExpired``, but the session it returns is
+    refused by every other call, as Salesforce only allows ``setPassword()``.
     """
 
     username: str

@@ -408,6 +408,8 @@ class CompiledQuery:
 
     Each row is a tuple ``(record id, parent ids..., values...)``: one parent
     id per relationship in :attr:`relationships`, then one value per column.
+    ``filters_on_id`` is true when ``WHERE`` names an Id-typed field (the record
+    ``Id``, a lookup such as ``AccountId``, or a parent's ``Id``).
     """
 
     table: Table
@@ -596,8 +598,10 @@ def _compile_condition(
     if isinstance(cond, Negation):
         inner = _compile_condition(cond.item, db, table, flags)
         return lambda r: not inner(r)
-    parts_, spec, getter, _ = _resolve(db, table, cond.path)
-    if parts_ == ("Id",):
+    _, spec, getter, _ = _resolve(db, table, cond.path)
+    if spec.field_type in (FieldType.ID, FieldType.REFERENCE):
+        # Any Id-typed field (the record Id, a lookup such as AccountId, a parent's Id):
+        # filtering on one of them disables PK chunking.
         flags["id"] = True
     norm = _norm(spec)
     if isinstance(cond, InList):

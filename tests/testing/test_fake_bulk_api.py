@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -599,7 +600,7 @@ def test_batch_limits(org: FakeOrg, bulk: BulkCaller) -> None:
     done = bulk.batch(job.id, batch.id)
     assert done.state is BatchState.FAILED
     assert done.state_message == (
-        "InvalidBatch : Exceeded number of records: 10002. "
+        "InvalidBatch : Exceeded number of records : 10002. "
         "Number of records should be less than or equal to 10001"
     )
     assert org.count("Account") == 0
@@ -641,7 +642,7 @@ def test_batch_limit_for_json_and_configurable_limits() -> None:
     )
     assert info.state is BatchState.FAILED
     assert info.state_message == (
-        "InvalidBatch : Exceeded number of records: 4. "
+        "InvalidBatch : Exceeded number of records : 4. "
         "Number of records should be less than or equal to 3"
     )
 
@@ -684,3 +685,187 @@ def test_json_unknown_fields_and_nested_parent_references(org: FakeOrg, bulk: Bu
     )
     assert results[1]["errors"][0]["fields"] == ["Lastname__c"]
     assert results[2]["errors"][0]["statusCode"] == "INVALID_FIELD"
+
+
+# ---------------------------------------------------------------------------
+# CSV syntax as Salesforce's reader sees it (spec §2.6: values are not trimmed, a space next
+# to a quote is an error)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ('"Name","Industry"\n"A" ,"Energy"\n', "Not expecting more text after end quote"),
+        (
+            '"Name","Industry"\n"A", "Energy"\n',
+            "Found unescaped quote. A value with quote should be within a quote",
+        ),
+        (
+            'Name,Industry\n6" pipe,Energy\n',
+            "Found unescaped quote. A value with quote should be within a quote",
+        ),
+        ('"Name","Industry"\n"A","Energy\n', "EOF reached before closing an opened quote"),
+        # A UTF-8 byte-order mark starts an unquoted first field, so its quote is stray.
+        (
+            '\ufeff"Name","Industry"\n"A","Energy"\n',
+            "Found unescaped quote. A value with quote should be within a quote",
+        ),
+    ],
+)
+def test_csv_syntax_errors_fail_the_batch(
+    org: FakeOrg, bulk: BulkCaller, body: str, problem: str
+) -> None:
+    job = bulk.create_job("insert", "Account")
+    assert job.id is not None
+    batch = bulk.add_batch(job.id, body.encode())
+    done = bulk.batch(job.id, batch.id)
+    assert done.state is BatchState.FAILED
+    assert done.state_message == f"InvalidBatch : Failed to parse CSV. {problem}"
+    assert org.count("Account") == 0
+
+
+def test_csv_quotes_that_salesforce_accepts(org: FakeOrg, bulk: BulkCaller) -> None:
+    body = (
+        '"Name","Description"\r\n'
+        '"6"" pipe, ""steel""","a ""quoted""\nline"\r\n'
+        'Plain,"x"\r\n'
+        '" padded ","""leading"\r\n'
+    )
+    results = bulk.run_csv("insert", "Account", body)
+    assert [r.success for r in results] == [True, True, True]
+    assert [(r["Name"], r["Description"]) for r in org.records("Account")] == [
+        ('6" pipe, "steel"', 'a "quoted"\nline'),
+        ("Plain", "x"),
+        (" padded ", '"leading'),  # values are not trimmed
+    ]
+
+
+def test_csv_field_size_limit(org: FakeOrg, bulk: BulkCaller) -> None:
+    job = bulk.create_job("insert", "Account")
+    assert job.id is not None
+    huge = bulk.add_batch(job.id, "Name,Description\nA," + "d" * 131_073 + "\n")
+    done = bulk.batch(job.id, huge.id)
+    assert done.state is BatchState.FAILED
+    assert done.state_message == (
+        "InvalidBatch : Failed to parse CSV. Exceeded max field size: more than 131072 characters"
+    )
+    # 131,072 characters is the limit itself: the field is read, then the field's own
+    # length (32,768 for a long text area here) decides.
+    fits = bulk.add_batch(job.id, "Name,Description\nA," + "d" * 131_072 + "\n")
+    assert bulk.batch(job.id, fits.id).state is BatchState.COMPLETED
+    assert bulk.results(job.id, fits.id)[0].errors[0].status_code == "STRING_TOO_LONG"
+
+
+# ---------------------------------------------------------------------------
+# more wire details
+
+
+def test_batch_calls_must_use_the_job_api_version(org: FakeOrg, bulk: BulkCaller) -> None:
+    job = bulk.create_job("insert", "Account")
+    assert job.id is not None
+    batch = bulk.add_batch(job.id, "Name\nA\n")
+    other = BulkCaller(org, version="61.0", session_id=bulk.session_id)
+    for method, path, body in (
+        ("POST", f"/job/{job.id}/batch", "Name\nB\n"),
+        ("GET", f"/job/{job.id}/batch", None),
+        ("GET", f"/job/{job.id}/batch/{batch.id}", None),
+        ("GET", f"/job/{job.id}/batch/{batch.id}/result", None),
+    ):
+        reply = other.call(method, path, body, content_type="text/csv")
+        status, code, message = error(reply)
+        assert (status, code) == (400, "InvalidVersion")
+        assert message == (
+            f"The API version of this request (61.0) does not match the API version of job "
+            f"{job.id} (62.0)"
+        )
+    # Job-level calls are not batch calls.
+    assert other.call("GET", f"/job/{job.id}").status == 200
+    assert org.count("Account") == 1
+
+
+def test_format_parameter_is_ignored(org: FakeOrg, bulk: BulkCaller) -> None:
+    org.insert("Account", [{"Name": "Formatted"}])
+    for content_type, media in (("CSV", "text/csv"), ("JSON", "application/json")):
+        job = bulk.create_job("query", "Account", content_type)
+        assert job.id is not None
+        added = bulk.call(
+            "POST", f"/job/{job.id}/batch", "SELECT Name FROM Account", content_type=media
+        )
+        batch_id = re.findall(r'"?id"?\W+(751\w+)', added.text)[0]
+        listing = bulk.call(
+            "GET", f"/job/{job.id}/batch/{batch_id}/result?format=json", content_type=media
+        )
+        (result_id,) = re.findall(r"752\w{12}", listing.text)
+        rows = bulk.call(
+            "GET",
+            f"/job/{job.id}/batch/{batch_id}/result/{result_id}?format=json",
+            content_type=media,
+        )
+        assert rows.status == 200 and rows.content_type == media  # the job's format decides
+        assert "Formatted" in rows.text
+
+
+def test_json_query_results_are_jackson_pretty_printed(org: FakeOrg, bulk: BulkCaller) -> None:
+    org.insert("Account", [{"Name": "A"}, {"Name": "B"}])
+    job = bulk.create_job("query", "Account", "JSON")
+    assert job.id is not None
+    added = bulk.call(
+        "POST", f"/job/{job.id}/batch", "SELECT Name FROM Account", content_type="application/json"
+    )
+    batch_id = json.loads(added.text)["id"]
+    none = bulk.call(
+        "POST",
+        f"/job/{job.id}/batch",
+        "SELECT Name FROM Account WHERE Name = 'Z'",
+        content_type="application/json",
+    )
+    texts = []
+    for bid in (batch_id, json.loads(none.text)["id"]):
+        listing = bulk.call(
+            "GET", f"/job/{job.id}/batch/{bid}/result", content_type="application/json"
+        )
+        (result_id,) = json.loads(listing.text)
+        texts.append(
+            bulk.call(
+                "GET",
+                f"/job/{job.id}/batch/{bid}/result/{result_id}",
+                content_type="application/json",
+            ).text
+        )
+    full, empty = texts
+    assert full.startswith('[ {\n  "attributes" : {\n    "type" : "Account",\n')
+    assert '\n}, {\n  "attributes"' in full and full.endswith('"Name" : "B"\n} ]')
+    assert [r["Name"] for r in json.loads(full)] == ["A", "B"]
+    assert empty == "[ ]" and json.loads(empty) == []
+
+
+def test_xml_results_put_errors_first(org: FakeOrg, bulk: BulkCaller) -> None:
+    job = bulk.create_job("insert", "Contact", "XML")
+    assert job.id is not None
+    body = (
+        f'<sObjects xmlns="{DATALOAD}"><sObject><LastName>Ok</LastName></sObject>'
+        "<sObject><FirstName>NoLast</FirstName></sObject></sObjects>"
+    )
+    batch = bulk.add_batch(job.id, body, "application/xml")
+    reply = bulk.call("GET", f"/job/{job.id}/batch/{batch.id}/result")
+    ok, failed = re.findall(r"<result>(.*?)</result>", reply.text)
+    assert re.fullmatch(r"<id>003\w{15}</id><success>true</success><created>true</created>", ok)
+    assert failed == (
+        "<errors><fields>LastName</fields><message>Required fields are missing: [LastName]"
+        "</message><statusCode>REQUIRED_FIELD_MISSING</statusCode></errors>"
+        "<success>false</success><created>false</created>"
+    )
+
+
+def test_job_counters_are_sums_over_batches(org: FakeOrg, bulk: BulkCaller) -> None:
+    job = bulk.create_job("insert", "Account")
+    assert job.id is not None
+    bulk.add_batch(job.id, "Name\nA\n\nB\n")
+    bulk.add_batch(job.id, "Name,NumberOfEmployees\nC,1\n,2\nD,many\n")
+    bulk.add_batch(job.id, "Nope\nx\n")  # fails as a whole
+    reply = bulk.call("GET", f"/job/{job.id}")
+    assert "<apiVersion>62.0</apiVersion>" in reply.text
+    info = JobInfo.from_xml(reply.raw)
+    assert (info.number_batches_total, info.number_batches_completed) == (3, 2)
+    assert (info.number_batches_failed, info.number_batches_queued) == (1, 0)
+    assert (info.number_records_processed, info.number_records_failed) == (5, 2)

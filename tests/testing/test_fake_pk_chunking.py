@@ -110,6 +110,33 @@ def test_order_by_or_id_filters_disable_chunking(small: FakeOrg) -> None:
         assert [b.id for b in batches] == [original] and batches[0].state is BatchState.COMPLETED
 
 
+def test_filters_on_any_id_field_disable_chunking(small: FakeOrg) -> None:
+    """Spec §2.3: filtering on Id fields (not only the record Id) disables chunking."""
+    bulk = BulkCaller(small)
+    account = small.records("Account")[0]["Id"]
+    owner = small.default_user.user_id
+    small.insert("Contact", [{"LastName": f"C{n}", "AccountId": account} for n in range(5)])
+    for sobject, soql in (
+        ("Account", f"SELECT Id FROM Account WHERE OwnerId = '{owner}'"),
+        ("Account", "SELECT Id FROM Account WHERE ParentId = null"),
+        ("Contact", f"SELECT Id FROM Contact WHERE AccountId = '{account}'"),
+        ("Contact", f"SELECT Id FROM Contact WHERE Account.Id = '{account}'"),
+        ("Contact", f"SELECT Id FROM Contact WHERE LastName != 'x' AND (AccountId = '{account}')"),
+    ):
+        job_id, (original,) = chunked_query(bulk, soql, "chunkSize=2", sobject)
+        batches = bulk.batches(job_id)
+        assert [b.id for b in batches] == [original], soql
+        assert batches[0].state is BatchState.COMPLETED
+        assert batches[0].number_records_processed == (7 if sobject == "Account" else 5)
+    # A filter on a field that is not an Id still chunks.
+    job_id, _ = chunked_query(
+        bulk, "SELECT Id FROM Contact WHERE Account.Name = 'A0'", "chunkSize=2", "Contact"
+    )
+    batches = bulk.batches(job_id)
+    assert batches[0].state is BatchState.NOT_PROCESSED
+    assert [b.number_records_processed for b in batches[1:]] == [2, 2, 1]
+
+
 def test_bad_headers_and_non_query_jobs(small: FakeOrg) -> None:
     bulk = BulkCaller(small)
     doc = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -208,3 +209,56 @@ def test_missing_or_foreign_session_header(org: FakeOrg) -> None:
     )  # header names are case-insensitive: this one fails on the job id, not the session
     assert lower.status_code == 400 and "InvalidJob" in lower.text
     assert "Authorization" not in lower.request.headers
+
+
+def test_state_updates_hold_nothing_but_the_state(org: FakeOrg) -> None:
+    bulk = BulkCaller(org)
+    job = bulk.create_job("insert", "Account")
+    assert job.id is not None
+    ns = "http://www.force.com/2009/06/asyncapi/dataload"
+    for extra in ("<object>Account</object>", "<contentType>CSV</contentType>"):
+        abort = f'<jobInfo xmlns="{ns}"><state>Aborted</state>{extra}</jobInfo>'
+        assert error_of(bulk.call("POST", f"/job/{job.id}", abort))[:2] == (400, "InvalidJob")
+    json_close = json.dumps({"state": "Closed", "id": job.id})
+    reply = bulk.call("POST", f"/job/{job.id}", json_close, content_type="application/json")
+    assert (
+        reply.status == 400
+        and "InvalidJob" in reply.text
+        and "Id cannot be specified" in reply.text
+    )
+    assert bulk.job(job.id).state is JobState.OPEN  # none of them changed anything
+    # An aborted job takes no more batches either.
+    assert bulk.set_state(job.id, "Aborted").status == 200
+    status, code, _ = error_of(
+        bulk.call("POST", f"/job/{job.id}/batch", ROWS, content_type="text/csv")
+    )
+    assert (status, code) == (400, "InvalidJobState")
+    assert org.count("Account") == 0
+
+
+def test_daily_batch_allocation(clock: ManualClock) -> None:
+    org = FakeOrg(clock=clock, max_batches_per_day=4)
+    org.insert("Account", [{"Name": f"A{n}"} for n in range(4)])
+    bulk = BulkCaller(org)
+    job = bulk.create_job("insert", "Account")
+    query = bulk.create_job("query", "Account", headers={"Sforce-Enable-PKChunking": "chunkSize=4"})
+    assert job.id is not None and query.id is not None
+    bulk.add_batch(job.id, ROWS)
+    clock.advance(3600)
+    bulk.add_batch(query.id, "SELECT Id FROM Account")  # the original and its two chunks count
+    assert [b.state for b in bulk.batches(query.id)] == [
+        BatchState.NOT_PROCESSED,
+        BatchState.COMPLETED,
+        BatchState.COMPLETED,
+    ]
+    assert org.batch_allowance_left() == 0
+    status, code, message = error_of(
+        bulk.call("POST", f"/job/{job.id}/batch", ROWS, content_type="text/csv")
+    )
+    assert (status, code) == (400, "ExceededQuota")
+    assert message == "The org exceeded its allocation of 4 batches in a rolling 24-hour period"
+    clock.advance(23 * 3600)  # the first batch leaves the rolling window
+    assert org.batch_allowance_left() == 1
+    bulk.session_id = org.issue_session()  # the old one idled out meanwhile
+    assert bulk.add_batch(job.id, ROWS).state is BatchState.QUEUED
+    assert org.count("Account") == 4 + 3 + 3

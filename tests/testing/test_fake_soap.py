@@ -214,3 +214,79 @@ def test_secrets_stay_out_of_reprs_and_stats(org: FakeOrg) -> None:
     request = FakeRequest("GET", "/services/async/60.0/job", {"x-sfdc-session": session})
     assert session not in repr(request) and session not in str(request)
     assert not re.search(r"!AQ", json.dumps(org.stats()))
+
+
+def test_login_from_65_is_refused_in_salesforce_words(org: FakeOrg) -> None:
+    good = envelope(DEFAULT_USERNAME, DEFAULT_PASSWORD + DEFAULT_SECURITY_TOKEN)
+    # The wording a live org answered with (forcedotcom/wsc#363).
+    assert fault(call(org, good, "/services/Soap/u/65.0")) == (
+        500,
+        "INVALID_OPERATION",
+        "The SOAP Login operation is not available in the API version specified (65.0). "
+        "Refer to the documentation for supported versions.",
+    )
+    assert org.login_count == 0 and org.stats()["failed_logins"] == 1
+
+
+def test_soap_login_can_be_disabled_as_in_new_orgs() -> None:
+    org = FakeOrg(soap_login_enabled=False)
+    good = envelope(DEFAULT_USERNAME, DEFAULT_PASSWORD + DEFAULT_SECURITY_TOKEN)
+    status, code, message = fault(call(org, good, "/services/Soap/u/64.0"))
+    assert (status, code) == (500, "INVALID_OPERATION")
+    assert message.startswith("SOAP API login() is disabled by default in this org.")
+    assert org.login_count == 0
+    org.soap_login_enabled = True  # an admin switched it back on
+    assert call(org, good, "/services/Soap/u/64.0").status_code == 200
+
+
+def test_an_expired_password_gives_a_restricted_session(org: FakeOrg) -> None:
+    user = org.add_user("expired@example.com", "old-pw", "TOK")
+    user.password_expired = True
+    reply = call(org, envelope("expired@example.com", "old-pwTOK"))
+    assert reply.status_code == 200 and result(reply)["passwordExpired"] == "true"
+    session = result(reply)["sessionId"]
+    assert session is not None
+    expired = (
+        500,
+        "INVALID_OPERATION_WITH_EXPIRED_PASSWORD",
+        "The users password has expired, you must call SetPassword before attempting any "
+        "other API operations",
+    )
+    info = (
+        '<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:urn="urn:partner.soap.sforce.com"><env:Header><urn:SessionHeader>'
+        f"<urn:sessionId>{session}</urn:sessionId></urn:SessionHeader></env:Header>"
+        "<env:Body><urn:getUserInfo/></env:Body></env:Envelope>"
+    )
+    assert fault(call(org, info, f"/services/Soap/u/60.0/{org.org_id[:15]}")) == expired
+    with httpx.Client(transport=org.transport(), base_url=org.instance_url) as client:
+        bulk = client.get(
+            "/services/async/60.0/job/7505j0000000001AAA", headers={"X-SFDC-Session": session}
+        )
+    assert bulk.status_code == 400
+    assert "<exceptionCode>InvalidSessionId</exceptionCode>" in bulk.text
+    assert f"<exceptionMessage>{expired[2]}</exceptionMessage>" in bulk.text
+    user.password_expired = False  # the password was reset: the session works again
+    assert call(org, info, f"/services/Soap/u/60.0/{org.org_id[:15]}").status_code == 200
+
+
+def test_encoded_soap_bodies(org: FakeOrg) -> None:
+    import gzip
+
+    body = envelope(DEFAULT_USERNAME, DEFAULT_PASSWORD + DEFAULT_SECURITY_TOKEN).encode()
+    with httpx.Client(transport=org.transport(), base_url="https://login.salesforce.com") as c:
+        zipped = c.post(
+            "/services/Soap/u/60.0",
+            content=gzip.compress(body),
+            headers={"Content-Type": "text/xml; charset=UTF-8", "Content-Encoding": "gzip"},
+        )
+        assert zipped.status_code == 200 and result(zipped)["sessionId"]
+        # A body the org cannot decode is refused in the SOAP API's own envelope.
+        other = c.post(
+            "/services/Soap/u/60.0",
+            content=body,
+            headers={"Content-Type": "text/xml; charset=UTF-8", "Content-Encoding": "br"},
+        )
+    assert other.status_code == 415
+    assert other.headers["content-type"] == "text/xml; charset=utf-8"
+    assert fault(other)[1:] == ("UNKNOWN_EXCEPTION", "Unsupported Content-Encoding: br")
