@@ -31,6 +31,7 @@ REPLACEMENTS = [
     (r"\basync def\b", "def"),
     (r"\bawait\s+", ""),
     (r"\bAsyncIterator\b", "Iterator"),
+    (r"\bAsyncGenerator\b", "Generator"),
     (r"\bAsyncFixedSessionSource\b", "FixedSessionSource"),
     (r"\bAsyncSessionSource\b", "SessionSource"),
     (r"\bAsyncSessionStore\b", "SessionStore"),

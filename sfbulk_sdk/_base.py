@@ -20,6 +20,7 @@ from .errors import (
     JobAbortedError,
     RequestTimeoutError,
     TransportError,
+    redacted_request,
 )
 from .models.enums import BatchState, ContentType, JobState
 from .models.jobs import BatchInfo, JobInfo
@@ -43,6 +44,29 @@ def instance_from_bulk_server(bulk_server: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def check_sandbox_flag(sandbox: object) -> None:
+    """Refuse a non-bool ``sandbox``: the seed's ``login()`` took the API version there."""
+    if not isinstance(sandbox, bool):
+        raise InvalidInputError(
+            f"login(): sandbox must be True or False, not {sandbox!r}. The original "
+            "sfbulk took the API version as the fourth argument; pass it to the client "
+            "instead (Bulk(api_version='64.0')) and sandbox=True for test.salesforce.com"
+        )
+
+
+def check_seed_max_records(max_records: int) -> int:
+    """``max_records`` of the seed's ``batch_create_from_csv``: 1 to 10,000 (Salesforce's cap)."""
+    limit = bulk1.BATCH_MAX_RECORDS
+    if isinstance(max_records, bool) or not isinstance(max_records, int):
+        raise InvalidInputError(f"max_records must be an integer, not {max_records!r}")
+    if not 1 <= max_records <= limit:
+        raise InvalidInputError(
+            f"max_records must be between 1 and {limit:,} (Salesforce fails a batch with more "
+            f"records), not {max_records:,}"
+        )
+    return max_records
+
+
 @dataclass
 class ClientConfig:
     """Settings shared by both clients."""
@@ -57,7 +81,13 @@ HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL)
 
 
 def wrap_transport_error(exc: Exception, request: httpx.Request) -> TransportError:
-    """Our error for an httpx failure (never leak httpx types)."""
+    """Our error for an httpx failure (never leak httpx types).
+
+    The httpx error stays chained as ``__cause__``; the request both keep is a
+    copy without credentials or body (the session id, a login's password).
+    """
+    if isinstance(exc, httpx.HTTPError):
+        exc.request = redacted_request(request)
     where = f"{request.method} {request.url.copy_with(query=None)}"
     sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     if isinstance(exc, httpx.TimeoutException):
@@ -87,6 +117,18 @@ def all_batches_done(job: JobInfo | None, batches: Iterable[BatchInfo]) -> bool:
             return False
         raise JobAbortedError(job.id)
     return all(b.state.is_terminal for b in items)
+
+
+def poll_wait(policy: PollPolicy, waited: float, interval: float) -> float | None:
+    """How long to sleep before the next poll, or ``None`` once the deadline is reached.
+
+    The last wait is cut to what is left of ``policy.timeout``, so the final
+    poll happens at the deadline rather than up to one interval before it.
+    """
+    if policy.timeout is None:
+        return interval
+    left = policy.timeout - waited
+    return min(interval, left) if left > 0 else None
 
 
 def job_not_open(job: JobInfo) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from os import PathLike
 from types import TracebackType
 from typing import Any, TypeVar
@@ -283,16 +283,21 @@ class Bulk:
         Records come straight from the socket; nothing holds a whole file. A
         session rejected between files is refreshed, and a connection lost
         mid-file is resumed by re-reading that file and skipping the records
-        already yielded, so no record is lost or repeated.
+        already yielded, so no record is lost or repeated. To stop early,
+        close the generator (``contextlib.closing``): that releases the open response at once.
         """
         content_type = self._content_type(job_id)
         if result_ids is None:
             result_ids = self.get_query_result_ids(job_id, batch_id)
         for result_id in result_ids:
             call = bulk1.query_result(job_id, batch_id, result_id, content_type=content_type)
-            yield from self._stream_records(call)
+            records = self._stream_records(call)
+            try:
+                yield from records
+            finally:
+                records.close()
 
-    def _stream_records(self, call: Call[httpx.Response]) -> Iterator[QueryRecord]:
+    def _stream_records(self, call: Call[httpx.Response]) -> Generator[QueryRecord]:
         source = self._require_source()
         done = 0
         attempt = 0
@@ -365,10 +370,11 @@ class Bulk:
             info = self.get_batch(job_id, batch_id)
             if _base.check_batch(info, raise_on_failure=raise_on_failure):
                 return info
-            if policy.timeout is not None and waited + interval > policy.timeout:
+            wait = _base.poll_wait(policy, waited, interval)
+            if wait is None:
                 break
-            self._sleep(interval)
-            waited += interval
+            self._sleep(wait)
+            waited += wait
         raise PollTimeoutError(
             f"batch {batch_id} not finished after {waited:.0f}s", job_id=job_id, batch_id=batch_id
         )
@@ -387,10 +393,11 @@ class Bulk:
                     return batches
             elif _base.job_not_open(self.get_job(job_id)):
                 return batches
-            if policy.timeout is not None and waited + interval > policy.timeout:
+            wait = _base.poll_wait(policy, waited, interval)
+            if wait is None:
                 break
-            self._sleep(interval)
-            waited += interval
+            self._sleep(wait)
+            waited += wait
         raise PollTimeoutError(f"job {job_id} not finished after {waited:.0f}s", job_id=job_id)
 
     # ------------------------------------------------------------------ the seed's API
@@ -425,9 +432,12 @@ class Bulk:
     ) -> Session:
         """Log in with SOAP ``login()`` (seed API).
 
-        Fills :attr:`bulk_server` and :attr:`sessionid`."""
+        Fills :attr:`bulk_server` and :attr:`sessionid`. The seed's fourth
+        argument was the API version; here it is ``sandbox``, so anything but
+        a bool there is refused rather than read as ``sandbox=True``."""
         from .auth.soap import SoapLogin
 
+        _base.check_sandbox_flag(sandbox)
         auth = SoapLogin(
             username,
             password,
@@ -481,17 +491,21 @@ class Bulk:
         """Split a CSV file into batches (quoted multi-line fields kept whole) and add them."""
         from .core.csvsplit import iter_csv_file_batches
 
+        max_records = _base.check_seed_max_records(max_records)
         return [
             self.batch_create(batch)
             for batch in iter_csv_file_batches(path, max_records=max_records)
         ]
 
     def job_is_completed(self) -> bool:
-        """True once every batch of the current job is finished (seed API)."""
+        """True once every batch of the current job is finished (seed API).
+
+        A job without batches has nothing to wait for: True, as in the seed,
+        so that its ``while not job_is_completed()`` loop ends."""
         job = self._facade.require_job()
         assert job.id is not None
         batches = self.list_batches(job.id)
-        return bool(batches.batch_info) and _base.all_batches_done(None, batches)
+        return _base.all_batches_done(None, batches)
 
     def batch_status(self) -> dict[str, BatchInfo]:
         """Every batch of the current job by id (seed API)."""

@@ -77,6 +77,36 @@ __all__ = [
 
 _BODY_LIMIT = 2000
 
+#: Request headers that carry a credential (compared lower-cased).
+_SECRET_HEADERS = frozenset({"x-sfdc-session", "authorization", "proxy-authorization", "cookie"})
+_REDACTED = "[redacted]"
+
+
+def redacted_request(request: httpx.Request) -> httpx.Request:
+    """A copy of ``request`` safe to keep on an exception.
+
+    Same method and URL; credential headers (``X-SFDC-Session``,
+    ``Authorization``, ...) are masked and the body is dropped: a SOAP login
+    body holds the password, and a batch body can be 10 MB of the caller's data.
+    """
+    headers = [
+        (name, _REDACTED if name.lower() in _SECRET_HEADERS else value)
+        for name, value in request.headers.multi_items()
+        if name.lower() not in ("content-length", "transfer-encoding")
+    ]
+    return httpx.Request(request.method, request.url, headers=headers)
+
+
+def _redact_response(response: httpx.Response | None) -> httpx.Response | None:
+    """``response`` with the request it keeps replaced by a :func:`redacted_request` copy."""
+    if response is not None:
+        try:
+            sent = response.request
+        except RuntimeError:  # a response built by hand has no request
+            return response
+        response.request = redacted_request(sent)
+    return response
+
 
 class SfBulkError(Exception):
     """The root of every error the SDK raises."""
@@ -97,7 +127,8 @@ class TransportError(SfBulkError):
         self, message: str, *, request: httpx.Request | None = None, sent: bool | None = None
     ) -> None:
         super().__init__(message)
-        self.request = request
+        #: The request that failed, without its credentials or body.
+        self.request = redacted_request(request) if request is not None else None
         #: False when the request surely never reached the server (connect failed).
         self.sent = sent
 
@@ -111,7 +142,8 @@ class ProtocolError(SfBulkError):
 
     def __init__(self, message: str, *, response: httpx.Response | None = None) -> None:
         super().__init__(message)
-        self.response = response
+        #: The reply; the request it points back to holds no credentials.
+        self.response = _redact_response(response)
         self.status_code = response.status_code if response is not None else None
 
 
@@ -157,8 +189,9 @@ class APIError(SfBulkError):
         self.message = message
         self.status_code = status_code
         self.body = body[:_BODY_LIMIT] if body is not None else None
-        self.request = request
-        self.response = response
+        self.request = redacted_request(request) if request is not None else None
+        #: The reply; the request it points back to holds no credentials.
+        self.response = _redact_response(response)
 
     @property
     def exception_code(self) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -84,16 +85,24 @@ _JSON_MEDIA = "application/json"
 _CSV_MEDIA = "text/csv"
 
 
+_API_VERSION = re.compile(r"v?(\d{2,3})(?:\.0)?")
+
+
 def validate_api_version(version: str) -> str:
-    """Return ``version`` normalised to ``NN.N`` or raise :class:`InvalidInputError`."""
-    text = str(version).strip().lstrip("v")
-    try:
-        number = float(text)
-    except ValueError:
-        raise InvalidInputError(f"API version must look like '64.0', got {version!r}") from None
-    if number < 31.0:
+    """Return ``version`` normalised to ``NN.0`` or raise :class:`InvalidInputError`.
+
+    Salesforce API versions are whole numbers (``64.0``); ``v64`` and ``64``
+    are accepted too. Anything ``float()`` would also take (``nan``, ``1e2``,
+    ``64.05``) is refused rather than rewritten into another URL.
+    """
+    text = str(version).strip()
+    match = _API_VERSION.fullmatch(text)
+    if match is None:
+        raise InvalidInputError(f"API version must look like '64.0', got {version!r}")
+    text = f"{int(match.group(1))}.0"
+    if float(text) < 31.0:
         raise InvalidInputError(f"API version {text} is retired by Salesforce (31.0 is the oldest)")
-    return f"{number:.1f}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -201,7 +210,18 @@ def _parser(model: type[_Parsed], what: str) -> Callable[[httpx.Response], Any]:
     return parse
 
 
-_parse_job: Callable[[httpx.Response], JobInfo] = _parser(JobInfo, "jobInfo")
+_parse_job_info: Callable[[httpx.Response], JobInfo] = _parser(JobInfo, "jobInfo")
+
+
+def _parse_job(response: httpx.Response) -> JobInfo:
+    # Every jobInfo field is optional (the model also builds requests), so an
+    # empty or foreign document would otherwise pass as a job without an id.
+    job = _parse_job_info(response)
+    if not job.id:
+        raise ProtocolError("the jobInfo reply holds no job id", response=response)
+    return job
+
+
 _parse_batch: Callable[[httpx.Response], BatchInfo] = _parser(BatchInfo, "batchInfo")
 _parse_batch_list: Callable[[httpx.Response], BatchInfoList] = _parser(
     BatchInfoList, "batchInfoList"
@@ -460,8 +480,9 @@ class RecordDecoder:
     """Incrementally decode the records of one query result file.
 
     Feed it the body's bytes as they arrive (:meth:`feed`) and call
-    :meth:`close` at the end; both return the records completed so far. The
-    same decoder serves the sync and the async client.
+    :meth:`close` at the end; both return the records completed so far, and
+    both raise ``ValueError`` for a body that is not a result file of the
+    format. The same decoder serves the sync and the async client.
     """
 
     def feed(self, data: bytes) -> list[QueryRecord]:
@@ -486,11 +507,23 @@ class CsvRecordDecoder(RecordDecoder):
         self._header: list[str] | None = None
 
     def _rows(self, lines: list[str]) -> list[QueryRecord]:
-        rows = list(csv.reader(lines))
+        try:
+            rows = list(csv.reader(lines))
+        except csv.Error as exc:  # not a ValueError: callers expect one
+            raise ValueError(f"malformed CSV result: {exc}") from None
         if self._header is None and rows:
             self._header = rows.pop(0)
         header = self._header or []
-        return [dict(zip(header, row, strict=False)) for row in rows if row]
+        records: list[QueryRecord] = []
+        for row in rows:
+            if not row:
+                continue
+            if len(row) != len(header):  # zip() would drop the difference silently
+                raise ValueError(
+                    f"a CSV result row has {len(row)} values; the header has {len(header)}"
+                )
+            records.append(dict(zip(header, row, strict=True)))
+        return records
 
     def _take(self, text: str, final: bool) -> list[QueryRecord]:
         text = self._partial + text
@@ -619,11 +652,17 @@ class XmlRecordDecoder(RecordDecoder):
         return out
 
     def feed(self, data: bytes) -> list[QueryRecord]:
-        self._parser.feed(data)
+        try:
+            self._parser.feed(data)
+        except ElementTree.ParseError as exc:  # a SyntaxError, not a ValueError
+            raise ValueError(f"malformed XML result: {exc}") from None
         return self._drain()
 
     def close(self) -> list[QueryRecord]:
-        self._parser.close()
+        try:
+            self._parser.close()
+        except ElementTree.ParseError as exc:
+            raise ValueError(f"malformed XML result: {exc}") from None
         return self._drain()
 
 

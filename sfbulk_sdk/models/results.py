@@ -141,8 +141,19 @@ class BatchResult(WireModel):
 
 
 def iter_csv_results(lines: Iterable[str]) -> Iterator[RecordResult]:
-    """Stream :class:`RecordResult` objects from the lines of a CSV result file."""
+    """Stream :class:`RecordResult` objects from the lines of a CSV result file.
+
+    Anything that is not a well-formed result file (a missing column, a row
+    shorter than the header, text the CSV parser refuses) raises ``ValueError``.
+    """
     reader = csv.reader(lines)
+    try:
+        yield from _csv_results(reader)
+    except csv.Error as exc:
+        raise ValueError(f"CSV result line {reader.line_num} is malformed: {exc}") from None
+
+
+def _csv_results(reader: Iterator[list[str]]) -> Iterator[RecordResult]:
     header = next(reader, None)
     if header is None:
         return
@@ -151,11 +162,16 @@ def iter_csv_results(lines: Iterable[str]) -> Iterator[RecordResult]:
     if missing:
         raise ValueError(f"CSV result header lacks columns {missing}: {header!r}")
     i_id, i_ok, i_new, i_err = (index[h.lower()] for h in RESULT_CSV_HEADER)
+    width = max(i_id, i_ok, i_new, i_err) + 1
     position = 0
     for row in reader:
         if not row:
             continue
         position += 1
+        if len(row) < width:
+            raise ValueError(
+                f"CSV result row {position} has {len(row)} values; the header has {len(header)}"
+            )
         error_text = row[i_err]
         result = RecordResult(
             id=row[i_id] or None,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from .base import WireModel
 
@@ -20,6 +20,9 @@ __all__ = ["DEFAULT_SESSION_SECONDS", "LoginResult", "Session", "UserInfo", "ins
 
 #: Salesforce's default org session timeout (2 hours of inactivity).
 DEFAULT_SESSION_SECONDS = 7200
+#: Far above any org's session timeout (Salesforce allows 24 hours at most);
+#: a larger ``sessionSecondsValid`` is not a timeout but a broken reply.
+MAX_SESSION_SECONDS = 366 * 86400
 
 
 def instance_url_from(server_url: str) -> str:
@@ -56,7 +59,7 @@ class UserInfo(WireModel):
     organization_name: str | None = None
     profile_id: str | None = None
     role_id: str | None = None
-    session_seconds_valid: int | None = None
+    session_seconds_valid: int | None = Field(default=None, ge=0, le=MAX_SESSION_SECONDS)
     user_default_currency_iso_code: str | None = None
     user_email: str | None = None
     user_full_name: str | None = None
@@ -92,6 +95,16 @@ class LoginResult(WireModel):
     session_id: SecretStr
     user_id: str | None = None
     user_info: UserInfo = Field(default_factory=UserInfo)
+
+    @field_validator("server_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        # Every request goes to this URL's host: refuse what cannot be one here,
+        # not later as a bare ValueError (or an httpx error) far from the login.
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("serverUrl must be an absolute http(s) URL")
+        instance_url_from(value)
+        return value
 
     @property
     def instance_url(self) -> str:
