@@ -1,5 +1,16 @@
 """What every store backend shares: the JSON payload, argument checks, the
-token-owned polling lock and error wrapping that never leaks a session id."""
+token-owned polling lock and error wrapping that never leaks a session id.
+
+An entry this version cannot read (a newer payload version, a missing or
+renamed field, a foreign value) is *absent*: reads return ``None``,
+conditional writes do not match, and a warning names the store and the reason
+(never the session id). A login then replaces the entry. Raising instead would
+make every worker fail on every request until the entry expired.
+
+Refresh-lock TTLs run in real time: a lock's TTL bounds how long a dead holder
+blocks the others, so it is measured with the wall clock (or a monotonic one
+in process), never with a store's injectable session clock.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +36,16 @@ logger = logging.getLogger("sfbulk_sdk.stores")
 
 #: Version of the stored JSON document; bumped on incompatible changes.
 PAYLOAD_VERSION = 1
+
+
+#: The least time a shielded lock call (an acquire attempt, a release) may take
+#: before it is abandoned: the lock's TTL, but never less than this.
+MIN_SHIELD_SECONDS = 1.0
+
+
+def shield_bound(ttl: float) -> float:
+    """How long a lock call may run shielded from cancellation."""
+    return max(ttl, MIN_SHIELD_SECONDS)
 
 
 def check_ttl(ttl: float) -> float:
@@ -90,35 +111,76 @@ def session_document(session: Session) -> dict[str, Any]:
     return session.to_store_dict()
 
 
-def session_from_document(data: object, *, where: str) -> Session:
-    """Rebuild a stored session; a bad document is a :class:`SessionStoreError`.
+def unreadable(where: str, reason: str) -> None:
+    """Log that an entry cannot be read and is treated as absent."""
+    logger.warning(
+        "%s: ignoring an unreadable stored session (%s); it counts as absent "
+        "until a login replaces it",
+        where,
+        reason,
+    )
 
-    The pydantic error is not chained: its text would quote the stored values,
-    the session id among them.
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` with a timezone: naive datetimes are UTC (pymongo's convention)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.utcoffset() is None else moment
+
+
+def session_from_document(data: object, *, where: str) -> Session | None:
+    """Rebuild a stored session, or ``None`` (logged) when it cannot be read.
+
+    Datetimes stored without a timezone (BSON dates come back from pymongo as
+    naive UTC) are read as UTC. The pydantic error is dropped: its text would
+    quote the stored values, the session id among them.
     """
     if not isinstance(data, dict):
-        raise SessionStoreError(f"{where}: the stored session is not a JSON object")
+        unreadable(where, "the stored session is not a JSON object")
+        return None
     try:
-        return Session.from_store_dict(data)
+        session = Session.from_store_dict(data)
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
-        raise SessionStoreError(
-            f"{where}: the stored session is invalid (fields: {fields or 'unknown'})"
-        ) from None
+        unreadable(where, f"invalid or missing fields: {fields or 'unknown'}")
+        return None
+    if session.issued_at.utcoffset() is None or session.last_used_at.utcoffset() is None:
+        session = session.model_copy(
+            update={
+                "issued_at": as_utc(session.issued_at),
+                "last_used_at": as_utc(session.last_used_at),
+            }
+        )
+    return session
 
 
-def decode_payload(raw: str | bytes | bytearray, *, where: str) -> tuple[Session, float]:
-    """``(session, deadline)`` from a document written by :func:`encode_payload`."""
+def decode_payload(raw: str | bytes | bytearray, *, where: str) -> tuple[Session, float] | None:
+    """``(session, deadline)`` from a document written by :func:`encode_payload`.
+
+    ``None`` (logged) when the document cannot be read: see the module docstring.
+    """
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise SessionStoreError(f"{where}: the stored session is not valid JSON") from None
-    if not isinstance(doc, dict) or doc.get("v") != PAYLOAD_VERSION:
-        raise SessionStoreError(f"{where}: unknown stored session format")
+    except ValueError:  # UnicodeDecodeError included
+        unreadable(where, "not valid JSON")
+        return None
+    if not isinstance(doc, dict):
+        unreadable(where, "not a JSON object")
+        return None
+    version = doc.get("v")
+    if version != PAYLOAD_VERSION:
+        if version is None:
+            shown = "missing"
+        elif isinstance(version, int) and not isinstance(version, bool):
+            shown = str(version)
+        else:
+            shown = "not a number"  # never echo a stored value
+        unreadable(where, f"payload version {shown}, this version reads {PAYLOAD_VERSION}")
+        return None
     deadline = doc.get("expires_at")
     if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
-        raise SessionStoreError(f"{where}: the stored session has no expiry")
-    return session_from_document(doc.get("session"), where=where), float(deadline)
+        unreadable(where, "no expiry")
+        return None
+    session = session_from_document(doc.get("session"), where=where)
+    return None if session is None else (session, float(deadline))
 
 
 def is_live(session: Session, deadline: float, now: datetime) -> bool:
@@ -198,14 +260,20 @@ class PollingLock(AbstractContextManager[None]):
         except SessionStoreError:
             if exc is None:
                 raise
-            logger.warning("could not release refresh lock %r (it expires by itself)", self._name)
+            release_failed_warning(self._name)
             return
         if not owned:
             lost_lock_warning(self._name)
 
 
 class AsyncPollingLock(AbstractAsyncContextManager[None]):
-    """The async twin of :class:`PollingLock` (sleeps with :func:`anyio.sleep`)."""
+    """The async twin of :class:`PollingLock` (sleeps with :func:`anyio.sleep`).
+
+    Each acquire attempt and the release run shielded from cancellation (for
+    at most :func:`shield_bound` of ``ttl``, the lease's own lifetime): a task
+    cancelled while the server grants the lease, or on its way out of the
+    locked region, still releases it instead of blocking everyone for ``ttl``.
+    """
 
     def __init__(
         self,
@@ -215,12 +283,14 @@ class AsyncPollingLock(AbstractAsyncContextManager[None]):
         release: Callable[[str], Awaitable[bool]],
         wait: float,
         poll: float,
+        ttl: float,
     ) -> None:
         self._name = name
         self._try_acquire = try_acquire
         self._release = release
         self._wait = wait
         self._poll = poll
+        self._ttl = ttl
         self._token: str | None = None
 
     def __repr__(self) -> str:
@@ -231,7 +301,12 @@ class AsyncPollingLock(AbstractAsyncContextManager[None]):
             raise RuntimeError("this lock is already held; take a new one from store.lock()")
         token = new_token()
         deadline = time.monotonic() + self._wait
-        while not await self._try_acquire(token):
+        while True:
+            acquired = False
+            with anyio.move_on_after(shield_bound(self._ttl), shield=True):
+                acquired = await self._try_acquire(token)
+            if acquired:
+                break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LockTimeoutError(
@@ -249,14 +324,16 @@ class AsyncPollingLock(AbstractAsyncContextManager[None]):
         token, self._token = self._token, None
         if token is None:
             return
-        try:
-            owned = await self._release(token)
-        except SessionStoreError:
-            if exc is None:
-                raise
-            logger.warning("could not release refresh lock %r (it expires by itself)", self._name)
-            return
-        if not owned:
+        owned: bool | None = None
+        with anyio.move_on_after(shield_bound(self._ttl), shield=True):
+            try:
+                owned = await self._release(token)
+            except SessionStoreError:
+                if exc is None:
+                    raise
+        if owned is None:
+            release_failed_warning(self._name)
+        elif not owned:
             lost_lock_warning(self._name)
 
 
@@ -267,3 +344,8 @@ def lost_lock_warning(name: str) -> None:
         "the lock ttl, so another process may have logged in as well",
         name,
     )
+
+
+def release_failed_warning(name: str) -> None:
+    """Log that a lock could not be released (it expires after its TTL)."""
+    logger.warning("could not release refresh lock %r (it expires by itself)", name)

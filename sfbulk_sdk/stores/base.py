@@ -7,7 +7,12 @@ contract (sync :class:`SessionStore`, async :class:`AsyncSessionStore`):
 
 ``get(key)``
     The stored session, or ``None``. An expired entry is never returned,
-    whether or not the backend has already deleted it.
+    whether or not the backend has already deleted it. An entry this version
+    cannot read (a newer payload version, a missing or renamed field, a
+    foreign value) is ``None`` too, with a warning naming the store and the
+    reason: it must not fail every worker until it expires, and the next
+    login replaces it. ``renew`` and ``compare_and_delete`` do not raise on
+    it either, and never match an entry whose session id they cannot tell.
 ``set(key, session, ttl)``
     Store ``session`` for ``ttl`` seconds (the session manager passes the time
     left until the session's inactivity expiry).
@@ -22,14 +27,17 @@ contract (sync :class:`SessionStore`, async :class:`AsyncSessionStore`):
 ``lock(key, *, ttl, wait)``
     A context manager holding the single-flight refresh lock of ``key``: owned
     by a random token, released only by its owner, expiring by itself after
-    ``ttl`` seconds (so a dead holder blocks nobody for longer), waited for at
+    ``ttl`` seconds of real time (so a dead holder blocks nobody for longer;
+    never measured with a store's injectable session clock), waited for at
     most ``wait`` seconds before :class:`~sfbulk_sdk.errors.LockTimeoutError`.
+    An async lock is released even when its task is cancelled.
 ``close()``
     Release what the store holds. A client object handed to a store (a
     ``redis.Redis``, a pymongo collection) belongs to the caller and is not
     closed.
 
-Payloads are JSON, never pickle. Backend failures are raised as
+Payloads are JSON, never pickle. Backend failures (an unreachable server, a
+closed store, a failed write) are raised as
 :class:`~sfbulk_sdk.errors.SessionStoreError`, never swallowed, and no error
 message or log line contains a session id.
 """

@@ -8,9 +8,12 @@ previous session in place. Expiry is checked on every read.
 
 Changes to a key (set, renew, compare-and-delete, lease updates) are
 serialised by a per-key ``filelock`` lock that is held for microseconds. The
-refresh lock itself is a lease file (owner token plus expiry) updated under
-that lock, so it expires after its TTL exactly like the Redis and MongoDB
-locks, even when its holder hangs or is killed.
+refresh lock itself is a lease file (owner token plus expiry, in wall-clock
+seconds) updated under that lock, so it expires after its TTL exactly like the
+Redis and MongoDB locks, even when its holder hangs or is killed.
+
+A file this version cannot read (torn by hand, a newer payload version, a
+missing field) counts as absent, with a warning, until a login replaces it.
 
 Requires the ``file`` extra: ``pip install 'sfbulk-sdk[file]'``.
 """
@@ -23,6 +26,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from pathlib import Path
@@ -70,9 +74,10 @@ def _stem(key: str) -> str:
 class FileStore:
     """Sessions as JSON files in ``directory`` (created 0700; files 0600).
 
-    ``clock`` decides expiry, ``lock_poll`` is how often a waiter retries the
-    refresh lock, ``mutex_timeout`` bounds the wait for the short per-key file
-    lock (a :class:`SessionStoreError` when exceeded).
+    ``clock`` decides session expiry (the refresh lock's TTL runs in real
+    time), ``lock_poll`` is how often a waiter retries the refresh lock,
+    ``mutex_timeout`` bounds the wait for the short per-key file lock (a
+    :class:`SessionStoreError` when exceeded).
     """
 
     def __init__(
@@ -208,7 +213,10 @@ class FileStore:
         raw = self._read(data)
         if raw is None:
             return None
-        session, deadline = decode_payload(raw, where=f"file store ({data.name})")
+        decoded = decode_payload(raw, where=f"file store ({data.name})")
+        if decoded is None:
+            return None
+        session, deadline = decoded
         if is_live(session, deadline, self._clock()):
             return session
         with self._mutex(mutex):
@@ -234,7 +242,10 @@ class FileStore:
             raw = self._read(data)
             if raw is None:
                 return False
-            stored, stored_deadline = decode_payload(raw, where=f"file store ({data.name})")
+            decoded = decode_payload(raw, where=f"file store ({data.name})")
+            if decoded is None:
+                return False
+            stored, stored_deadline = decoded
             if not is_live(stored, stored_deadline, now) or not stored.same_credential(session):
                 return False
             self._write(
@@ -249,8 +260,8 @@ class FileStore:
             raw = self._read(data)
             if raw is None:
                 return False
-            stored, _ = decode_payload(raw, where=f"file store ({data.name})")
-            if stored.session_id.get_secret_value() != session_id:
+            decoded = decode_payload(raw, where=f"file store ({data.name})")
+            if decoded is None or decoded[0].session_id.get_secret_value() != session_id:
                 return False
             self._unlink(data)
             return True
@@ -258,8 +269,10 @@ class FileStore:
     def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         self._check_open()
         _, lease, mutex = self._paths(key)
-        now = epoch(self._clock())
         with self._mutex(mutex):
+            # Lock time, not session time: the wall clock every process shares,
+            # read once the mutex is held.
+            now = time.time()
             raw = self._read(lease)
             if raw is not None:
                 try:
@@ -348,7 +361,12 @@ class AsyncFileStore:
             return await anyio.to_thread.run_sync(sync._release_lease, key, token)
 
         return AsyncPollingLock(
-            key, try_acquire=try_acquire, release=release, wait=lock_wait, poll=self._poll
+            key,
+            try_acquire=try_acquire,
+            release=release,
+            wait=lock_wait,
+            poll=self._poll,
+            ttl=lock_ttl,
         )
 
     async def close(self) -> None:

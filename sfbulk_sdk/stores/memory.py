@@ -8,6 +8,7 @@ other backends write, so a stored session is never shared as a live object.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
@@ -53,7 +54,10 @@ class _MemoryState:
         if entry is None:
             return None
         deadline, raw = entry
-        session, _ = decode_payload(raw, where="memory store")
+        decoded = decode_payload(raw, where=f"memory store ({key})")
+        if decoded is None:
+            return None
+        session, _ = decoded
         if not is_live(session, deadline, now):
             with self._mutex:
                 if self._entries.get(key) is entry:
@@ -77,7 +81,10 @@ class _MemoryState:
             current = self._entries.get(key)
             if current is None:
                 return False
-            stored, stored_deadline = decode_payload(current[1], where="memory store")
+            decoded = decode_payload(current[1], where=f"memory store ({key})")
+            if decoded is None:
+                return False
+            stored, stored_deadline = decoded
             if not is_live(stored, stored_deadline, now) or not stored.same_credential(session):
                 return False
             self._entries[key] = (deadline, raw)
@@ -89,14 +96,15 @@ class _MemoryState:
             current = self._entries.get(key)
             if current is None:
                 return False
-            stored, _ = decode_payload(current[1], where="memory store")
-            if stored.session_id.get_secret_value() != session_id:
+            decoded = decode_payload(current[1], where=f"memory store ({key})")
+            if decoded is None or decoded[0].session_id.get_secret_value() != session_id:
                 return False
             del self._entries[key]
             return True
 
     def try_lease(self, key: str, token: str, ttl: float) -> bool:
-        now = epoch(self._now())
+        # Lock time, not session time: monotonic, whatever the injected clock says.
+        now = time.monotonic()
         with self._mutex:
             self._check_open()
             lease = self._leases.get(key)
@@ -130,8 +138,9 @@ class _MemoryState:
 class MemoryStore:
     """A thread-safe in-process store (the default of :class:`~sfbulk_sdk.sessions.SessionManager`).
 
-    ``clock`` decides expiry (inject one in tests); ``lock_poll`` is how often
-    a waiter retries a held lock.
+    ``clock`` decides session expiry (inject one in tests; the refresh lock's
+    TTL runs in real time); ``lock_poll`` is how often a waiter retries a held
+    lock.
     """
 
     def __init__(self, *, clock: Clock = utc_now, lock_poll: float = 0.01) -> None:
@@ -205,7 +214,12 @@ class AsyncMemoryStore:
             return state.release_lease(key, token)
 
         return AsyncPollingLock(
-            key, try_acquire=try_acquire, release=release, wait=lock_wait, poll=self._poll
+            key,
+            try_acquire=try_acquire,
+            release=release,
+            wait=lock_wait,
+            poll=self._poll,
+            ttl=lock_ttl,
         )
 
     async def close(self) -> None:

@@ -18,7 +18,16 @@ documents written and read, session id included: keep it off in production).
 The refresh lock is a document ``{"_id": "lock:<key>", "token": ...,
 "expires_at": ...}``: taken by an upsert that matches only an expired lock (a
 held one makes the upsert collide on the unique ``_id``), so a lock is stolen
-only after its expiry, and released by deleting it with the owner's token.
+only after its expiry, and released by deleting it with the owner's token. Its
+expiry is wall-clock time, never the store's injectable session clock; the
+hosts sharing a lock must keep their clocks in sync (NTP) to well within the
+lock TTL, as the TTL monitor, which also removes expired locks, uses the
+server's clock.
+
+A session document this version cannot read (a missing or renamed field, a
+``session`` that is not an object) counts as absent, with a warning, until a
+login replaces it. Datetimes inside ``session`` stored as BSON dates (which
+pymongo hands back naive) are read as UTC.
 
 Requires the ``mongodb`` extra: ``pip install 'sfbulk-sdk[mongodb]'``.
 """
@@ -83,17 +92,18 @@ def _lease_update(token: str, deadline: datetime) -> dict[str, Any]:
     return {"$set": {"kind": _KIND_LOCK, "token": token, "expires_at": deadline}}
 
 
-def _found(doc: Any, now: datetime) -> Session | None:
+def _found(doc: Any, key: str, now: datetime) -> Session | None:
     if doc is None:
         return None
-    session = session_from_document(doc.get("session"), where="mongodb store")
-    return session if now < session.expires_at else None
+    session = session_from_document(doc.get("session"), where=f"mongodb store ({key})")
+    return session if session is not None and now < session.expires_at else None
 
 
 class MongoStore:
     """Sessions in a MongoDB collection (``pymongo`` ``Collection``).
 
-    ``clock`` decides expiry (all expiry dates are written from it),
+    ``clock`` decides session expiry (the session expiry dates are written
+    from it; lock expiry dates come from the real wall clock),
     ``lock_poll`` is how often a waiter retries the lock, ``create_index``
     creates the TTL index on first use (turn it off when the application user
     may not create indexes and the index is made elsewhere).
@@ -137,7 +147,7 @@ class MongoStore:
             doc = collection.find_one(_live_filter(key, now), {"session": 1})
         except PyMongoError as exc:
             raise_store_error("mongodb store: find failed", exc)
-        return _found(doc, now)
+        return _found(doc, key, now)
 
     def set(self, key: str, session: Session, ttl: float) -> None:
         collection = self._ready()
@@ -177,7 +187,7 @@ class MongoStore:
 
     def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         collection = self._ready()
-        now = self._clock()
+        now = utc_now()  # lock time is real time, whatever the session clock says
         try:
             collection.update_one(
                 {"_id": _lock_id(key), "expires_at": {"$lte": now}},
@@ -251,7 +261,7 @@ class AsyncMongoStore:
             doc = await collection.find_one(_live_filter(key, now), {"session": 1})
         except PyMongoError as exc:
             raise_store_error("mongodb store: find failed", exc)
-        return _found(doc, now)
+        return _found(doc, key, now)
 
     async def set(self, key: str, session: Session, ttl: float) -> None:
         collection = await self._ready()
@@ -291,7 +301,7 @@ class AsyncMongoStore:
 
     async def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         collection = await self._ready()
-        now = self._clock()
+        now = utc_now()  # lock time is real time, whatever the session clock says
         try:
             await collection.update_one(
                 {"_id": _lock_id(key), "expires_at": {"$lte": now}},
@@ -322,7 +332,12 @@ class AsyncMongoStore:
             return await self._release_lease(key, token)
 
         return AsyncPollingLock(
-            _lock_id(key), try_acquire=try_acquire, release=release, wait=lock_wait, poll=self._poll
+            _lock_id(key),
+            try_acquire=try_acquire,
+            release=release,
+            wait=lock_wait,
+            poll=self._poll,
+            ttl=lock_ttl,
         )
 
     async def close(self) -> None:

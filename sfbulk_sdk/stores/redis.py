@@ -6,7 +6,14 @@ closes it. Sessions are JSON strings written with ``SET key value PX ttl``, so
 Redis expires them natively; the stored expiry is checked again on read.
 Renewal and compare-and-delete are single Lua scripts (atomic on the server),
 and the refresh lock is redis-py's :class:`redis.lock.Lock` with our own owner
-token and a timeout, released only by its owner.
+token and a timeout (at least 1 ms: redis-py truncates to whole milliseconds and
+Redis refuses ``PX 0``), released only by its owner. The async lock shields each
+acquire attempt and its release from cancellation, so a cancelled task never
+leaves it held until its TTL.
+
+A value this version cannot read (not JSON, a newer payload version, a missing
+field) counts as absent, with a warning: ``get`` returns ``None`` and the
+scripts do not match it, until a login replaces it.
 
 Requires the ``redis`` extra: ``pip install 'sfbulk-sdk[redis]'``.
 """
@@ -14,6 +21,7 @@ Requires the ``redis`` extra: ``pip install 'sfbulk-sdk[redis]'``.
 from __future__ import annotations
 
 import math
+import time
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -30,6 +38,8 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         "pip install 'sfbulk-sdk[redis]'"
     ) from exc
 
+import anyio
+
 from ..errors import LockTimeoutError, SessionStoreError
 from ..models.session import Session
 from ._common import (
@@ -39,15 +49,19 @@ from ._common import (
     encode_payload,
     epoch,
     is_live,
-    logger,
     lost_lock_warning,
     new_token,
     raise_store_error,
+    release_failed_warning,
     session_digest,
+    shield_bound,
 )
 from .base import Clock, utc_now
 
 __all__ = ["AsyncRedisStore", "RedisStore"]
+
+# Both scripts treat a value they cannot read (not JSON, no sid) as "another
+# session": no match, 0, exactly as get() treats it as absent.
 
 # KEYS[1] session key; ARGV[1] sha256 of the session id, ARGV[2] now (epoch s),
 # ARGV[3] new payload, ARGV[4] ttl in ms.
@@ -55,9 +69,7 @@ _RENEW = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local ok, doc = pcall(cjson.decode, raw)
-if not ok or type(doc) ~= 'table' or type(doc['sid']) ~= 'string' then
-  return redis.error_reply('sfbulk: the stored value is not a session payload')
-end
+if not ok or type(doc) ~= 'table' or type(doc['sid']) ~= 'string' then return 0 end
 if doc['sid'] ~= ARGV[1] then return 0 end
 local deadline = tonumber(doc['expires_at'])
 if deadline == nil or deadline <= tonumber(ARGV[2]) then return 0 end
@@ -70,13 +82,16 @@ _COMPARE_AND_DELETE = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local ok, doc = pcall(cjson.decode, raw)
-if not ok or type(doc) ~= 'table' or type(doc['sid']) ~= 'string' then
-  return redis.error_reply('sfbulk: the stored value is not a session payload')
-end
+if not ok or type(doc) ~= 'table' or type(doc['sid']) ~= 'string' then return 0 end
 if doc['sid'] ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
 """
+
+
+#: redis-py sends a lock timeout as ``PX int(timeout * 1000)``: below 1 ms that
+#: is ``PX 0``, which Redis refuses.
+_MIN_LOCK_TTL = 0.001
 
 
 def _px(ttl: float) -> int:
@@ -87,12 +102,15 @@ def _lock_name(key: str) -> str:
     return f"{key}:lock"
 
 
-def _decode(raw: object, now: datetime) -> Session | None:
+def _decode(raw: object, key: str, now: datetime) -> Session | None:
     if raw is None:
         return None
     if not isinstance(raw, (str, bytes, bytearray)):
         raise SessionStoreError("redis store: GET returned an unexpected type")
-    session, deadline = decode_payload(raw, where="redis store")
+    decoded = decode_payload(raw, where=f"redis store ({key})")
+    if decoded is None:
+        return None
+    session, deadline = decoded
     return session if is_live(session, deadline, now) else None
 
 
@@ -126,7 +144,7 @@ class RedisStore:
             raw = self._client.get(key)
         except RedisError as exc:
             raise_store_error("redis store: GET failed", exc)
-        return _decode(raw, self._clock())
+        return _decode(raw, key, self._clock())
 
     def set(self, key: str, session: Session, ttl: float) -> None:
         self._check_open()
@@ -164,7 +182,7 @@ class RedisStore:
             _RedisLock(
                 self._client,
                 _lock_name(key),
-                timeout=lock_ttl,
+                timeout=max(lock_ttl, _MIN_LOCK_TTL),
                 sleep=self._poll,
                 blocking=True,
                 blocking_timeout=lock_wait,
@@ -208,7 +226,7 @@ class _Lock(AbstractContextManager[None]):
         except RedisError as error:
             if exc is None:
                 raise_store_error(f"redis store: cannot release lock {self._name!r}", error)
-            logger.warning("could not release refresh lock %r (it expires by itself)", self._name)
+            release_failed_warning(self._name)
 
 
 class AsyncRedisStore:
@@ -241,7 +259,7 @@ class AsyncRedisStore:
             raw = await self._client.get(key)
         except RedisError as exc:
             raise_store_error("redis store: GET failed", exc)
-        return _decode(raw, self._clock())
+        return _decode(raw, key, self._clock())
 
     async def set(self, key: str, session: Session, ttl: float) -> None:
         self._check_open()
@@ -277,18 +295,20 @@ class AsyncRedisStore:
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
         self._check_open()
         lock_ttl, lock_wait = check_lock_args(ttl, wait)
+        timeout = max(lock_ttl, _MIN_LOCK_TTL)
         return _AsyncLock(
             _AsyncRedisLock(
                 self._client,
                 _lock_name(key),
-                timeout=lock_ttl,
+                timeout=timeout,
                 sleep=self._poll,
-                blocking=True,
-                blocking_timeout=lock_wait,
+                blocking=False,  # _AsyncLock polls, one shielded attempt at a time
                 thread_local=False,
             ),
             _lock_name(key),
-            lock_wait,
+            wait=lock_wait,
+            poll=self._poll,
+            ttl=timeout,
         )
 
     async def close(self) -> None:
@@ -297,20 +317,41 @@ class AsyncRedisStore:
 
 
 class _AsyncLock(AbstractAsyncContextManager[None]):
-    def __init__(self, lock: _AsyncRedisLock, name: str, wait: float) -> None:
+    """redis-py's async lock, polled here so that each attempt can be shielded.
+
+    An attempt the server granted is always seen, even when the task is
+    cancelled meanwhile (the cancellation then lands in the locked region, whose
+    exit releases the lock), and the release runs shielded too. Both are bounded
+    by :func:`~sfbulk_sdk.stores._common.shield_bound` of the lock's TTL.
+    """
+
+    def __init__(
+        self, lock: _AsyncRedisLock, name: str, *, wait: float, poll: float, ttl: float
+    ) -> None:
         self._lock = lock
         self._name = name
         self._wait = wait
+        self._poll = poll
+        self._ttl = ttl
 
     async def __aenter__(self) -> None:
-        try:
-            acquired = await self._lock.acquire(token=new_token())
-        except RedisError as exc:
-            raise_store_error(f"redis store: cannot take lock {self._name!r}", exc)
-        if not acquired:
-            raise LockTimeoutError(
-                f"refresh lock {self._name!r} not acquired within {self._wait:g}s"
-            )
+        token = new_token()
+        deadline = time.monotonic() + self._wait
+        while True:
+            acquired = False
+            with anyio.move_on_after(shield_bound(self._ttl), shield=True):
+                try:
+                    acquired = await self._lock.acquire(blocking=False, token=token)
+                except RedisError as exc:
+                    raise_store_error(f"redis store: cannot take lock {self._name!r}", exc)
+            if acquired:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockTimeoutError(
+                    f"refresh lock {self._name!r} not acquired within {self._wait:g}s"
+                )
+            await anyio.sleep(min(self._poll, remaining))
 
     async def __aexit__(
         self,
@@ -318,11 +359,16 @@ class _AsyncLock(AbstractAsyncContextManager[None]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self._lock.release()
-        except LockError:
-            lost_lock_warning(self._name)
-        except RedisError as error:
-            if exc is None:
-                raise_store_error(f"redis store: cannot release lock {self._name!r}", error)
-            logger.warning("could not release refresh lock %r (it expires by itself)", self._name)
+        finished = False
+        with anyio.move_on_after(shield_bound(self._ttl), shield=True):
+            try:
+                await self._lock.release()
+            except LockError:
+                lost_lock_warning(self._name)
+            except RedisError as error:
+                if exc is None:
+                    raise_store_error(f"redis store: cannot release lock {self._name!r}", error)
+                release_failed_warning(self._name)
+            finished = True
+        if not finished:
+            release_failed_warning(self._name)

@@ -213,14 +213,22 @@ def test_a_process_killed_mid_write_leaves_the_previous_session_readable(tmp_pat
     assert store.get(key) == newer
 
 
-def test_an_unreadable_file_is_a_store_error(tmp_path: Path) -> None:
+def test_an_unreadable_file_counts_as_absent_until_replaced(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     store = FileStore(tmp_path / "s")
     key = new_key()
     store.set(key, make_session(FakeClock()()), 600)
     path = next((tmp_path / "s").glob("*.json"))
     path.write_text("{ torn")
-    with pytest.raises(SessionStoreError, match="not valid JSON"):
-        store.get(key)
+    with caplog.at_level(logging.WARNING, logger="sfbulk_sdk"):
+        assert store.get(key) is None
+    assert f"file store ({path.name}): ignoring an unreadable stored session" in caplog.text
+    assert "not valid JSON" in caplog.text
+    assert path.read_text() == "{ torn"  # left alone: only a login replaces it
+    fresh = make_session(FakeClock()())
+    store.set(key, fresh, 600)
+    assert store.get(key) == fresh
 
 
 def test_an_expired_file_is_removed_when_read(tmp_path: Path) -> None:
@@ -273,12 +281,13 @@ def test_redis_store_works_with_decoded_responses(redis_server: ServerProcess) -
         client.close()
 
 
-def test_redis_rejects_a_foreign_value_in_conditional_writes(redis_client: redis.Redis) -> None:
+def test_redis_conditional_writes_never_match_a_foreign_value(redis_client: redis.Redis) -> None:
     store = RedisStore(redis_client)
     key = new_key()
     redis_client.set(key, "not json", px=60_000)
-    with pytest.raises(SessionStoreError, match="not a session payload"):
-        store.compare_and_delete(key, "x")
+    assert store.compare_and_delete(key, "x") is False
+    assert store.renew(key, make_session(FakeClock()()), 600) is False
+    assert redis_client.get(key) == b"not json"
 
 
 def test_an_unreachable_redis_is_a_store_error() -> None:
