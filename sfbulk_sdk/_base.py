@@ -26,10 +26,20 @@ from .models.enums import BatchState, ContentType, JobState
 from .models.jobs import BatchInfo, JobInfo
 from .models.results import BatchResult
 
-__all__ = ["DEFAULT_TIMEOUT", "ClientConfig", "FacadeState", "instance_from_bulk_server"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "LOGIN_TIMEOUT",
+    "ClientConfig",
+    "FacadeState",
+    "instance_from_bulk_server",
+]
 
 #: Finite defaults: connect 10 s, read/write 120 s, pool 30 s.
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0, pool=30.0)
+
+#: Timeouts of a login request: at most 27 s in all, inside the session
+#: manager's default 30 s refresh-lock TTL.
+LOGIN_TIMEOUT = httpx.Timeout(connect=5.0, read=12.0, write=5.0, pool=5.0)
 
 
 def instance_from_bulk_server(bulk_server: str) -> str:

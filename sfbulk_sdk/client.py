@@ -133,6 +133,9 @@ class Bulk:
         self._can_refresh = auth.login_request() is not None
 
     def _send_login(self, request: httpx.Request) -> httpx.Response:
+        # A login must end well within the refresh lock's TTL, or another worker
+        # would take the lock and log in too: its timeouts are shorter.
+        request.extensions["timeout"] = _base.LOGIN_TIMEOUT.as_dict()
         try:
             return self._http.send(request)
         except _base.HTTPX_ERRORS as exc:

@@ -379,7 +379,10 @@ class SoapLogin:
         self._api_version = check_soap_api_version(api_version)
         self._login_url = resolve_login_url(sandbox=sandbox, domain=domain, login_url=login_url)
         self._client_id = client_id or None
-        self._fingerprint = fingerprint("soap", self._login_url, self._username)
+        # Salesforce usernames and hosts are case-insensitive: one key per login.
+        self._fingerprint = fingerprint(
+            "soap", self._login_url.lower(), self._username.strip().lower()
+        )
         self._body()  # validate escaping and size now, not at the first login
 
     def __repr__(self) -> str:

@@ -62,6 +62,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
 _MUTEX_POLL = 0.001
+#: Temp files older than this are leftovers of a crashed write.
+_STALE_TEMP_SECONDS = 600.0
 
 
 def _stem(key: str) -> str:
@@ -126,6 +128,23 @@ class FileStore:
                 os.chmod(self._dir, _DIR_MODE)
         except OSError as exc:
             raise_store_error(f"file store: cannot prepare {str(self._dir)!r}", exc)
+        self._remove_stale_temporaries()
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temp files a crashed writer left behind (they may hold a session id).
+
+        A write takes milliseconds, so a temp file older than
+        :data:`_STALE_TEMP_SECONDS` belongs to no live writer.
+        """
+        cutoff = time.time() - _STALE_TEMP_SECONDS
+        for leftover in self._dir.glob(".tmp-*.part"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                logger.warning("file store: cannot remove a stale temporary file: %s", exc)
 
     def _check_open(self) -> None:
         if self._closed:
