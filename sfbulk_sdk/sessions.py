@@ -24,6 +24,24 @@ How ``get()`` decides
    session as soon as the holder has stored it; after ``lock_wait`` seconds
    without lock or session it raises :class:`~sfbulk_sdk.errors.LockTimeoutError`.
 
+When the login itself fails
+---------------------------
+A login Salesforce refuses (:class:`~sfbulk_sdk.errors.LoginError`: a wrong
+password, ``PASSWORD_LOCKOUT``, ``LOGIN_RATE_EXCEEDED``, ...) is recorded as a
+:class:`LoginFailure` (fault code, message, times; no secret) for
+``policy.login_failure_seconds`` (60 s; 0 turns this off) before the lock is
+released. Whoever would log in next (the waiters between two lock attempts,
+a worker right after taking the lock, any later ``get()`` finding no fresh
+session) raises the recorded error instead of sending another login, until
+the record expires: one wrong password costs one failed login, not one per
+worker, so Salesforce does not lock the user out. A successful login clears
+the record. Transport errors are not recorded (the client retries them).
+
+The record is kept in the store when it implements the optional
+:class:`~sfbulk_sdk.stores.LoginFailureStore` (every built-in store does), so
+every process sharing the store sees it; otherwise (or when writing it fails)
+the manager keeps it in process, shared by the threads or tasks using it.
+
 A session rejected by Salesforce is dropped with ``invalidate(rejected)``: the
 store entry is deleted only if it still holds *that* id (compare-and-delete),
 so a session another process already refreshed survives, and the in-process
@@ -59,18 +77,22 @@ import httpx
 
 from ._base import wrap_transport_error
 from .auth.base import Authenticator, StaticSession
-from .core.session_rules import SessionPolicy
+from .core.session_rules import LoginFailure, SessionPolicy
 from .errors import (
     InvalidInputError,
     LockTimeoutError,
+    LoginError,
     SessionError,
+    SessionStoreError,
 )
 from .models.session import Session
 from .stores._common import session_digest
 from .stores.base import (
     DEFAULT_KEY_PREFIX,
+    AsyncLoginFailureStore,
     AsyncSessionStore,
     Clock,
+    LoginFailureStore,
     SessionStore,
     session_key,
     utc_now,
@@ -80,6 +102,7 @@ from .stores.memory import AsyncMemoryStore, MemoryStore
 __all__ = [
     "DEFAULT_LOGIN_TIMEOUT",
     "AsyncSessionManager",
+    "LoginFailure",
     "SessionManager",
     "SessionPolicy",
 ]
@@ -123,6 +146,8 @@ class _State:
         self.rejected: str | None = None
         self.static: Session | None = None
         self.static_rejected = False
+        #: A failed login kept in process (the store cannot share it).
+        self.failure: LoginFailure | None = None
         if isinstance(auth, StaticSession):
             self.static = auth.parse_login_response(None, now=clock())
 
@@ -186,6 +211,37 @@ class _State:
             if entry is not None and entry[0].same_credential(touched):
                 self.cache = None
 
+    def local_failure(self, now: datetime) -> LoginFailure | None:
+        """The active failure kept in process, if any."""
+        failure = self.failure
+        if failure is None or failure.is_active(now):
+            return failure
+        self.failure = None
+        return None
+
+    def new_failure(self, error: LoginError) -> LoginFailure | None:
+        """The record of ``error`` to share, or ``None`` when sharing is off."""
+        failure = self.policy.login_failure(error, self.clock())
+        if failure is not None:
+            logger.warning(
+                "login for %s refused (%s); no login is sent for it again for %gs",
+                self.key,
+                failure.code,
+                self.policy.login_failure_seconds,
+            )
+        return failure
+
+    def refuse(self, failure: LoginFailure, now: datetime) -> LoginError:
+        """The error raised instead of a login while ``failure`` is active."""
+        logger.debug(
+            "not logging in for %s: a login failed with %s at %s (shared until %s)",
+            self.key,
+            failure.code,
+            failure.failed_at.isoformat(),
+            failure.expires_at.isoformat(),
+        )
+        return failure.error(now)
+
     def lock_timeout(self, wait: float) -> LockTimeoutError:
         return LockTimeoutError(
             f"the refresh lock of {self.key!r} was not acquired within {wait:g}s "
@@ -243,6 +299,9 @@ class SessionManager:
         _check_lock_settings(lock_ttl, lock_wait)
         self._own_store = store is None
         self._store: SessionStore = MemoryStore(clock=clock) if store is None else store
+        self._failures: LoginFailureStore | None = (
+            self._store if isinstance(self._store, LoginFailureStore) else None
+        )
         self._send = send
         self._http: httpx.Client | None = None
         self._http_mutex = threading.Lock()
@@ -268,6 +327,7 @@ class SessionManager:
         session = self._read(now)
         if session is not None:
             return session
+        self._raise_if_failed()
         deadline = time.monotonic() + self._lock_wait
         while True:
             with ExitStack() as held:
@@ -278,10 +338,12 @@ class SessionManager:
                     pass
                 else:
                     return self._refresh_locked()
-            # Someone else holds the lock: the session they log in ends the wait.
+            # Someone else holds the lock: the session they log in ends the
+            # wait, and so does the failure they record.
             session = self._read(state.clock())
             if session is not None:
                 return session
+            self._raise_if_failed()
             if time.monotonic() >= deadline:
                 raise state.lock_timeout(self._lock_wait)
 
@@ -290,13 +352,63 @@ class SessionManager:
         session = self._read(state.clock())
         if session is not None:
             return session
-        session = self._login()
+        self._raise_if_failed()
+        try:
+            session = self._login()
+        except LoginError as exc:
+            self._record_failure(exc)  # before the lock is released
+            raise
         now = state.clock()
         ttl = state.stored_ttl(session, now)
         if ttl is not None:
             self._store.set(state.key, session, ttl)
+        self._clear_failure()
         state.logged_in(session, now)
         return session
+
+    def _raise_if_failed(self) -> None:
+        """Raise the recorded login failure, if one is active: no login is sent."""
+        state = self._state
+        if not state.policy.shares_login_failures:
+            return
+        now = state.clock()
+        failure = state.local_failure(now)
+        if failure is None and self._failures is not None:
+            failure = self._failures.get_failure(state.key)
+        if failure is not None and failure.is_active(now):
+            raise state.refuse(failure, now)
+
+    def _record_failure(self, error: LoginError) -> None:
+        state = self._state
+        failure = state.new_failure(error)
+        if failure is None:
+            return
+        if self._failures is not None:
+            try:
+                self._failures.set_failure(state.key, failure, state.policy.login_failure_seconds)
+                return
+            except SessionStoreError as exc:
+                logger.warning(
+                    "could not share the login failure of %s through the store (%s); "
+                    "it is kept in this process only",
+                    state.key,
+                    exc,
+                )
+        state.failure = failure
+
+    def _clear_failure(self) -> None:
+        state = self._state
+        state.failure = None
+        if self._failures is None:
+            return
+        try:
+            self._failures.clear_failure(state.key)
+        except SessionStoreError as exc:
+            logger.warning(
+                "could not clear the login failure of %s in the store (%s); it expires by itself",
+                state.key,
+                exc,
+            )
 
     def invalidate(self, rejected: Session) -> None:
         """Forget ``rejected`` (Salesforce refused it); the next :meth:`get` refreshes.
@@ -392,6 +504,9 @@ class AsyncSessionManager:
         _check_lock_settings(lock_ttl, lock_wait)
         self._own_store = store is None
         self._store: AsyncSessionStore = AsyncMemoryStore(clock=clock) if store is None else store
+        self._failures: AsyncLoginFailureStore | None = (
+            self._store if isinstance(self._store, AsyncLoginFailureStore) else None
+        )
         self._send = send
         self._http: httpx.AsyncClient | None = None
         self._touching = False
@@ -416,6 +531,7 @@ class AsyncSessionManager:
         session = await self._read(now)
         if session is not None:
             return session
+        await self._raise_if_failed()
         deadline = time.monotonic() + self._lock_wait
         while True:
             async with AsyncExitStack() as held:
@@ -428,10 +544,12 @@ class AsyncSessionManager:
                     pass
                 else:
                     return await self._refresh_locked()
-            # Someone else holds the lock: the session they log in ends the wait.
+            # Someone else holds the lock: the session they log in ends the
+            # wait, and so does the failure they record.
             session = await self._read(state.clock())
             if session is not None:
                 return session
+            await self._raise_if_failed()
             if time.monotonic() >= deadline:
                 raise state.lock_timeout(self._lock_wait)
 
@@ -440,13 +558,65 @@ class AsyncSessionManager:
         session = await self._read(state.clock())
         if session is not None:
             return session
-        session = await self._login()
+        await self._raise_if_failed()
+        try:
+            session = await self._login()
+        except LoginError as exc:
+            await self._record_failure(exc)  # before the lock is released
+            raise
         now = state.clock()
         ttl = state.stored_ttl(session, now)
         if ttl is not None:
             await self._store.set(state.key, session, ttl)
+        await self._clear_failure()
         state.logged_in(session, now)
         return session
+
+    async def _raise_if_failed(self) -> None:
+        """Raise the recorded login failure, if one is active: no login is sent."""
+        state = self._state
+        if not state.policy.shares_login_failures:
+            return
+        now = state.clock()
+        failure = state.local_failure(now)
+        if failure is None and self._failures is not None:
+            failure = await self._failures.get_failure(state.key)
+        if failure is not None and failure.is_active(now):
+            raise state.refuse(failure, now)
+
+    async def _record_failure(self, error: LoginError) -> None:
+        state = self._state
+        failure = state.new_failure(error)
+        if failure is None:
+            return
+        if self._failures is not None:
+            try:
+                await self._failures.set_failure(
+                    state.key, failure, state.policy.login_failure_seconds
+                )
+                return
+            except SessionStoreError as exc:
+                logger.warning(
+                    "could not share the login failure of %s through the store (%s); "
+                    "it is kept in this process only",
+                    state.key,
+                    exc,
+                )
+        state.failure = failure
+
+    async def _clear_failure(self) -> None:
+        state = self._state
+        state.failure = None
+        if self._failures is None:
+            return
+        try:
+            await self._failures.clear_failure(state.key)
+        except SessionStoreError as exc:
+            logger.warning(
+                "could not clear the login failure of %s in the store (%s); it expires by itself",
+                state.key,
+                exc,
+            )
 
     async def invalidate(self, rejected: Session) -> None:
         """Forget ``rejected`` (Salesforce refused it); the next :meth:`get` refreshes.

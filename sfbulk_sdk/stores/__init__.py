@@ -18,9 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from .base import (
     DEFAULT_KEY_PREFIX,
+    AsyncLoginFailureStore,
     AsyncSessionStore,
     Clock,
+    LoginFailure,
+    LoginFailureStore,
     SessionStore,
+    login_failure_key,
     session_key,
     utc_now,
 )
@@ -36,11 +40,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
+    "AsyncLoginFailureStore",
     "AsyncMemoryStore",
     "AsyncSessionStore",
     "Clock",
+    "LoginFailure",
+    "LoginFailureStore",
     "MemoryStore",
     "SessionStore",
+    "login_failure_key",
     "session_key",
     "utc_now",
 ]

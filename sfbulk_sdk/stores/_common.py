@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 import anyio
 from pydantic import ValidationError
 
+from ..core.session_rules import LoginFailure
 from ..errors import InvalidInputError, LockTimeoutError, SessionStoreError
 from ..models.session import Session
 
@@ -181,6 +182,77 @@ def decode_payload(raw: str | bytes | bytearray, *, where: str) -> tuple[Session
         return None
     session = session_from_document(doc.get("session"), where=where)
     return None if session is None else (session, float(deadline))
+
+
+#: The ``kind`` of a stored login-failure record.
+FAILURE_KIND = "login_failure"
+
+
+def encode_failure(failure: LoginFailure, deadline: float) -> str:
+    """The JSON document stored for a login failure, expiring at epoch ``deadline``.
+
+    ``{"v": 1, "kind": "login_failure", "expires_at": <epoch seconds>,
+    "failure": {"code", "message", "failed_at", "expires_at", "status_code"}}``
+    (no secret: the code and message of the refusal and when it happened).
+    """
+    return json.dumps(
+        {
+            "v": PAYLOAD_VERSION,
+            "kind": FAILURE_KIND,
+            "expires_at": deadline,
+            "failure": failure.to_store_dict(),
+        },
+        separators=(",", ":"),
+    )
+
+
+def unreadable_failure(where: str, reason: str) -> None:
+    """Log that a login-failure record cannot be read and is treated as absent."""
+    logger.warning(
+        "%s: ignoring an unreadable login-failure record (%s); it counts as absent",
+        where,
+        reason,
+    )
+
+
+def failure_from_document(data: object, *, where: str) -> LoginFailure | None:
+    """Rebuild a stored login failure, or ``None`` (logged) when it cannot be read."""
+    try:
+        return LoginFailure.from_store_dict(data)
+    except InvalidInputError as exc:
+        unreadable_failure(where, str(exc))
+        return None
+
+
+def decode_failure(
+    raw: str | bytes | bytearray, *, where: str
+) -> tuple[LoginFailure, float] | None:
+    """``(failure, deadline)`` from a document written by :func:`encode_failure`.
+
+    ``None`` (logged) when the document cannot be read.
+    """
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        unreadable_failure(where, "not valid JSON")
+        return None
+    if not isinstance(doc, dict) or doc.get("kind") != FAILURE_KIND:
+        unreadable_failure(where, "not a login-failure record")
+        return None
+    if doc.get("v") != PAYLOAD_VERSION:
+        unreadable_failure(where, f"not payload version {PAYLOAD_VERSION}")
+        return None
+    deadline = doc.get("expires_at")
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
+        unreadable_failure(where, "no expiry")
+        return None
+    failure = failure_from_document(doc.get("failure"), where=where)
+    return None if failure is None else (failure, float(deadline))
+
+
+def failure_is_live(failure: LoginFailure, deadline: float, now: datetime) -> bool:
+    """True while neither the stored record nor the failure itself has expired."""
+    return epoch(now) < deadline and failure.is_active(now)
 
 
 def is_live(session: Session, deadline: float, now: datetime) -> bool:

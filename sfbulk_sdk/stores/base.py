@@ -36,6 +36,24 @@ contract (sync :class:`SessionStore`, async :class:`AsyncSessionStore`):
     ``redis.Redis``, a pymongo collection) belongs to the caller and is not
     closed.
 
+Login failures (optional)
+-------------------------
+A store may also implement :class:`LoginFailureStore` (or
+:class:`AsyncLoginFailureStore`): it then keeps the last login Salesforce
+refused for the session ``key`` (a :class:`LoginFailure`: fault code,
+message and times, no secret) under :func:`login_failure_key` for a short
+TTL, so that one wrong password costs one failed login, not one per worker.
+A store without these methods keeps working; the session manager then shares
+a failure only in its own process.
+
+``get_failure(key)``
+    The unexpired failure recorded for the session key ``key``, or ``None``
+    (an unreadable record counts as absent, with a warning).
+``set_failure(key, failure, ttl)``
+    Record ``failure`` for ``ttl`` seconds, replacing any earlier one.
+``clear_failure(key)``
+    Drop the record (a login succeeded); no error when there is none.
+
 Payloads are JSON, never pickle. Backend failures (an unreachable server, a
 closed store, a failed write) are raised as
 :class:`~sfbulk_sdk.errors.SessionStoreError`, never swallowed, and no error
@@ -49,14 +67,19 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
+from ..core.session_rules import LoginFailure
 from ..errors import InvalidInputError
 from ..models.session import Session
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
+    "AsyncLoginFailureStore",
     "AsyncSessionStore",
     "Clock",
+    "LoginFailure",
+    "LoginFailureStore",
     "SessionStore",
+    "login_failure_key",
     "session_key",
     "utc_now",
 ]
@@ -87,6 +110,11 @@ def session_key(fingerprint: str, *, prefix: str = DEFAULT_KEY_PREFIX) -> str:
     if any(ch.isspace() for ch in prefix):
         raise InvalidInputError("a session key prefix must not contain whitespace")
     return f"{prefix}{fingerprint}"
+
+
+def login_failure_key(key: str) -> str:
+    """Where the login failure of the session ``key`` is kept: ``<key>:failed``."""
+    return f"{key}:failed"
 
 
 @runtime_checkable
@@ -148,4 +176,42 @@ class AsyncSessionStore(Protocol):
 
     async def close(self) -> None:
         """Release the store's own resources (never an injected client)."""
+        ...
+
+
+@runtime_checkable
+class LoginFailureStore(Protocol):
+    """Optional: a sync store that shares failed logins (see the module docstring).
+
+    Every built-in sync store implements it; the session manager checks with
+    ``isinstance(store, LoginFailureStore)``.
+    """
+
+    def get_failure(self, key: str) -> LoginFailure | None:
+        """The unexpired login failure recorded for the session key ``key``, or ``None``."""
+        ...
+
+    def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        """Record ``failure`` for the session key ``key`` for ``ttl`` (> 0) seconds."""
+        ...
+
+    def clear_failure(self, key: str) -> None:
+        """Drop the login failure recorded for ``key`` (none is fine)."""
+        ...
+
+
+@runtime_checkable
+class AsyncLoginFailureStore(Protocol):
+    """The async twin of :class:`LoginFailureStore`: same methods, awaited."""
+
+    async def get_failure(self, key: str) -> LoginFailure | None:
+        """The unexpired login failure recorded for the session key ``key``, or ``None``."""
+        ...
+
+    async def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        """Record ``failure`` for the session key ``key`` for ``ttl`` (> 0) seconds."""
+        ...
+
+    async def clear_failure(self, key: str) -> None:
+        """Drop the login failure recorded for ``key`` (none is fine)."""
         ...

@@ -12,6 +12,10 @@ refresh lock itself is a lease file (owner token plus expiry, in wall-clock
 seconds) updated under that lock, so it expires after its TTL exactly like the
 Redis and MongoDB locks, even when its holder hangs or is killed.
 
+A failed login (:class:`~sfbulk_sdk.stores.LoginFailureStore`) is kept in a
+``<stem>.failed`` file next to the session file, written the same way and
+expiring by the store's clock; it holds no secret.
+
 A file this version cannot read (torn by hand, a newer payload version, a
 missing field) counts as absent, with a warning, until a login replaces it.
 
@@ -40,6 +44,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 
 import anyio.to_thread
 
+from ..core.session_rules import LoginFailure
 from ..errors import SessionStoreError
 from ..models.session import Session
 from ._common import (
@@ -47,9 +52,12 @@ from ._common import (
     PollingLock,
     check_lock_args,
     check_ttl,
+    decode_failure,
     decode_payload,
+    encode_failure,
     encode_payload,
     epoch,
+    failure_is_live,
     is_live,
     logger,
     raise_store_error,
@@ -157,6 +165,9 @@ class FileStore:
             self._dir / f"{stem}.lease",
             self._dir / f"{stem}.lock",
         )
+
+    def _failure_path(self, key: str) -> Path:
+        return self._dir / f"{_stem(key)}.failed"
 
     @contextmanager
     def _mutex(self, path: Path) -> Iterator[None]:
@@ -285,6 +296,41 @@ class FileStore:
             self._unlink(data)
             return True
 
+    # -- login failures (LoginFailureStore) -----------------------------------
+
+    def get_failure(self, key: str) -> LoginFailure | None:
+        self._check_open()
+        path = self._failure_path(key)
+        raw = self._read(path)
+        if raw is None:
+            return None
+        decoded = decode_failure(raw, where=f"file store ({path.name})")
+        if decoded is None:
+            return None
+        failure, deadline = decoded
+        if failure_is_live(failure, deadline, self._clock()):
+            return failure
+        with self._mutex(self._paths(key)[2]):
+            if self._read(path) == raw:
+                self._unlink(path)
+        return None
+
+    def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        self._check_open()
+        deadline = epoch(self._clock()) + check_ttl(ttl)
+        with self._mutex(self._paths(key)[2]):
+            self._write(self._failure_path(key), encode_failure(failure, deadline))
+
+    def clear_failure(self, key: str) -> None:
+        self._check_open()
+        path = self._failure_path(key)
+        if not path.exists():  # the usual case: spare the mutex
+            return
+        with self._mutex(self._paths(key)[2]):
+            self._unlink(path)
+
+    # -- the refresh lock -------------------------------------------------------
+
     def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         self._check_open()
         _, lease, mutex = self._paths(key)
@@ -368,6 +414,15 @@ class AsyncFileStore:
 
     async def compare_and_delete(self, key: str, session_id: str) -> bool:
         return await anyio.to_thread.run_sync(self._sync.compare_and_delete, key, session_id)
+
+    async def get_failure(self, key: str) -> LoginFailure | None:
+        return await anyio.to_thread.run_sync(self._sync.get_failure, key)
+
+    async def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        await anyio.to_thread.run_sync(self._sync.set_failure, key, failure, ttl)
+
+    async def clear_failure(self, key: str) -> None:
+        await anyio.to_thread.run_sync(self._sync.clear_failure, key)
 
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
         lock_ttl, lock_wait = check_lock_args(ttl, wait)

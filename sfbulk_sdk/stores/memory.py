@@ -3,6 +3,8 @@
 They share a session between the threads (or tasks) of one process only, and
 are the session manager's default. Entries are kept as the same JSON text the
 other backends write, so a stored session is never shared as a live object.
+Both also keep failed logins (:class:`~sfbulk_sdk.stores.LoginFailureStore`)
+under ``<key>:failed``, expiring by the store's clock.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 
+from ..core.session_rules import LoginFailure
 from ..errors import SessionStoreError
 from ..models.session import Session
 from ._common import (
@@ -19,12 +22,15 @@ from ._common import (
     PollingLock,
     check_lock_args,
     check_ttl,
+    decode_failure,
     decode_payload,
+    encode_failure,
     encode_payload,
     epoch,
+    failure_is_live,
     is_live,
 )
-from .base import Clock, utc_now
+from .base import Clock, login_failure_key, utc_now
 
 __all__ = ["AsyncMemoryStore", "MemoryStore"]
 
@@ -37,6 +43,7 @@ class _MemoryState:
         self._mutex = threading.Lock()
         self._entries: dict[str, tuple[float, str]] = {}
         self._leases: dict[str, tuple[str, float]] = {}
+        self._failures: dict[str, tuple[float, str]] = {}
         self._closed = False
 
     def _check_open(self) -> None:
@@ -122,16 +129,51 @@ class _MemoryState:
             del self._leases[key]
             return True
 
+    def get_failure(self, key: str) -> LoginFailure | None:
+        now = self._now()
+        name = login_failure_key(key)
+        with self._mutex:
+            self._check_open()
+            entry = self._failures.get(name)
+        if entry is None:
+            return None
+        deadline, raw = entry
+        decoded = decode_failure(raw, where=f"memory store ({name})")
+        if decoded is None:
+            return None
+        failure, _ = decoded
+        if not failure_is_live(failure, deadline, now):
+            with self._mutex:
+                if self._failures.get(name) is entry:
+                    del self._failures[name]
+            return None
+        return failure
+
+    def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        deadline = epoch(self._now()) + check_ttl(ttl)
+        raw = encode_failure(failure, deadline)
+        with self._mutex:
+            self._check_open()
+            self._failures[login_failure_key(key)] = (deadline, raw)
+
+    def clear_failure(self, key: str) -> None:
+        with self._mutex:
+            self._check_open()
+            self._failures.pop(login_failure_key(key), None)
+
     def close(self) -> None:
         with self._mutex:
             self._closed = True
             self._entries.clear()
             self._leases.clear()
+            self._failures.clear()
 
     def raw(self, key: str) -> str | None:
         """The stored JSON text (for tests and diagnostics)."""
         with self._mutex:
             entry = self._entries.get(key)
+            if entry is None:
+                entry = self._failures.get(key)
         return None if entry is None else entry[1]
 
 
@@ -162,6 +204,15 @@ class MemoryStore:
     def compare_and_delete(self, key: str, session_id: str) -> bool:
         return self._state.compare_and_delete(key, session_id)
 
+    def get_failure(self, key: str) -> LoginFailure | None:
+        return self._state.get_failure(key)
+
+    def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        self._state.set_failure(key, failure, ttl)
+
+    def clear_failure(self, key: str) -> None:
+        self._state.clear_failure(key)
+
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractContextManager[None]:
         lock_ttl, lock_wait = check_lock_args(ttl, wait)
         state = self._state
@@ -177,7 +228,10 @@ class MemoryStore:
         self._state.close()
 
     def _raw(self, key: str) -> str | None:
-        """The JSON text stored under ``key`` (tests only: it holds the secret)."""
+        """The JSON text stored under ``key`` (tests only: it holds the secret).
+
+        ``login_failure_key(key)`` gives the login-failure record.
+        """
         return self._state.raw(key)
 
 
@@ -203,6 +257,15 @@ class AsyncMemoryStore:
     async def compare_and_delete(self, key: str, session_id: str) -> bool:
         return self._state.compare_and_delete(key, session_id)
 
+    async def get_failure(self, key: str) -> LoginFailure | None:
+        return self._state.get_failure(key)
+
+    async def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        self._state.set_failure(key, failure, ttl)
+
+    async def clear_failure(self, key: str) -> None:
+        self._state.clear_failure(key)
+
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
         lock_ttl, lock_wait = check_lock_args(ttl, wait)
         state = self._state
@@ -226,5 +289,8 @@ class AsyncMemoryStore:
         self._state.close()
 
     def _raw(self, key: str) -> str | None:
-        """The JSON text stored under ``key`` (tests only: it holds the secret)."""
+        """The JSON text stored under ``key`` (tests only: it holds the secret).
+
+        ``login_failure_key(key)`` gives the login-failure record.
+        """
         return self._state.raw(key)

@@ -24,6 +24,15 @@ hosts sharing a lock must keep their clocks in sync (NTP) to well within the
 lock TTL, as the TTL monitor, which also removes expired locks, uses the
 server's clock.
 
+A failed login (:class:`~sfbulk_sdk.stores.LoginFailureStore`) is a third
+kind of document, expiring through the same TTL index and read filter::
+
+    {"_id": "<key>:failed", "kind": "login_failure", "expires_at": <BSON date>,
+     "failure": {"code": ..., "message": ..., "failed_at": ..., "expires_at": ...,
+                 "status_code": ...}}
+
+It holds no secret.
+
 A session document this version cannot read (a missing or renamed field, a
 ``session`` that is not an object) counts as absent, with a warning, until a
 login replaces it. Datetimes inside ``session`` stored as BSON dates (which
@@ -49,19 +58,22 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         "sfbulk_sdk.stores.mongodb needs the 'pymongo' package: pip install 'sfbulk-sdk[mongodb]'"
     ) from exc
 
+from ..core.session_rules import LoginFailure
 from ..errors import SessionStoreError
 from ..models.session import Session
 from ._common import (
+    FAILURE_KIND,
     AsyncPollingLock,
     PollingLock,
     check_lock_args,
     check_ttl,
+    failure_from_document,
     raise_store_error,
     session_digest,
     session_document,
     session_from_document,
 )
-from .base import Clock, utc_now
+from .base import Clock, login_failure_key, utc_now
 
 __all__ = ["AsyncMongoStore", "MongoStore"]
 
@@ -90,6 +102,26 @@ def _session_doc(key: str, session: Session, deadline: datetime) -> dict[str, An
 
 def _lease_update(token: str, deadline: datetime) -> dict[str, Any]:
     return {"$set": {"kind": _KIND_LOCK, "token": token, "expires_at": deadline}}
+
+
+def _failure_filter(key: str) -> dict[str, Any]:
+    return {"_id": login_failure_key(key), "kind": FAILURE_KIND}
+
+
+def _failure_doc(key: str, failure: LoginFailure, deadline: datetime) -> dict[str, Any]:
+    return {
+        **_failure_filter(key),
+        "expires_at": deadline,
+        "failure": failure.to_store_dict(),
+    }
+
+
+def _found_failure(doc: Any, key: str, now: datetime) -> LoginFailure | None:
+    if doc is None:
+        return None
+    where = f"mongodb store ({login_failure_key(key)})"
+    failure = failure_from_document(doc.get("failure"), where=where)
+    return failure if failure is not None and failure.is_active(now) else None
 
 
 def _found(doc: Any, key: str, now: datetime) -> Session | None:
@@ -184,6 +216,36 @@ class MongoStore:
         except PyMongoError as exc:
             raise_store_error("mongodb store: compare-and-delete failed", exc, session_id)
         return result.deleted_count == 1
+
+    def get_failure(self, key: str) -> LoginFailure | None:
+        collection = self._ready()
+        now = self._clock()
+        query = {**_failure_filter(key), "expires_at": {"$gt": now}}
+        try:
+            doc = collection.find_one(query, {"failure": 1})
+        except PyMongoError as exc:
+            raise_store_error("mongodb store: find of the login failure failed", exc)
+        return _found_failure(doc, key, now)
+
+    def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        collection = self._ready()
+        doc = _failure_doc(key, failure, self._clock() + timedelta(seconds=check_ttl(ttl)))
+        for attempt in (1, 2):
+            try:
+                collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+                return
+            except DuplicateKeyError as exc:  # two concurrent upserts of one _id
+                if attempt == 2:
+                    raise_store_error("mongodb store: write of the login failure failed", exc)
+            except PyMongoError as exc:
+                raise_store_error("mongodb store: write of the login failure failed", exc)
+
+    def clear_failure(self, key: str) -> None:
+        collection = self._ready()
+        try:
+            collection.delete_one(_failure_filter(key))
+        except PyMongoError as exc:
+            raise_store_error("mongodb store: delete of the login failure failed", exc)
 
     def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         collection = self._ready()
@@ -298,6 +360,36 @@ class AsyncMongoStore:
         except PyMongoError as exc:
             raise_store_error("mongodb store: compare-and-delete failed", exc, session_id)
         return result.deleted_count == 1
+
+    async def get_failure(self, key: str) -> LoginFailure | None:
+        collection = await self._ready()
+        now = self._clock()
+        query = {**_failure_filter(key), "expires_at": {"$gt": now}}
+        try:
+            doc = await collection.find_one(query, {"failure": 1})
+        except PyMongoError as exc:
+            raise_store_error("mongodb store: find of the login failure failed", exc)
+        return _found_failure(doc, key, now)
+
+    async def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        collection = await self._ready()
+        doc = _failure_doc(key, failure, self._clock() + timedelta(seconds=check_ttl(ttl)))
+        for attempt in (1, 2):
+            try:
+                await collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+                return
+            except DuplicateKeyError as exc:  # two concurrent upserts of one _id
+                if attempt == 2:
+                    raise_store_error("mongodb store: write of the login failure failed", exc)
+            except PyMongoError as exc:
+                raise_store_error("mongodb store: write of the login failure failed", exc)
+
+    async def clear_failure(self, key: str) -> None:
+        collection = await self._ready()
+        try:
+            await collection.delete_one(_failure_filter(key))
+        except PyMongoError as exc:
+            raise_store_error("mongodb store: delete of the login failure failed", exc)
 
     async def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         collection = await self._ready()

@@ -11,6 +11,9 @@ Redis refuses ``PX 0``), released only by its owner. The async lock shields each
 acquire attempt and its release from cancellation, so a cancelled task never
 leaves it held until its TTL.
 
+A failed login (:class:`~sfbulk_sdk.stores.LoginFailureStore`) is a second
+JSON string, ``<key>:failed``, also written with ``SET … PX`` (no secret in it).
+
 A value this version cannot read (not JSON, a newer payload version, a missing
 field) counts as absent, with a warning: ``get`` returns ``None`` and the
 scripts do not match it, until a login replaces it.
@@ -40,14 +43,18 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 
 import anyio
 
+from ..core.session_rules import LoginFailure
 from ..errors import LockTimeoutError, SessionStoreError
 from ..models.session import Session
 from ._common import (
     check_lock_args,
     check_ttl,
+    decode_failure,
     decode_payload,
+    encode_failure,
     encode_payload,
     epoch,
+    failure_is_live,
     is_live,
     lost_lock_warning,
     new_token,
@@ -56,7 +63,7 @@ from ._common import (
     session_digest,
     shield_bound,
 )
-from .base import Clock, utc_now
+from .base import Clock, login_failure_key, utc_now
 
 __all__ = ["AsyncRedisStore", "RedisStore"]
 
@@ -112,6 +119,18 @@ def _decode(raw: object, key: str, now: datetime) -> Session | None:
         return None
     session, deadline = decoded
     return session if is_live(session, deadline, now) else None
+
+
+def _decode_failure(raw: object, name: str, now: datetime) -> LoginFailure | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, (str, bytes, bytearray)):
+        raise SessionStoreError("redis store: GET returned an unexpected type")
+    decoded = decode_failure(raw, where=f"redis store ({name})")
+    if decoded is None:
+        return None
+    failure, deadline = decoded
+    return failure if failure_is_live(failure, deadline, now) else None
 
 
 class RedisStore:
@@ -174,6 +193,31 @@ class RedisStore:
         except RedisError as exc:
             raise_store_error("redis store: compare-and-delete failed", exc, session_id)
         return bool(done)
+
+    def get_failure(self, key: str) -> LoginFailure | None:
+        self._check_open()
+        name = login_failure_key(key)
+        try:
+            raw = self._client.get(name)
+        except RedisError as exc:
+            raise_store_error("redis store: GET of the login failure failed", exc)
+        return _decode_failure(raw, name, self._clock())
+
+    def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        self._check_open()
+        px = _px(ttl)
+        payload = encode_failure(failure, epoch(self._clock()) + px / 1000)
+        try:
+            self._client.set(login_failure_key(key), payload, px=px)
+        except RedisError as exc:
+            raise_store_error("redis store: SET of the login failure failed", exc)
+
+    def clear_failure(self, key: str) -> None:
+        self._check_open()
+        try:
+            self._client.delete(login_failure_key(key))
+        except RedisError as exc:
+            raise_store_error("redis store: DEL of the login failure failed", exc)
 
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractContextManager[None]:
         self._check_open()
@@ -291,6 +335,31 @@ class AsyncRedisStore:
         except RedisError as exc:
             raise_store_error("redis store: compare-and-delete failed", exc, session_id)
         return bool(done)
+
+    async def get_failure(self, key: str) -> LoginFailure | None:
+        self._check_open()
+        name = login_failure_key(key)
+        try:
+            raw = await self._client.get(name)
+        except RedisError as exc:
+            raise_store_error("redis store: GET of the login failure failed", exc)
+        return _decode_failure(raw, name, self._clock())
+
+    async def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        self._check_open()
+        px = _px(ttl)
+        payload = encode_failure(failure, epoch(self._clock()) + px / 1000)
+        try:
+            await self._client.set(login_failure_key(key), payload, px=px)
+        except RedisError as exc:
+            raise_store_error("redis store: SET of the login failure failed", exc)
+
+    async def clear_failure(self, key: str) -> None:
+        self._check_open()
+        try:
+            await self._client.delete(login_failure_key(key))
+        except RedisError as exc:
+            raise_store_error("redis store: DEL of the login failure failed", exc)
 
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
         self._check_open()

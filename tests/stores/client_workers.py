@@ -26,6 +26,7 @@ import httpx
 from sfbulk_sdk import Bulk
 from sfbulk_sdk.auth import SoapLogin
 from sfbulk_sdk.core.policy import PollPolicy
+from sfbulk_sdk.errors import LoginError
 from sfbulk_sdk.models import BatchState
 from sfbulk_sdk.sessions import SessionPolicy
 from sfbulk_sdk.stores import SessionStore
@@ -33,6 +34,9 @@ from sfbulk_sdk.testing import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT
 
 #: How long a worker waits at a barrier or for an event before giving up.
 SYNC_TIMEOUT = 120.0
+
+#: A wrong password for the fake org's default user (with the right token).
+WRONG_PASSWORD = "Wr0ng-Passw0rd-SECRET"
 
 #: Polls of a batch: the fake finishes a batch on the next request, so these
 #: sleeps only matter if it ever does not.
@@ -314,5 +318,40 @@ def many_jobs_worker(
                 (record_id,) = insert_contacts(bulk, [name])
                 done[record_id] = name
             results.put({"worker": worker, "records": done, "elapsed": time.monotonic() - began})
+
+    _guarded(results, worker, (start,), body)
+
+
+def wrong_password_worker(
+    spec: StoreSpec, login_url: str, worker: int, start: Barrier, results: Queue[Report]
+) -> None:
+    """Start a job with a wrong password; report the :class:`LoginError` it raised."""
+
+    def body() -> None:
+        auth = SoapLogin(
+            DEFAULT_USERNAME, WRONG_PASSWORD, DEFAULT_SECURITY_TOKEN, login_url=login_url
+        )
+        with (
+            spec.open() as store,
+            Bulk(
+                auth=auth,
+                store=store,
+                session_options={"key_prefix": spec.key_prefix, "lock_wait": 60},
+            ) as bulk,
+        ):
+            start.wait(SYNC_TIMEOUT)
+            try:
+                bulk.create_job("insert", "Contact")
+            except LoginError as exc:
+                results.put(
+                    {
+                        "worker": worker,
+                        "type": type(exc).__name__,
+                        "code": exc.code,
+                        "text": str(exc),
+                    }
+                )
+                return
+        raise AssertionError("a wrong password opened a session")
 
     _guarded(results, worker, (start,), body)

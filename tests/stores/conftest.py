@@ -9,11 +9,17 @@ servers.
 interface, so the contract tests in ``test_store_contract.py`` are written
 once: a sync store is driven through :class:`AsAsync`, which calls it
 directly (no threads), so what runs is the sync store's own code.
+
+``mp`` (a ``forkserver`` context) and ``store_spec`` (file, Redis, MongoDB as
+plain values a child process can open) serve the tests that run workers in
+OS processes.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.forkserver
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
@@ -24,6 +30,7 @@ import pymongo
 import pytest
 import redis
 import redis.asyncio
+from client_workers import StoreSpec
 from servers import ServerProcess, start_mongo, start_redis, sync_mongo, sync_redis
 from session_fakes import AsAsync, FakeClock, StoreCase
 
@@ -34,6 +41,16 @@ from sfbulk_sdk.stores.redis import AsyncRedisStore, RedisStore
 
 BACKENDS = ("memory", "file", "redis", "mongodb")
 MODES = ("sync", "async")
+
+#: The backends that OS processes can share, for ``store_spec``.
+SHARED_BACKENDS = ("file", "redis", "mongodb")
+#: What the fork server imports once, so that forking a worker takes milliseconds.
+PRELOAD = [
+    "client_workers",
+    "sfbulk_sdk.stores.file",
+    "sfbulk_sdk.stores.redis",
+    "sfbulk_sdk.stores.mongodb",
+]
 
 
 @pytest.fixture
@@ -57,6 +74,46 @@ def mongo_server() -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def mp() -> Iterator[Any]:
+    """A ``forkserver`` context: workers are forked from a server process that has
+    imported the SDK, the workers module and the backend drivers once, so that
+    starting 16 of them takes milliseconds each. Nothing else is inherited: no
+    threads, sockets or clients (each worker builds its own). The fork server is
+    stopped when the module's tests are done. Where there is no fork server
+    (Windows) the workers are spawned instead.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        yield multiprocessing.get_context("spawn")
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    yield context
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
+    if callable(stop):
+        stop()
+
+
+@pytest.fixture(params=SHARED_BACKENDS)
+def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSpec]:
+    """Where the workers share their session; a fresh key prefix per test."""
+    prefix = f"sfbulk-e2e-{uuid.uuid4().hex[:12]}:"
+    backend: str = request.param
+    if backend == "file":
+        yield StoreSpec("file", str(tmp_path / "sessions"), prefix)
+    elif backend == "redis":
+        redis_server: ServerProcess = request.getfixturevalue("redis_server")
+        yield StoreSpec("redis", str(redis_server.port), prefix)
+    else:
+        mongo_server: ServerProcess = request.getfixturevalue("mongo_server")
+        collection = f"sessions_{uuid.uuid4().hex[:12]}"
+        yield StoreSpec("mongodb", f"{mongo_server.port}/{collection}", prefix)
+        client = sync_mongo(mongo_server)
+        client["sfbulk_tests"].drop_collection(collection)
+        client.close()
 
 
 def _payload(clock: FakeClock, session: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ import httpx
 from pydantic import SecretStr
 
 from sfbulk_sdk.models.session import Session
-from sfbulk_sdk.stores import SessionStore
+from sfbulk_sdk.stores import LoginFailure, LoginFailureStore, SessionStore
 
 LOGIN_URL = "https://login.example.invalid/services/Soap/u/64.0"
 INSTANCE_URL = "https://fake-org.my.salesforce.com"
@@ -160,6 +160,21 @@ class AsAsync:
 
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
         return _AsAsyncLock(self.sync.lock(key, ttl=ttl, wait=wait))
+
+    # The optional login-failure methods: every built-in sync store has them.
+
+    def _failures(self) -> LoginFailureStore:
+        assert isinstance(self.sync, LoginFailureStore)
+        return self.sync
+
+    async def get_failure(self, key: str) -> LoginFailure | None:
+        return self._failures().get_failure(key)
+
+    async def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
+        self._failures().set_failure(key, failure, ttl)
+
+    async def clear_failure(self, key: str) -> None:
+        self._failures().clear_failure(key)
 
     async def close(self) -> None:
         self.sync.close()

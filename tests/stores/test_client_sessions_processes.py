@@ -9,25 +9,18 @@ is checked against the fake org's tables, and its login counter (read over
 HTTP from ``/_fake/stats``) says how many logins it took.
 
 Elapsed times are printed for information (``pytest -s``), never asserted.
+The ``mp`` and ``store_spec`` fixtures are in ``conftest.py``, the process
+helpers in ``process_helpers.py``.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.forkserver
-import queue
 import signal
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from pathlib import Path
 from threading import BrokenBarrierError
 from typing import Any
 
-import httpx
 import pytest
 from client_workers import (
     SYNC_TIMEOUT,
@@ -39,12 +32,11 @@ from client_workers import (
     soap_login,
     two_phase_worker,
 )
-from servers import ServerProcess, sync_mongo
+from process_helpers import collect, join_all, logins, processes, served
 
 from sfbulk_sdk.errors import LockTimeoutError
 from sfbulk_sdk.stores import session_key
 from sfbulk_sdk.testing import FakeOrg
-from sfbulk_sdk.testing.server import serve_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -52,131 +44,6 @@ WORKERS = 16
 #: The dead holder's lock lives this long; the others may wait this plus a margin.
 LOCK_TTL = 2.0
 LOCK_MARGIN = 20.0
-
-SHARED_BACKENDS = ("file", "redis", "mongodb")
-PRELOAD = [
-    "client_workers",
-    "sfbulk_sdk.stores.file",
-    "sfbulk_sdk.stores.redis",
-    "sfbulk_sdk.stores.mongodb",
-]
-
-
-@pytest.fixture(scope="module")
-def mp() -> Iterator[Any]:
-    """A ``forkserver`` context: workers are forked from a server process that has
-    imported the SDK, the workers module and the backend drivers once, so that
-    starting 16 of them takes milliseconds each. Nothing else is inherited: no
-    threads, sockets or clients (each worker builds its own). The fork server is
-    stopped when the module's tests are done. Where there is no fork server
-    (Windows) the workers are spawned instead.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        yield multiprocessing.get_context("spawn")
-        return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    yield context
-    server = getattr(multiprocessing.forkserver, "_forkserver", None)
-    stop = getattr(server, "_stop", None)
-    if callable(stop):
-        stop()
-
-
-@pytest.fixture(params=SHARED_BACKENDS)
-def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSpec]:
-    """Where the workers share their session; a fresh key prefix per test."""
-    prefix = f"sfbulk-e2e-{uuid.uuid4().hex[:12]}:"
-    backend: str = request.param
-    if backend == "file":
-        yield StoreSpec("file", str(tmp_path / "sessions"), prefix)
-    elif backend == "redis":
-        redis_server: ServerProcess = request.getfixturevalue("redis_server")
-        yield StoreSpec("redis", str(redis_server.port), prefix)
-    else:
-        mongo_server: ServerProcess = request.getfixturevalue("mongo_server")
-        collection = f"sessions_{uuid.uuid4().hex[:12]}"
-        yield StoreSpec("mongodb", f"{mongo_server.port}/{collection}", prefix)
-        client = sync_mongo(mongo_server)
-        client["sfbulk_tests"].drop_collection(collection)
-        client.close()
-
-
-@contextmanager
-def served(org: FakeOrg) -> Iterator[tuple[str, httpx.Client]]:
-    """The org on a loopback port, and an HTTP client for its ``/_fake`` controls."""
-    with serve_in_thread(org) as url, httpx.Client(base_url=url, timeout=30) as control:
-        yield url, control
-
-
-def logins(control: httpx.Client) -> int:
-    response = control.get("/_fake/stats")
-    response.raise_for_status()
-    return int(response.json()["logins"])
-
-
-@contextmanager
-def processes(mp: Any) -> Iterator[Callable[..., BaseProcess]]:
-    """Start processes with ``start(target, *args)``; all are killed and reaped at the end."""
-    started: list[BaseProcess] = []
-
-    def start(target: Callable[..., None], *args: Any) -> BaseProcess:
-        process: BaseProcess = mp.Process(target=target, args=args, daemon=True)
-        process.start()
-        started.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            if process.is_alive():
-                process.kill()
-        for process in started:
-            process.join(10)
-            process.close()
-
-
-def collect(results: Queue[Report], count: int, workers: list[BaseProcess]) -> list[Report]:
-    """``count`` reports from the workers; fails at the first error report."""
-    reports: list[Report] = []
-    deadline = time.monotonic() + SYNC_TIMEOUT
-    while len(reports) < count:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            pytest.fail(f"only {len(reports)} of {count} worker reports arrived")
-        try:
-            report = results.get(timeout=min(remaining, 1.0))
-        except queue.Empty:  # are the workers still alive?
-            dead = [p.exitcode for p in workers if p.exitcode not in (None, 0)]
-            if dead:
-                pytest.fail(f"worker processes died with exit codes {dead}")
-            continue
-        if "error" in report:
-            fail_with_causes(report, results)
-        reports.append(report)
-    return reports
-
-
-def fail_with_causes(first: Report, results: Queue[Report]) -> None:
-    """Fail with the workers' own errors, not the broken barriers they left behind."""
-    errors = [first]
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        try:
-            report = results.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if "error" in report:
-            errors.append(report)
-    causes = [r for r in errors if not r["broken"]] or errors
-    pytest.fail("\n".join(f"worker {r['worker']} failed:\n{r['error']}" for r in causes[:3]))
-
-
-def join_all(workers: list[BaseProcess]) -> None:
-    for process in workers:
-        process.join(SYNC_TIMEOUT)
-    assert [p.exitcode for p in workers] == [0] * len(workers)
 
 
 def contacts(org: FakeOrg) -> dict[str, str]:

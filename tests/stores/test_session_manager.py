@@ -376,8 +376,15 @@ def test_a_failed_login_propagates_and_releases_the_lock(store: SpyStore, clock:
     with pytest.raises(LoginError):
         manager.get()
     assert store.inner.get(KEY) is None
+    # The failure is shared for login_failure_seconds (kept in process: SpyStore
+    # has no LoginFailureStore methods): no second login meanwhile.
+    with pytest.raises(LoginError, match="shared from another worker"):
+        manager.get()
+    assert calls["n"] == 1
+    clock.advance(SessionPolicy().login_failure_seconds)
     session = manager.get()  # lock_wait=0: the lock must have been released
     assert secret(session) == good.ids[0]
+    assert calls["n"] == 2
 
 
 def test_the_default_login_client_wraps_transport_errors() -> None:
