@@ -17,12 +17,11 @@ from .core.policy import PollPolicy, RetryPolicy
 from .errors import (
     BatchFailedError,
     InvalidInputError,
-    JobAbortedError,
     RequestTimeoutError,
     TransportError,
     redacted_request,
 )
-from .models.enums import BatchState, ContentType, JobState
+from .models.enums import BatchState, JobState
 from .models.jobs import BatchInfo, JobInfo
 from .models.results import BatchResult
 
@@ -117,16 +116,10 @@ def check_batch(info: BatchInfo, *, raise_on_failure: bool) -> bool:
     return info.state.is_terminal
 
 
-def all_batches_done(job: JobInfo | None, batches: Iterable[BatchInfo]) -> bool:
-    """True when every batch is terminal (a PK-chunked original ``NotProcessed`` counts)."""
-    items = list(batches)
-    if job is not None and job.state is JobState.ABORTED:
-        if job.id is None:
-            raise InvalidInputError("job has no id")
-        if any(not b.state.is_terminal for b in items):
-            return False
-        raise JobAbortedError(job.id)
-    return all(b.state.is_terminal for b in items)
+def all_batches_done(batches: Iterable[BatchInfo]) -> bool:
+    """True when every batch is terminal (a PK-chunked original ``NotProcessed`` counts,
+    and so do batches an abort left ``NotProcessed``)."""
+    return all(b.state.is_terminal for b in batches)
 
 
 def poll_wait(policy: PollPolicy, waited: float, interval: float) -> float | None:
@@ -162,8 +155,3 @@ class FacadeState:
         if self.job is None or self.job.id is None:
             raise InvalidInputError("no job: call job_create() first")
         return self.job
-
-    @property
-    def content_type(self) -> ContentType:
-        job = self.require_job()
-        return job.content_type or ContentType.CSV

@@ -407,7 +407,7 @@ class AsyncBulk:
         for interval in policy.intervals():
             batches = await self.list_batches(job_id)
             if batches.batch_info:
-                if _base.all_batches_done(None, batches):
+                if _base.all_batches_done(batches):
                     return batches
             elif _base.job_not_open(await self.get_job(job_id)):
                 return batches
@@ -523,7 +523,7 @@ class AsyncBulk:
         job = self._facade.require_job()
         assert job.id is not None
         batches = await self.list_batches(job.id)
-        return _base.all_batches_done(None, batches)
+        return _base.all_batches_done(batches)
 
     async def batch_status(self) -> dict[str, BatchInfo]:
         """Every batch of the current job by id (seed API)."""

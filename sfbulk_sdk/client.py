@@ -392,7 +392,7 @@ class Bulk:
         for interval in policy.intervals():
             batches = self.list_batches(job_id)
             if batches.batch_info:
-                if _base.all_batches_done(None, batches):
+                if _base.all_batches_done(batches):
                     return batches
             elif _base.job_not_open(self.get_job(job_id)):
                 return batches
@@ -508,7 +508,7 @@ class Bulk:
         job = self._facade.require_job()
         assert job.id is not None
         batches = self.list_batches(job.id)
-        return _base.all_batches_done(None, batches)
+        return _base.all_batches_done(batches)
 
     def batch_status(self) -> dict[str, BatchInfo]:
         """Every batch of the current job by id (seed API)."""

@@ -30,7 +30,6 @@ session id, token or password.
     │   ├── ProcessingTimeoutError            Timeout (retryable)
     │   └── ServerError                       InternalServerError / HTTP 5xx (retryable)
     ├── BatchFailedError                      a batch ended Failed
-    ├── JobAbortedError                       the job was aborted while waiting
     ├── PollTimeoutError                      waiting passed its deadline
     └── SessionError                          session stores and refresh
         ├── SessionStoreError                 a store backend failed
@@ -57,7 +56,6 @@ __all__ = [
     "InvalidOperationError",
     "InvalidSessionError",
     "InvalidXmlError",
-    "JobAbortedError",
     "LockTimeoutError",
     "LoginError",
     "LoginRateExceededError",
@@ -304,14 +302,6 @@ class BatchFailedError(SfBulkError):
         self.job_id = job_id
         self.batch_id = batch_id
         self.state_message = state_message
-
-
-class JobAbortedError(SfBulkError):
-    """The job was aborted while the SDK waited for it."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__(f"job {job_id} was aborted")
-        self.job_id = job_id
 
 
 class PollTimeoutError(SfBulkError):

@@ -42,6 +42,7 @@ from ..models.enums import ConcurrencyMode, ContentType, JobState, Operation
 from ..models.jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
 from ..models.results import BatchResult, QueryResultList
 from ..models.session import Session
+from .csvsplit import MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS
 from .xml import NS, XSI_NS, XmlError, render_document
 
 __all__ = [
@@ -65,7 +66,6 @@ __all__ = [
     "query_result",
     "raise_for_status",
     "record_decoder",
-    "soql_body",
     "validate_api_version",
 ]
 
@@ -76,9 +76,9 @@ T = TypeVar("T")
 QueryRecord = dict[str, Any]
 
 #: Salesforce's Bulk 1.0 batch limits.
-BATCH_MAX_BYTES = 10_000_000
-BATCH_MAX_RECORDS = 10_000
-BATCH_MAX_CHARS = 10_000_000
+BATCH_MAX_BYTES = MAX_BATCH_BYTES
+BATCH_MAX_RECORDS = MAX_BATCH_RECORDS
+BATCH_MAX_CHARS = MAX_BATCH_CHARS
 
 _XML_MEDIA = "application/xml"
 _JSON_MEDIA = "application/json"
@@ -682,11 +682,3 @@ def decode_records(media_type: str, chunks: Iterable[bytes]) -> Iterator[QueryRe
     for chunk in chunks:
         yield from decoder.feed(chunk)
     yield from decoder.close()
-
-
-def soql_body(query: str) -> bytes:
-    """A query batch body: the SOQL text itself."""
-    text = query.strip()
-    if not text.lower().startswith("select "):
-        raise InvalidInputError("a query batch must be a SOQL SELECT statement")
-    return text.encode("utf-8")
