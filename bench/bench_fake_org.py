@@ -1,7 +1,7 @@
 """How fast the fake org ingests a 100,000-record CSV insert in-process.
 
 The load is one Bulk 1.0 job with 10 batches of 10,000 Account rows, sent
-through ``FakeOrg.transport()`` with ``httpx.Client``: create the job, post
+through ``FakeOrgTransport(org)`` with ``httpx.Client``: create the job, post
 the batches, close the job, wait for every batch and read every result. The
 timer covers all of that (the CSV text is built beforehand, as a client would
 have it). Prints records per second; nothing is asserted.
@@ -19,7 +19,7 @@ import time
 
 import httpx
 
-from sfbulk_sdk.testing import FakeOrg
+from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
 
 NS = "http://www.force.com/2009/06/asyncapi/dataload"
 VERSION = "62.0"
@@ -44,7 +44,7 @@ def run_once(bodies: list[bytes]) -> tuple[float, int]:
     session = org.issue_session()
     headers = {"X-SFDC-Session": session, "Content-Type": "application/xml; charset=UTF-8"}
     base = f"{org.instance_url}/services/async/{VERSION}"
-    with httpx.Client(transport=org.transport(), base_url=base, headers=headers) as client:
+    with httpx.Client(transport=FakeOrgTransport(org), base_url=base, headers=headers) as client:
         started = time.perf_counter()
         job_xml = (
             f'<?xml version="1.0" encoding="UTF-8"?><jobInfo xmlns="{NS}"><operation>insert'

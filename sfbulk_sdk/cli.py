@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .testing.org import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
+from .testing.accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
 
 __all__ = ["app", "main"]
 
@@ -48,9 +48,9 @@ def fake_org(
     """Run a fake Salesforce org (SOAP login + Bulk API 1.0) until interrupted."""
     if (certfile is None) != (keyfile is None):
         raise typer.BadParameter("--certfile and --keyfile go together")
+    from .testing.accounts import FakeUser
     from .testing.org import FakeOrg
     from .testing.server import serve
-    from .testing.soap import FakeUser
 
     org = FakeOrg(
         users=[FakeUser(username, password, security_token)],

@@ -18,7 +18,13 @@ from pathlib import Path
 from .client import Bulk
 from .models.query import QueryBatchResult
 from .models.results import BatchResult
-from .testing import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, FakeOrg
+from .testing import (
+    DEFAULT_PASSWORD,
+    DEFAULT_SECURITY_TOKEN,
+    DEFAULT_USERNAME,
+    FakeOrg,
+    FakeOrgTransport,
+)
 
 __all__ = ["run_demo"]
 
@@ -39,7 +45,7 @@ def run_demo(
     """Run the demo, printing each step through ``echo``; return 0 on success."""
     org = FakeOrg(query_result_file_rows=10_000)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, Bulk(transport=org.transport()) as bulk:
+    with tempfile.TemporaryDirectory() as tmp, Bulk(transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = lambda _seconds: None  # the fake org needs no real waiting
         echo(f"fake org ready: {org.instance_url} (user {DEFAULT_USERNAME})")
 

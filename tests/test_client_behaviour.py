@@ -23,6 +23,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
     ManualClock,
 )
 
@@ -42,7 +43,7 @@ def _slow_org() -> FakeOrg:
 
 def test_polling_backs_off_and_sleeping_drives_the_fake_clock() -> None:
     org = _slow_org()
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         waits: list[float] = []
 
         def sleep(seconds: float) -> None:
@@ -65,7 +66,7 @@ def test_polling_backs_off_and_sleeping_drives_the_fake_clock() -> None:
 
 def test_polling_deadline_raises_with_the_job_id() -> None:
     org = _slow_org()
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = org.advance
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
@@ -84,7 +85,7 @@ async def test_async_polling_deadline() -> None:
     async def sleep(seconds: float) -> None:
         org.advance(seconds)
 
-    async with AsyncBulk(auth=_auth(), transport=org.transport()) as bulk:
+    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = sleep
         job = await bulk.create_job("insert", "Contact")
         assert job.id is not None
@@ -99,7 +100,7 @@ async def test_async_polling_deadline() -> None:
 def test_pk_chunking_original_not_processed_counts_as_done_and_results_hold_every_row() -> None:
     org = FakeOrg()
     org.insert("Account", [{"Name": f"A{i:04d}"} for i in range(2_500)])
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = lambda _s: None
         chunked = bulk.create_job("query", "Account", pk_chunking=PkChunking(chunk_size=1_000))
         assert chunked.id is not None
@@ -117,7 +118,7 @@ def test_pk_chunking_original_not_processed_counts_as_done_and_results_hold_ever
 
 def test_failed_batch_raises_with_state_message() -> None:
     org = FakeOrg()
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = lambda _s: None
         job = bulk.create_job("query", "Account")
         assert job.id is not None
@@ -135,7 +136,7 @@ def test_results_come_in_upload_order_with_errors_on_their_rows() -> None:
     org = FakeOrg()
     rows = ["Ok0", "", "Ok2", "", "Ok4"]
     data = "FirstName,LastName\n" + "".join(f"F{i},{last}\n" for i, last in enumerate(rows))
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = lambda _s: None
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
@@ -160,7 +161,7 @@ def test_default_http_timeouts_are_finite() -> None:
 def test_a_login_lost_on_the_network_is_retried() -> None:
     org = FakeOrg()
     org.inject_fault(r"/services/Soap/u/", count=1, drop_connection=True)
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         slept: list[float] = []
         bulk._sleep = slept.append
         job = bulk.create_job("query", "Account")
@@ -175,7 +176,7 @@ def test_a_store_failing_to_record_use_does_not_lose_a_created_job(
     from sfbulk_sdk.errors import SessionStoreError
 
     org = FakeOrg()
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         source = bulk._source
         assert source is not None
 

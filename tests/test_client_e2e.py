@@ -20,6 +20,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
 )
 
 LOGIN_URL = "https://login.salesforce.com"
@@ -61,7 +62,7 @@ def _check_insert(org: FakeOrg, results: BatchResult) -> None:
 @pytest.mark.parametrize("content_type", [ContentType.CSV, ContentType.XML, ContentType.JSON])
 def test_sync_insert_flow(content_type: ContentType) -> None:
     org = FakeOrg()
-    with Bulk(auth=_soap(), transport=org.transport()) as bulk:
+    with Bulk(auth=_soap(), transport=FakeOrgTransport(org)) as bulk:
         job = bulk.create_job("insert", "Contact", content_type=content_type)
         assert job.state is JobState.OPEN and job.id is not None
         assert job.content_type is content_type
@@ -84,7 +85,7 @@ def test_sync_insert_flow(content_type: ContentType) -> None:
 @pytest.mark.parametrize("content_type", [ContentType.CSV, ContentType.XML, ContentType.JSON])
 async def test_async_insert_flow(content_type: ContentType) -> None:
     org = FakeOrg()
-    async with AsyncBulk(auth=_soap(), transport=org.transport()) as bulk:
+    async with AsyncBulk(auth=_soap(), transport=FakeOrgTransport(org)) as bulk:
         job = await bulk.create_job("insert", "Contact", content_type=content_type)
         assert job.state is JobState.OPEN and job.id is not None
         batch = await bulk.add_batch(job.id, _payload(content_type))
@@ -110,7 +111,7 @@ def _names(records: list[dict[str, Any]]) -> list[str]:
 def test_sync_query_flow_over_several_result_files(content_type: ContentType) -> None:
     org = FakeOrg(query_result_file_rows=4)
     expected = _seed_accounts(org, 11)
-    with Bulk(auth=_soap(), transport=org.transport()) as bulk:
+    with Bulk(auth=_soap(), transport=FakeOrgTransport(org)) as bulk:
         job = bulk.create_job("query", "Account", content_type=content_type)
         assert job.id is not None
         batch = bulk.add_batch(job.id, "SELECT Id, Name FROM Account")
@@ -128,7 +129,7 @@ def test_sync_query_flow_over_several_result_files(content_type: ContentType) ->
 async def test_async_query_flow_over_several_result_files(content_type: ContentType) -> None:
     org = FakeOrg(query_result_file_rows=4)
     expected = _seed_accounts(org, 11)
-    async with AsyncBulk(auth=_soap(), transport=org.transport()) as bulk:
+    async with AsyncBulk(auth=_soap(), transport=FakeOrgTransport(org)) as bulk:
         job = await bulk.create_job("query", "Account", content_type=content_type)
         assert job.id is not None
         batch = await bulk.add_batch(job.id, "SELECT Id, Name FROM Account")
@@ -145,7 +146,7 @@ def test_seed_documented_flow(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     org = FakeOrg()
     org.insert("Contact", [{"LastName": f"Doe{i}"} for i in range(5)])
-    bulk = Bulk(transport=org.transport())
+    bulk = Bulk(transport=FakeOrgTransport(org))
     slept: list[float] = []
     bulk._sleep = slept.append
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
@@ -185,7 +186,7 @@ def test_seed_flow_ingest_with_failures_and_only_invalid(tmp_path: Any) -> None:
         'FirstName,LastName,Description\nAda,Lovelace,"two\nlines"\nNo,,missing last name\n'
         + "".join(f"F{i},L{i},plain\n" for i in range(5))
     )
-    bulk = Bulk(transport=org.transport())
+    bulk = Bulk(transport=FakeOrgTransport(org))
     bulk._sleep = lambda _s: None
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     bulk.job_create("insert", "Contact")
@@ -211,7 +212,7 @@ def test_seed_flow_ingest_with_failures_and_only_invalid(tmp_path: Any) -> None:
 
 def test_bad_input_raises_before_any_request() -> None:
     org = FakeOrg()
-    with Bulk(auth=_soap(), transport=org.transport()) as bulk:
+    with Bulk(auth=_soap(), transport=FakeOrgTransport(org)) as bulk:
         with pytest.raises(errors.InvalidInputError):
             bulk.create_job("upsert", "Contact")
         with pytest.raises(errors.InvalidInputError):

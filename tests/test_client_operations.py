@@ -23,6 +23,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
     FieldSpec,
 )
 from sfbulk_sdk.testing.server import serve_in_thread
@@ -146,7 +147,7 @@ async def test_sync_client_runs_all_seven_operations(mode: str) -> None:
     org = _org()
     with _served(org, mode) as url:
         if url is None:
-            bulk = Bulk(auth=_auth("https://login.salesforce.com"), transport=org.transport())
+            bulk = Bulk(auth=_auth("https://login.salesforce.com"), transport=FakeOrgTransport(org))
         else:
             bulk = Bulk(auth=_auth(url), http_client=httpx.Client(timeout=30))
         bulk._sleep = lambda _s: None
@@ -164,7 +165,9 @@ async def test_async_client_runs_all_seven_operations(mode: str) -> None:
     with _served(org, mode) as url:
         client = None
         if url is None:
-            bulk = AsyncBulk(auth=_auth("https://login.salesforce.com"), transport=org.transport())
+            bulk = AsyncBulk(
+                auth=_auth("https://login.salesforce.com"), transport=FakeOrgTransport(org)
+            )
         else:
             client = httpx.AsyncClient(timeout=30)
             bulk = AsyncBulk(auth=_auth(url), http_client=client)

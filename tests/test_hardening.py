@@ -12,13 +12,19 @@ from sfbulk_sdk import Bulk
 from sfbulk_sdk._base import LOGIN_TIMEOUT
 from sfbulk_sdk.auth import SoapLogin
 from sfbulk_sdk.stores.file import FileStore
-from sfbulk_sdk.testing import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, FakeOrg
+from sfbulk_sdk.testing import (
+    DEFAULT_PASSWORD,
+    DEFAULT_SECURITY_TOKEN,
+    DEFAULT_USERNAME,
+    FakeOrg,
+    FakeOrgTransport,
+)
 
 
 def test_login_requests_time_out_inside_the_refresh_lock_ttl() -> None:
     org = FakeOrg()
     seen: dict[str, object] = {}
-    transport = org.transport()
+    transport = FakeOrgTransport(org)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if "/Soap/" in request.url.path:

@@ -65,6 +65,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
     FieldSpec,
     ManualClock,
 )
@@ -89,7 +90,7 @@ async def _async_no_sleep(_seconds: float) -> None:
 
 def _client(org: FakeOrg, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> Bulk:
     """A ``Bulk`` on the fake org whose waits move the org's clock (or return at once)."""
-    bulk = Bulk(auth=_auth(), transport=transport or org.transport(), **kwargs)
+    bulk = Bulk(auth=_auth(), transport=transport or FakeOrgTransport(org), **kwargs)
     bulk._sleep = org.advance if isinstance(org.clock, ManualClock) else _no_sleep
     return bulk
 
@@ -114,7 +115,7 @@ class Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Passes requests to the fake org; notes logins, rejected sessions and session ids used."""
 
     def __init__(self, org: FakeOrg) -> None:
-        self.inner = org.transport()
+        self.inner = FakeOrgTransport(org)
         self.logins = 0
         self.rejected: list[tuple[str, int]] = []
         self.sessions: list[tuple[str, str, int]] = []
@@ -167,7 +168,7 @@ class ResultFileReplay(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """
 
     def __init__(self, org: FakeOrg) -> None:
-        self.inner = org.transport()
+        self.inner = FakeOrgTransport(org)
         self.files: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
 
     def _reply(self, request: httpx.Request) -> httpx.Response | None:
@@ -400,7 +401,7 @@ def test_c3_a_csv_file_bigger_than_any_batch_is_uploaded_whole_by_the_seed_api(
             handle.write(f'F{i:05d},"{note}"\n')
     assert path.stat().st_size > 24_000_000
     org = _strict_org()
-    bulk = Bulk(transport=org.transport())
+    bulk = Bulk(transport=FakeOrgTransport(org))
     bulk._sleep = _no_sleep
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     bulk.job_create("insert", "Contact")
@@ -519,7 +520,7 @@ def test_c4_a_batch_failing_on_the_server_never_shortens_the_results_quietly() -
     API's ``batch_result()`` raises rather than returning 950 results; and
     every other batch has exactly as many results as records sent."""
     org = FakeOrg()
-    bulk = Bulk(transport=org.transport())
+    bulk = Bulk(transport=FakeOrgTransport(org))
     bulk._sleep = _no_sleep
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     job = bulk.job_create("insert", "Contact", content_type=ContentType.JSON)
@@ -714,7 +715,7 @@ async def test_c5_an_async_wait_survives_the_session_dying_while_polling() -> No
         if len(sleeps) == 3:
             org.expire_sessions()
 
-    async with AsyncBulk(auth=_auth(), transport=org.transport()) as bulk:
+    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = sleep
         job = await bulk.create_job("insert", "Contact")
         assert job.id is not None
@@ -838,7 +839,7 @@ def test_c8_seed_api_counts_the_pk_chunking_original_as_done_not_failed() -> Non
     returns it without raising."""
     org = FakeOrg(clock=ManualClock(), queue_time=30, processing_time=60)
     org.insert("Account", [{"Name": f"A{i:04d}"} for i in range(2_500)])
-    bulk = Bulk(transport=org.transport())
+    bulk = Bulk(transport=FakeOrgTransport(org))
     bulk._sleep = org.advance
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     job = bulk.job_create("query", "Account", pk_chunking=PkChunking(chunk_size=1_000))
@@ -874,7 +875,7 @@ async def test_c8_async_seed_api_counts_the_pk_chunking_original_as_done() -> No
     """Complaint 8 (heroku #62), on ``AsyncBulk``'s seed API."""
     org = FakeOrg()
     org.insert("Account", [{"Name": f"A{i:04d}"} for i in range(1_500)])
-    bulk = AsyncBulk(transport=org.transport())
+    bulk = AsyncBulk(transport=FakeOrgTransport(org))
     bulk._sleep = _async_no_sleep
     await bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     await bulk.job_create("query", "Account", pk_chunking=PkChunking(chunk_size=500))

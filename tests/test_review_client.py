@@ -26,6 +26,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
     ManualClock,
 )
 
@@ -252,7 +253,7 @@ def test_wait_for_batch_polls_once_more_at_its_deadline() -> None:
         waits.append(seconds)
         org.advance(seconds)
 
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = sleep
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
@@ -273,7 +274,7 @@ async def test_async_wait_for_job_polls_once_more_at_its_deadline() -> None:
         waits.append(seconds)
         org.advance(seconds)
 
-    async with AsyncBulk(auth=_auth(), transport=org.transport()) as bulk:
+    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = sleep
         job = await bulk.create_job("insert", "Contact")
         assert job.id is not None
@@ -292,7 +293,7 @@ def test_wait_for_batch_still_times_out_when_the_deadline_is_used_up() -> None:
         waits.append(seconds)
         org.advance(seconds)
 
-    with Bulk(auth=_auth(), transport=org.transport()) as bulk:
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = sleep
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
@@ -369,7 +370,7 @@ def test_seed_job_is_completed_is_true_for_a_job_without_batches() -> None:
     """The seed's README loop (``while not job_is_completed(): sleep(10)``) must end when
     nothing was uploaded, e.g. a CSV file holding only its header row."""
     org = FakeOrg()
-    with Bulk(transport=org.transport()) as bulk:
+    with Bulk(transport=FakeOrgTransport(org)) as bulk:
         bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
         bulk.job_create("insert", "Contact")
         assert bulk.batch_status() == {}
@@ -380,7 +381,7 @@ def test_seed_job_is_completed_is_true_for_a_job_without_batches() -> None:
 @pytest.mark.anyio
 async def test_async_seed_job_is_completed_is_true_for_a_job_without_batches() -> None:
     org = FakeOrg()
-    async with AsyncBulk(transport=org.transport()) as bulk:
+    async with AsyncBulk(transport=FakeOrgTransport(org)) as bulk:
         await bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
         await bulk.job_create("insert", "Contact")
         assert await bulk.job_is_completed() is True
@@ -391,7 +392,7 @@ def test_seed_login_with_an_api_version_fourth_does_not_log_in_to_the_sandbox() 
     sandbox)``: a version passed fourth must not be read as ``sandbox=True``."""
     org = FakeOrg()
     seen: list[str] = []
-    inner = org.transport()
+    inner = FakeOrgTransport(org)
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.url.host)
@@ -460,7 +461,7 @@ def test_seed_batch_create_from_csv_refuses_batches_salesforce_would_fail(
     path = tmp_path / "contacts.csv"
     path.write_text("LastName\n" + "".join(f"L{i}\n" for i in range(10_050)))
     org = FakeOrg()
-    with Bulk(transport=org.transport()) as bulk:
+    with Bulk(transport=FakeOrgTransport(org)) as bulk:
         bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
         job = bulk.job_create("insert", "Contact")
         assert job.id is not None

@@ -13,7 +13,7 @@ import pytest
 
 from sfbulk_sdk import Bulk, errors
 from sfbulk_sdk.auth import SoapLogin
-from sfbulk_sdk.testing import DEFAULT_SECURITY_TOKEN, FakeOrg
+from sfbulk_sdk.testing import DEFAULT_SECURITY_TOKEN, FakeOrg, FakeOrgTransport
 
 PASSWORD = 'p@ss<&"]]>word-xyz'
 
@@ -29,7 +29,7 @@ def test_no_secret_reaches_a_log_record_repr_or_message(caplog: pytest.LogCaptur
     )
     seen: list[object] = [auth]
     secrets: set[str] = {PASSWORD, PASSWORD + DEFAULT_SECURITY_TOKEN}
-    with Bulk(auth=auth, transport=org.transport()) as bulk:
+    with Bulk(auth=auth, transport=FakeOrgTransport(org)) as bulk:
         bulk._sleep = lambda _s: None
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None and bulk.sessionid is not None
@@ -47,7 +47,7 @@ def test_no_secret_reaches_a_log_record_repr_or_message(caplog: pytest.LogCaptur
     assert len(secrets) == 4  # two distinct session ids were really in play
 
     bad = SoapLogin("worker@example.com", "wrong" + PASSWORD, login_url="https://login.example")
-    with Bulk(auth=bad, transport=org.transport()) as failing:
+    with Bulk(auth=bad, transport=FakeOrgTransport(org)) as failing:
         with pytest.raises(errors.LoginError) as login_error:
             failing.get_job("750000000000001AAA")
         seen += [failing, login_error.value]

@@ -2,32 +2,37 @@
 
 Use it in-process as an httpx transport::
 
-    from sfbulk_sdk.testing import FakeOrg
+    from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
 
     org = FakeOrg()
-    client = httpx.Client(transport=org.transport(), base_url=org.instance_url)
+    client = httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url)
 
-as an ASGI app (``org.asgi_app()``), or as a real HTTP(S) server
-(:mod:`sfbulk_sdk.testing.server`, or ``sfbulk fake-org``). See
-``docs/testing.md``.
+as an ASGI app (``create_app(org)``, needs the ``fake-org`` extra), or as a
+real HTTP(S) server (:mod:`sfbulk_sdk.testing.server`, or ``sfbulk fake-org``).
+See ``docs/testing.md``.
+
+:func:`create_app` is imported on first use, so that this package works without
+Starlette installed.
 """
 
-from .bulk import PkChunking
-from .clock import Clock, ManualClock, SystemClock
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..core.clock import Clock, ManualClock
+from .accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, FakeUser
 from .faults import Fault
 from .http import FakeRequest, FakeResponse
 from .ids import checksum_suffix, is_valid_id, normalize_id, to_18
-from .org import (
-    DEFAULT_PASSWORD,
-    DEFAULT_SECURITY_TOKEN,
-    DEFAULT_USERNAME,
-    FakeOrg,
-    WriteError,
-)
-from .schema import FieldSpec, FieldType, SObjectSpec
-from .soap import FakeUser
+from .org import FakeOrg
+from .schema import FieldSpec, FieldType, FieldValue, SObjectSpec
+from .settings import OrgSettings
 from .soql import SoqlError
+from .state import OrgState, OrgStats, WriteError
 from .transport import FakeOrgTransport
+
+if TYPE_CHECKING:
+    from .asgi import create_app
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -42,14 +47,25 @@ __all__ = [
     "Fault",
     "FieldSpec",
     "FieldType",
+    "FieldValue",
     "ManualClock",
-    "PkChunking",
+    "OrgSettings",
+    "OrgState",
+    "OrgStats",
     "SObjectSpec",
     "SoqlError",
-    "SystemClock",
     "WriteError",
     "checksum_suffix",
+    "create_app",
     "is_valid_id",
     "normalize_id",
     "to_18",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "create_app":  # needs Starlette (the fake-org extra): imported when asked for
+        from .asgi import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,13 +1,12 @@
 """The fake org as a Starlette ASGI application (needs the ``fake-org`` extra).
 
-Every path goes to :func:`~sfbulk_sdk.testing.http.dispatch`. A fault with
+``create_app(org)`` sends every path to :meth:`FakeOrg.handle()
+<sfbulk_sdk.testing.FakeOrg.handle>`. A fault with
 ``drop_connection`` sends the response head and then fails the request, so a
 real server (uvicorn) closes the connection before any body is sent.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import anyio
 from starlette.applications import Starlette
@@ -17,9 +16,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .http import FakeRequest
-
-if TYPE_CHECKING:
-    from .org import FakeOrg
+from .org import FakeOrg
 
 __all__ = ["ConnectionDropped", "create_app"]
 
@@ -46,8 +43,9 @@ def create_app(org: FakeOrg) -> Starlette:
     """A Starlette app answering every request from ``org``."""
 
     async def endpoint(request: Request) -> Response:
-        if org.latency > 0:
-            await anyio.sleep(org.latency)
+        latency = org.state.settings.latency
+        if latency > 0:
+            await anyio.sleep(latency)
         body = await request.body()
         host = request.headers.get("host") or request.url.netloc
         fake = FakeRequest(

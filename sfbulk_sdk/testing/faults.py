@@ -3,18 +3,24 @@
 A :class:`Fault` matches a request when its ``path`` regular expression is
 found in the request path (``re.search``) and, if given, the method matches.
 Each match uses up one of ``count``; spent faults are forgotten. The reply is
-shaped like the API the path belongs to: a Bulk ``<error>`` (XML or JSON) under
-``/services/async``, a SOAP fault under ``/services/Soap``, JSON elsewhere.
+shaped like the API the path belongs to (see :mod:`sfbulk_sdk.testing.router`): a
+Bulk ``<error>`` (XML or JSON) under ``/services/async``, a SOAP fault under
+``/services/Soap``, an OAuth error under ``/services/oauth2``, a REST error array
+elsewhere.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
-__all__ = ["Fault", "FaultSet"]
+__all__ = ["Fault", "FaultSet", "FaultValue"]
+
+#: A value in the JSON description of a fault.
+FaultValue: TypeAlias = str | int | bool | None
 
 
 @dataclass
@@ -46,7 +52,7 @@ class Fault:
             return False
         return self._pattern.search(path) is not None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, FaultValue]:
         """A JSON-ready description (for ``GET /_fake/faults``)."""
         return {
             "id": self.id,
@@ -60,7 +66,7 @@ class Fault:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Fault:
+    def from_dict(cls, data: Mapping[str, object]) -> Fault:
         """Build a fault from the JSON body of ``POST /_fake/faults``."""
         known = {
             "path",
@@ -76,7 +82,8 @@ class Fault:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         if not isinstance(data.get("path"), str):
             raise ValueError("a fault needs a 'path' regular expression")
-        return cls(**data)
+        settings: dict[str, Any] = dict(data)  # __post_init__ checks count, status, path
+        return cls(**settings)
 
 
 class FaultSet:

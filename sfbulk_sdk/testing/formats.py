@@ -19,9 +19,10 @@ from ..core.xml import NS, XSI_NS, XmlError, element, parse_xml
 from ..models.base import as_list
 from ..models.enums import ContentType
 from ..models.results import RecordError
-from .schema import FieldValueError, json_value, text_value
-from .soql import CompiledQuery
+from .query import CompiledQuery
+from .schema import FieldValueError
 from .store import ColumnPlan, Database, Outcome, Table, UnknownColumn, Writer
+from .values import json_value, text_value
 
 __all__ = [
     "BatchFailure",

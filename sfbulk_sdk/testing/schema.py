@@ -1,41 +1,36 @@
-"""The fake org's declarable schema: field types, objects, value parsing and wire formatting.
+"""The fake org's declarable schema: field types, objects and the standard objects.
 
 Five standard objects come predeclared with a realistic handful of fields
 (:func:`standard_objects`). Custom objects (``Name__c``) and custom fields
-(``Field__c``) are declared with :class:`FieldSpec`.
-
-Values are held typed (``str``, ``bool``, ``int``, ``float``, ``date``,
-``datetime``); they are parsed from uploaded CSV/XML/JSON by per-field
-converters and rendered back the way Salesforce renders them (``"23456.0"``
-for numbers, ``2024-01-02T03:04:05.000Z`` for dateTimes, epoch milliseconds in
-JSON query results).
+(``Field__c``) are declared with :class:`FieldSpec`. How values are parsed and
+rendered is in :mod:`~sfbulk_sdk.testing.values`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
-from typing import Any
+from datetime import date, datetime
+from typing import TypeAlias
 
 from ..models.enums import StrEnum
-from .ids import normalize_id
 
 __all__ = [
     "SYSTEM_FIELDS",
     "FieldSpec",
     "FieldType",
+    "FieldValue",
     "FieldValueError",
     "SObjectSpec",
-    "format_datetime",
-    "java_double",
-    "parse_datetime",
+    "custom_object_fields",
     "standard_objects",
-    "text_value",
 ]
+
+#: A field's value as the org holds it (``None`` is a null).
+FieldValue: TypeAlias = str | bool | int | float | date | datetime | None
+#: Reads another field of the same record by name (what a computed field sees).
+FieldReader: TypeAlias = Callable[[str], FieldValue]
 
 
 class FieldType(StrEnum):
@@ -117,12 +112,12 @@ class FieldSpec:
     length: int | None = None
     reference_to: str | None = None
     relationship_name: str | None = None
-    default: Any = None
+    default: FieldValue = None
     label: str | None = None
     createable: bool = True
     updateable: bool = True
     case_sensitive: bool = False
-    compute: Callable[[Callable[[str], Any]], Any] | None = field(
+    compute: Callable[[FieldReader], FieldValue] | None = field(
         default=None, compare=False, repr=False
     )
 
@@ -247,261 +242,15 @@ class SObjectSpec:
 
 
 # ---------------------------------------------------------------------------
-# Parsing uploaded values
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_DATETIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
-    r"(Z|[+-]\d{2}(?::?\d{2})?)?"
-)
-_TRUE = frozenset({"true", "1", "yes"})
-_FALSE = frozenset({"false", "0", "no"})
-
-
-def parse_datetime(text: str) -> datetime | None:
-    """Parse a Salesforce dateTime (``2024-01-02T03:04:05.000Z``, ``...+01:00``) to UTC."""
-    m = _DATETIME.fullmatch(text.strip())
-    if not m:
-        d = _DATE.fullmatch(text.strip())
-        if not d:
-            return None
-        try:
-            return datetime(int(d[1]), int(d[2]), int(d[3]), tzinfo=timezone.utc)
-        except ValueError:
-            return None
-    year, month, day, hour, minute, second, frac, zone = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    try:
-        value = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro
-        )
-    except ValueError:
-        return None
-    offset = timedelta(0)
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-    return (value - offset).replace(tzinfo=timezone.utc)
-
-
-def _parse_date(text: str) -> date | None:
-    m = _DATE.fullmatch(text.strip())
-    if m:
-        try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            return None
-    dt = parse_datetime(text)
-    return dt.date() if dt else None
-
-
-def _type_error(spec: FieldSpec, value: Any) -> FieldValueError:
-    return FieldValueError(
-        "INVALID_TYPE_ON_FIELD_IN_RECORD",
-        f"{spec.label}: value not of required type: {value}",
-        (spec.name,),
-    )
-
-
-Converter = Callable[[Any], Any]
-
-
-def converter_for(spec: FieldSpec, object_label: str) -> Converter:
-    """A function turning one uploaded value (CSV text or a JSON value) into the typed value.
-
-    It raises :class:`FieldValueError` with Salesforce's status code for
-    values the field cannot hold. ``None`` is passed through (a null).
-    """
-    ftype = spec.field_type
-    if ftype.is_text:
-        limit = spec.length or 255
-        is_email = ftype is FieldType.EMAIL
-
-        def text(value: Any) -> Any:
-            if value is None:
-                return None
-            if not isinstance(value, str):
-                value = java_double(value) if isinstance(value, float) else str(value)
-            if len(value) > limit:
-                raise FieldValueError(
-                    "STRING_TOO_LONG",
-                    f"{spec.label}: data value too large: {value[:40]} (max length={limit})",
-                    (spec.name,),
-                )
-            if is_email and value and not _EMAIL.fullmatch(value):
-                raise FieldValueError(
-                    "INVALID_EMAIL_ADDRESS",
-                    f"{spec.label}: invalid email address: {value}",
-                    (spec.name,),
-                )
-            return value
-
-        return text
-    if ftype is FieldType.BOOLEAN:
-
-        def boolean(value: Any) -> Any:
-            if value is None or isinstance(value, bool):
-                return value
-            lowered = str(value).strip().lower()
-            if lowered in _TRUE:
-                return True
-            if lowered in _FALSE:
-                return False
-            raise _type_error(spec, value)
-
-        return boolean
-    if ftype is FieldType.INT:
-
-        def integer(value: Any) -> Any:
-            if value is None:
-                return None
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise _type_error(spec, value) from None
-            if isinstance(value, bool) or not number.is_integer():
-                raise _type_error(spec, value)
-            return int(number)
-
-        return integer
-    if ftype.is_number:
-
-        def number(value: Any) -> Any:
-            if value is None:
-                return None
-            if isinstance(value, bool):
-                raise _type_error(spec, value)
-            try:
-                result = float(value)
-            except (TypeError, ValueError):
-                raise _type_error(spec, value) from None
-            if not math.isfinite(result):
-                raise _type_error(spec, value)
-            return result
-
-        return number
-    if ftype is FieldType.DATE:
-
-        def date_value(value: Any) -> Any:
-            if value is None:
-                return None
-            parsed = _parse_date(str(value))
-            if parsed is None:
-                raise _type_error(spec, value)
-            return parsed
-
-        return date_value
-    if ftype is FieldType.DATETIME:
-
-        def datetime_value(value: Any) -> Any:
-            if value is None:
-                return None
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-            parsed = parse_datetime(str(value))
-            if parsed is None:
-                raise _type_error(spec, value)
-            return parsed
-
-        return datetime_value
-    # id and reference fields
-    label = object_label if ftype is FieldType.ID else spec.label
-
-    def identifier(value: Any) -> Any:
-        if value is None:
-            return None
-        text_id = str(value).strip()
-        normalized = normalize_id(text_id)
-        if normalized is None:
-            raise FieldValueError(
-                "MALFORMED_ID",
-                f"{label} ID: id value of incorrect type: {text_id}",
-                (spec.name,),
-            )
-        return normalized
-
-    return identifier
-
-
-# ---------------------------------------------------------------------------
-# Rendering values the way Salesforce does
-
-
-def java_double(value: float) -> str:
-    """Render a double as Java's ``Double.toString`` does (``23456.0``, ``9.12260031E8``)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    magnitude = abs(value)
-    if 1e-3 <= magnitude < 1e7:
-        text = repr(value)
-        return text if "." in text else text + ".0"
-    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
-    digits = "".join(str(d) for d in digit_tuple)
-    assert isinstance(exponent, int)
-    power = exponent + len(digits) - 1
-    digits = digits.rstrip("0") or "0"
-    mantissa = digits[0] + "." + (digits[1:] or "0")
-    return f"{'-' if sign else ''}{mantissa}E{power}"
-
-
-def format_datetime(value: datetime) -> str:
-    """``2024-01-02T03:04:05.000Z``: a dateTime as Bulk 1.0 CSV/XML renders it."""
-    value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def text_value(value: Any) -> str:
-    """Render a typed value as CSV/XML text (``None`` becomes the empty string)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return java_double(value)
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def json_value(value: Any) -> Any:
-    """Render a typed value for a Bulk 1.0 JSON query result (dateTimes as epoch ms)."""
-    if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def plain_json_value(value: Any) -> Any:
-    """Render a typed value for the fake's own JSON controls (ISO dates)."""
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-# ---------------------------------------------------------------------------
 # The standard objects
 
 
-def _full_name(get: Callable[[str], Any]) -> Any:
-    parts = [p for p in (get("FirstName"), get("LastName")) if p]
+def _full_name(get: FieldReader) -> FieldValue:
+    parts = [str(p) for p in (get("FirstName"), get("LastName")) if p]
     return " ".join(parts) or None
 
 
-def _ro(name: str, ftype: FieldType, compute: Callable[[Callable[[str], Any]], Any]) -> FieldSpec:
+def _ro(name: str, ftype: FieldType, compute: Callable[[FieldReader], FieldValue]) -> FieldSpec:
     return FieldSpec(name, ftype, createable=False, updateable=False, compute=compute)
 
 

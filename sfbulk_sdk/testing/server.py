@@ -18,13 +18,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from os import PathLike
-from typing import Any
 
 import uvicorn
 
-from .asgi import ConnectionDropped
-from .org import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, FakeOrg
-from .soap import FakeUser
+from .accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, FakeUser
+from .asgi import ConnectionDropped, create_app
+from .org import FakeOrg
 
 __all__ = ["serve", "serve_in_thread"]
 
@@ -55,7 +54,7 @@ def _config(
 ) -> uvicorn.Config:
     host, port = sock.getsockname()[:2]
     return uvicorn.Config(
-        org.asgi_app(),
+        create_app(org),
         host=host,
         port=port,
         ssl_certfile=str(certfile) if certfile else None,
@@ -91,9 +90,10 @@ def _url(scheme: str, host: str, port: int) -> str:
 def _ensure_user(
     org: FakeOrg, username: str | None, password: str | None, security_token: str | None
 ) -> FakeUser:
+    accounts = org.state.accounts
     if username is None:
-        return org.default_user
-    existing = next((u for u in org.users if u.username.lower() == username.lower()), None)
+        return accounts.default
+    existing = accounts.find(username)
     if existing is not None:
         return existing
     return org.add_user(username, password or DEFAULT_PASSWORD, security_token or "")
@@ -110,7 +110,7 @@ def serve(
     password: str | None = None,
     security_token: str | None = None,
     log_level: str = "info",
-    echo: Callable[[str], Any] = print,
+    echo: Callable[[str], object] = print,
 ) -> None:
     """Serve ``org`` (default: a new one) until interrupted; ``port=0`` picks a free port.
 
@@ -129,7 +129,7 @@ def serve(
                 )
             ]
         )
-        user = org.default_user
+        user = org.state.accounts.default
     else:
         user = _ensure_user(org, username, password, security_token)
     sock = _bind(host, port)

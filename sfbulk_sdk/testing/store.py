@@ -9,20 +9,17 @@ Salesforce's status codes, never raised.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from ..models.enums import Operation
 from .ids import IdGenerator
-from .schema import (
-    FieldSpec,
-    FieldType,
-    FieldValueError,
-    SObjectSpec,
-    converter_for,
-)
+from .schema import FieldSpec, FieldType, FieldValueError, SObjectSpec
+from .values import converter_for
 
 __all__ = [
     "ColumnPlan",
@@ -34,7 +31,24 @@ __all__ = [
     "Table",
     "UnknownColumn",
     "Writer",
+    "gc_paused",
 ]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while thousands of acyclic rows are created at once.
+
+    Writing a batch allocates a dict per record; without this the collector
+    re-scans the ever-growing tables and costs more than the writes.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Stamp:
@@ -229,6 +243,13 @@ class Database:
     def table(self, name: str) -> Table | None:
         """The table of sObject ``name`` (any case)."""
         return self.tables.get(name.lower())
+
+    def require(self, name: str) -> Table:
+        """The table of sObject ``name`` (any case); ``KeyError`` if there is none."""
+        table = self.tables.get(name.lower())
+        if table is None:
+            raise KeyError(f"no object {name!r} in the fake org")
+        return table
 
     def plan_column(self, table: Table, column: str) -> ColumnPlan:
         """Map an uploaded column (``Name``, ``Account.ExtId__c``) to a field of ``table``."""

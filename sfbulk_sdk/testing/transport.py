@@ -1,7 +1,7 @@
 """The fake org as an httpx transport, for ``httpx.Client`` and ``httpx.AsyncClient`` alike.
 
 >>> org = FakeOrg()
->>> client = httpx.Client(transport=org.transport(), base_url=org.instance_url)
+>>> client = httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url)
 
 Requests to any host reach the org; the login reply's ``serverUrl`` points at
 ``instance_url`` (default: the org's). A fault with ``drop_connection`` raises
@@ -11,16 +11,13 @@ Requests to any host reach the org; the login reply's ``serverUrl`` points at
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 import anyio
 import httpx
 
+from ..core.clock import AsyncSleep, Sleep
 from .http import FakeRequest, FakeResponse
-
-if TYPE_CHECKING:
-    from .org import FakeOrg
+from .org import FakeOrg
 
 __all__ = ["FakeOrgTransport"]
 
@@ -28,15 +25,23 @@ __all__ = ["FakeOrgTransport"]
 class FakeOrgTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """An in-process transport answering from a :class:`~sfbulk_sdk.testing.FakeOrg`.
 
-    ``sleep`` / ``async_sleep`` are the seams the org's ``latency`` goes
-    through; tests can replace them to observe the delay without waiting.
+    ``instance_url`` is what the login reply's ``serverUrl`` points at
+    (default: the org's). ``sleep`` / ``async_sleep`` are the seams the org's
+    ``latency`` goes through; pass others to observe the delay without waiting.
     """
 
-    def __init__(self, org: FakeOrg, *, instance_url: str | None = None) -> None:
+    def __init__(
+        self,
+        org: FakeOrg,
+        *,
+        instance_url: str | None = None,
+        sleep: Sleep = time.sleep,
+        async_sleep: AsyncSleep = anyio.sleep,
+    ) -> None:
         self.org = org
         self.instance_url = (instance_url or org.instance_url).rstrip("/")
-        self.sleep: Callable[[float], None] = time.sleep
-        self.async_sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+        self._sleep = sleep
+        self._async_sleep = async_sleep
 
     def __repr__(self) -> str:
         return f"FakeOrgTransport(instance_url={self.instance_url!r})"
@@ -67,15 +72,17 @@ class FakeOrgTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer a request from ``httpx.Client``."""
-        if self.org.latency > 0:
-            self.sleep(self.org.latency)
+        latency = self.org.state.settings.latency
+        if latency > 0:
+            self._sleep(latency)
         body = request.read()
         return self._httpx_response(self.org.handle(self._fake_request(request, body)), request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer a request from ``httpx.AsyncClient``."""
-        if self.org.latency > 0:
-            await self.async_sleep(self.org.latency)
+        latency = self.org.state.settings.latency
+        if latency > 0:
+            await self._async_sleep(latency)
         body = await request.aread()
         return self._httpx_response(self.org.handle(self._fake_request(request, body)), request)
 

@@ -8,7 +8,7 @@
   logs in itself.
 * 200 jobs by 8 threads, each with its own client, over one store: 1 login.
 
-The org is in process (``org.transport()``) or served over real HTTP on
+The org is in process (``FakeOrgTransport(org)``) or served over real HTTP on
 127.0.0.1 (``serve_in_thread``). :class:`Recorder` wraps the transport of
 the client under test to count its own logins and rejected requests.
 """
@@ -45,6 +45,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
 )
 from sfbulk_sdk.testing.server import serve_in_thread
 
@@ -101,7 +102,7 @@ def org_and_transports(how: str) -> Iterator[tuple[FakeOrg, str, Any, Any]]:
     org = FakeOrg(query_result_file_rows=FILE_ROWS)
     org.insert("Account", [{"Name": f"Account {i:03d}"} for i in range(ACCOUNTS)])
     if how == "in-process":
-        yield org, LOGIN_URL, org.transport(), org.transport()
+        yield org, LOGIN_URL, FakeOrgTransport(org), FakeOrgTransport(org)
         return
     with serve_in_thread(org) as url:
         yield org, url, httpx.HTTPTransport(), httpx.AsyncHTTPTransport()
@@ -272,7 +273,7 @@ def test_sync_client_picks_up_a_session_another_worker_refreshed(
 ) -> None:
     with org_and_transports("in-process") as (org, login_url, transport, _):
         mine = Recorder(transport)
-        theirs = Recorder(org.transport())
+        theirs = Recorder(FakeOrgTransport(org))
         with (
             Bulk(
                 auth=soap(login_url),
@@ -306,7 +307,7 @@ async def test_async_client_picks_up_a_session_another_worker_refreshed(
 ) -> None:
     with org_and_transports("in-process") as (org, login_url, _, transport):
         mine = Recorder(transport)
-        theirs = Recorder(org.transport())
+        theirs = Recorder(FakeOrgTransport(org))
         async with (
             AsyncBulk(
                 auth=soap(login_url),
@@ -392,7 +393,7 @@ def test_two_hundred_jobs_by_eight_threads_on_one_store_log_in_once(
             with Bulk(
                 auth=soap(),
                 store=store,
-                transport=org.transport(),
+                transport=FakeOrgTransport(org),
                 poll=FAST_POLL,
                 session_options={"key_prefix": prefix},
             ) as bulk:
@@ -439,7 +440,7 @@ async def test_two_hundred_jobs_by_eight_tasks_on_one_async_redis_store_log_in_o
         async with AsyncBulk(
             auth=soap(),
             store=store,
-            transport=org.transport(),
+            transport=FakeOrgTransport(org),
             poll=FAST_POLL,
             session_options={"key_prefix": prefix},
         ) as bulk:
@@ -488,7 +489,9 @@ def test_the_first_example_of_the_sessions_guide_is_the_mongodb_one_liner_and_wo
     assert isinstance(bulk._store, MongoStore)
     guide_client = bulk._store._collection.database.client
     bulk._http.close()
-    bulk._http = httpx.Client(transport=org.transport())  # the fake answers login.salesforce.com
+    bulk._http = httpx.Client(
+        transport=FakeOrgTransport(org)
+    )  # the fake answers login.salesforce.com
     mongo = sync_mongo(server)
     try:
         with bulk:

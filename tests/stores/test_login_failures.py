@@ -86,6 +86,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
 )
 
 LOGIN_URL = "https://login.salesforce.com"
@@ -321,7 +322,7 @@ def bulk_with(shared: Shared, org: FakeOrg, auth: SoapLogin, **options: Any) -> 
     return Bulk(
         auth=auth,
         store=shared.store,
-        transport=org.transport(),
+        transport=FakeOrgTransport(org),
         session_options=shared.options(**options),
     )
 
@@ -343,7 +344,7 @@ async def astart_jobs(shared: Shared, org: FakeOrg, count: int, **options: Any) 
         async with AsyncBulk(
             auth=wrong_auth(),
             store=shared.store,
-            transport=org.transport(),
+            transport=FakeOrgTransport(org),
             session_options=shared.options(**options),
         ) as bulk:
             return await bulk.create_job("insert", "Contact")
@@ -557,7 +558,10 @@ async def test_an_async_successful_login_clears_the_record(ashared: Shared) -> N
     assert login_errors(await astart_jobs(ashared, org, 4)) == (1, 3)
     options = ashared.options(policy=SessionPolicy(login_failure_seconds=0))
     async with AsyncBulk(
-        auth=right_auth(), store=ashared.store, transport=org.transport(), session_options=options
+        auth=right_auth(),
+        store=ashared.store,
+        transport=FakeOrgTransport(org),
+        session_options=options,
     ) as bulk:
         assert (await bulk.create_job("insert", "Contact")).id is not None
     assert (org.failed_logins, org.login_count) == (1, 1)
@@ -760,7 +764,7 @@ def test_a_store_without_the_protocol_shares_failures_within_one_manager(shared:
     org = FakeOrg()
     plain = PlainStore(shared.store)
     assert isinstance(plain, SessionStore) and not isinstance(plain, LoginFailureStore)
-    with httpx.Client(transport=org.transport()) as http:
+    with httpx.Client(transport=FakeOrgTransport(org)) as http:
         manager = SessionManager(
             wrong_auth(), store=plain, send=http.send, clock=shared.clock, key_prefix=shared.prefix
         )
@@ -817,7 +821,7 @@ async def test_an_async_store_without_the_protocol_shares_within_one_manager() -
     org = FakeOrg()
     plain = AsyncPlainStore()
     assert not isinstance(plain, AsyncLoginFailureStore)
-    async with httpx.AsyncClient(transport=org.transport()) as http:
+    async with httpx.AsyncClient(transport=FakeOrgTransport(org)) as http:
         manager = AsyncSessionManager(wrong_auth(), store=plain, send=http.send)
         outcomes = await run_tasks(WORKERS, lambda _: manager.get())
     assert login_errors(outcomes) == (1, WORKERS - 1)

@@ -1,6 +1,6 @@
 """Helpers for the fake org's tests: a thin Bulk 1.0 caller and shape comparators.
 
-The caller speaks raw HTTP through ``FakeOrg.transport()`` (so the tests see
+The caller speaks raw HTTP through ``FakeOrgTransport(org)`` (so the tests see
 exactly what a client sees) and parses replies with the SDK's own models.
 
 The shape comparators reduce an XML, JSON or CSV document to its structure:
@@ -26,7 +26,7 @@ import httpx
 
 from sfbulk_sdk.core.xml import NS
 from sfbulk_sdk.models import BatchInfo, BatchResult, JobInfo
-from sfbulk_sdk.testing import FakeOrg
+from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
 
 DATALOAD = NS
 
@@ -206,7 +206,7 @@ class BulkCaller:
         self.version = version
         self.session_id = session_id or org.issue_session()
         self.client = httpx.Client(
-            transport=org.transport(), base_url=f"{org.instance_url}/services/async/{version}"
+            transport=FakeOrgTransport(org), base_url=f"{org.instance_url}/services/async/{version}"
         )
 
     def call(

@@ -129,13 +129,14 @@ def test_record_errors_as_salesforce_reports_them(org: FakeOrg, bulk: BulkCaller
     ]
     assert [r.id is None for r in results] == [True, True, True, True, False]
 
+    user_id = org.state.accounts.default.user_id
     contact = bulk.run_csv(
         "insert",
         "Contact",
         "LastName,AccountId,Email\n"
         f"A,{acct[:3]}5j000000ZZZZ,\n"  # well-formed but no such account
         f"B,{gone},\n"  # deleted account
-        f"C,{org.default_user.user_id},\n"  # an id of the wrong object
+        f"C,{user_id},\n"  # an id of the wrong object
         "D,not-an-id,\n"
         "E,,nope\n",
     )
@@ -152,12 +153,12 @@ def test_record_errors_as_salesforce_reports_them(org: FakeOrg, bulk: BulkCaller
     update = bulk.run_csv(
         "update",
         "Account",
-        f"Id,Name\n,x\nbad,x\n{org.default_user.user_id},x\n{gone},x\n{acct[:3]}5j000000ZZZZ,x\n{acct},\n",
+        f"Id,Name\n,x\nbad,x\n{user_id},x\n{gone},x\n{acct[:3]}5j000000ZZZZ,x\n{acct},\n",
     )
     assert errors_of(update) == [
         "MISSING_ARGUMENT:Id not specified in an update call: --",
         "MALFORMED_ID:Account ID: id value of incorrect type: bad:Id --",
-        f"MALFORMED_ID:Account ID: id value of incorrect type: {org.default_user.user_id}:Id --",
+        f"MALFORMED_ID:Account ID: id value of incorrect type: {user_id}:Id --",
         "ENTITY_IS_DELETED:entity is deleted: --",
         "INVALID_CROSS_REFERENCE_KEY:invalid cross reference id: --",
         "",
@@ -459,7 +460,7 @@ def test_chunked_and_gzip_request_bodies(org: FakeOrg, bulk: BulkCaller) -> None
         headers={"Content-Encoding": "br"},
     )
     assert bad.status == 415
-    org.tick()
+    org.state.tick()
     assert sorted((r["Name"], r["Description"]) for r in org.records("Account")) == [
         ("Chunked", "two\nlines"),
         ("Zipped", None),

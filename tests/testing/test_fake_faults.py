@@ -14,6 +14,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
     Fault,
 )
 
@@ -50,7 +51,7 @@ def test_fault_bodies_follow_the_api(org: FakeOrg) -> None:
     org.inject_fault(
         "/services/async/", status=500, exception_code="InternalServerError", message="boom"
     )
-    with httpx.Client(transport=org.transport(), base_url=org.instance_url) as client:
+    with httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url) as client:
         soap = client.post("/services/Soap/u/60.0", content="<x/>")
         assert soap.status_code == 500 and soap.headers["content-type"] == "text/xml; charset=utf-8"
         assert "<faultcode>sf:PASSWORD_LOCKOUT</faultcode>" in soap.text
@@ -75,14 +76,16 @@ def test_drop_connection(org: FakeOrg) -> None:
 @pytest.mark.anyio
 async def test_drop_connection_async(org: FakeOrg) -> None:
     org.inject_fault("job", drop_connection=True)
-    async with httpx.AsyncClient(transport=org.transport(), base_url=org.instance_url) as client:
+    async with httpx.AsyncClient(
+        transport=FakeOrgTransport(org), base_url=org.instance_url
+    ) as client:
         with pytest.raises(httpx.RemoteProtocolError):
             await client.get("/services/async/60.0/job/x")
 
 
 def test_faults_never_hit_the_controls(org: FakeOrg) -> None:
     org.inject_fault(".*", count=5)
-    with httpx.Client(transport=org.transport(), base_url=org.instance_url) as client:
+    with httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url) as client:
         assert client.get("/_fake/stats").status_code == 200
     assert len(org.faults.active()) == 1 and org.clear_faults() == 1
 
@@ -120,9 +123,8 @@ def test_unable_to_lock_row_on_demand(org: FakeOrg) -> None:
 
 def test_latency_goes_through_the_sleep_seams() -> None:
     org = FakeOrg(latency=0.25)
-    transport = org.transport()
     slept: list[float] = []
-    transport.sleep = slept.append
+    transport = FakeOrgTransport(org, sleep=slept.append)
     with httpx.Client(transport=transport, base_url=org.instance_url) as client:
         client.get("/_fake/stats")
         client.post(
@@ -140,13 +142,12 @@ def test_latency_goes_through_the_sleep_seams() -> None:
 @pytest.mark.anyio
 async def test_latency_async_seam() -> None:
     org = FakeOrg(latency=0.5)
-    transport = org.transport()
     slept: list[float] = []
 
     async def record(seconds: float) -> None:
         slept.append(seconds)
 
-    transport.async_sleep = record
+    transport = FakeOrgTransport(org, async_sleep=record)
     async with httpx.AsyncClient(transport=transport, base_url=org.instance_url) as client:
         reply = await client.get("/_fake/stats")
     assert reply.status_code == 200 and slept == [0.5]

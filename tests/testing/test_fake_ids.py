@@ -89,4 +89,6 @@ def test_org_issues_real_shaped_ids_with_prefixes() -> None:
         (rid,) = org.insert(sobject, [rows[sobject]])
         assert rid.startswith(prefix) and is_valid_id(rid) and len(rid) == 18
     assert org.org_id.startswith("00D") and is_valid_id(org.org_id)
-    assert org.default_user.user_id.startswith("005") and is_valid_id(org.default_user.user_id)
+    assert org.state.accounts.default.user_id.startswith("005") and is_valid_id(
+        org.state.accounts.default.user_id
+    )

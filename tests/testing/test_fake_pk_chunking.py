@@ -114,7 +114,7 @@ def test_filters_on_any_id_field_disable_chunking(small: FakeOrg) -> None:
     """Spec §2.3: filtering on Id fields (not only the record Id) disables chunking."""
     bulk = BulkCaller(small)
     account = small.records("Account")[0]["Id"]
-    owner = small.default_user.user_id
+    owner = small.state.accounts.default.user_id
     small.insert("Contact", [{"LastName": f"C{n}", "AccountId": account} for n in range(5)])
     for sobject, soql in (
         ("Account", f"SELECT Id FROM Account WHERE OwnerId = '{owner}'"),

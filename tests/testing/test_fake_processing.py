@@ -158,7 +158,7 @@ def test_job_state_rules(org: FakeOrg, clock: ManualClock) -> None:
     assert third.id is not None
     full = (
         '<jobInfo xmlns="http://www.force.com/2009/06/asyncapi/dataload">'
-        f"<createdById>{org.default_user.user_id}</createdById><state>Closed</state></jobInfo>"
+        f"<createdById>{org.state.accounts.default.user_id}</createdById><state>Closed</state></jobInfo>"
     )
     assert error_of(bulk.call("POST", f"/job/{third.id}", full)) == (
         400,
@@ -189,7 +189,7 @@ def test_sessions_slide_and_expire(clock: ManualClock) -> None:
         "InvalidSessionId",
         "Invalid session id",
     )
-    assert org.active_sessions == 0
+    assert org.state.accounts.active_sessions == 0
 
 
 def test_expire_sessions(org: FakeOrg) -> None:
@@ -251,14 +251,14 @@ def test_daily_batch_allocation(clock: ManualClock) -> None:
         BatchState.COMPLETED,
         BatchState.COMPLETED,
     ]
-    assert org.batch_allowance_left() == 0
+    assert org.state.bulk1.batch_allowance_left() == 0
     status, code, message = error_of(
         bulk.call("POST", f"/job/{job.id}/batch", ROWS, content_type="text/csv")
     )
     assert (status, code) == (400, "ExceededQuota")
     assert message == "The org exceeded its allocation of 4 batches in a rolling 24-hour period"
     clock.advance(23 * 3600)  # the first batch leaves the rolling window
-    assert org.batch_allowance_left() == 1
+    assert org.state.bulk1.batch_allowance_left() == 1
     bulk.session_id = org.issue_session()  # the old one idled out meanwhile
     assert bulk.add_batch(job.id, ROWS).state is BatchState.QUEUED
     assert org.count("Account") == 4 + 3 + 3

@@ -19,6 +19,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
     ManualClock,
 )
 from sfbulk_sdk.testing.server import serve_in_thread
@@ -118,7 +119,10 @@ def test_real_server_and_http_controls(served_http: tuple[FakeOrg, str]) -> None
         jobs = client.get("/_fake/jobs").json()
         assert [j["state"] for j in jobs] == ["Open"]
         issued = client.post("/_fake/sessions", json={}).json()
-        assert issued["instance_url"] == url and org.authenticate(issued["session_id"]) is not None
+        assert (
+            issued["instance_url"] == url
+            and org.state.accounts.authenticate(issued["session_id"]) is not None
+        )
 
         assert client.post("/_fake/expire-sessions").json() == {"expired": 2}
         expired = client.get(
@@ -140,7 +144,7 @@ def test_real_server_drops_connections(served_http: tuple[FakeOrg, str]) -> None
 
 def test_system_clock_cannot_be_advanced_over_http() -> None:
     org = FakeOrg()
-    with httpx.Client(transport=org.transport(), base_url=org.instance_url) as client:
+    with httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url) as client:
         assert client.post("/_fake/clock/advance", json={"seconds": 1}).status_code == 409
 
 
@@ -161,8 +165,10 @@ def test_https_server(tls: Tls) -> None:
 
 @pytest.mark.anyio
 async def test_asgi_app_in_process() -> None:
+    from sfbulk_sdk.testing import create_app  # imported on first use (needs Starlette)
+
     org = FakeOrg()
-    transport = httpx.ASGITransport(app=org.asgi_app())
+    transport = httpx.ASGITransport(app=create_app(org))
     async with httpx.AsyncClient(transport=transport, base_url="https://asgi.example") as client:
         login = await client.post("/services/Soap/u/60.0", content=login_body())
         session, server_url = session_of(login)
@@ -188,7 +194,9 @@ async def test_asgi_app_in_process() -> None:
 @pytest.mark.anyio
 async def test_async_transport() -> None:
     org = FakeOrg()
-    async with httpx.AsyncClient(transport=org.transport(), base_url=org.instance_url) as client:
+    async with httpx.AsyncClient(
+        transport=FakeOrgTransport(org), base_url=org.instance_url
+    ) as client:
         session, _ = session_of(await client.post("/services/Soap/u/60.0", content=login_body()))
         reply = await client.post(
             "/services/async/62.0/job",

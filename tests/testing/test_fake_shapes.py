@@ -29,7 +29,14 @@ from fakeorg_support import (
     csv_shape,
 )
 
-from sfbulk_sdk.testing import FakeOrg, FakeUser, FieldSpec, FieldType, ManualClock
+from sfbulk_sdk.testing import (
+    FakeOrg,
+    FakeOrgTransport,
+    FakeUser,
+    FieldSpec,
+    FieldType,
+    ManualClock,
+)
 
 LIVE_JSON_EXTRAS = frozenset(
     {"fastPathEnabled", "externalIdFieldName", "assignmentRuleId", "stateMessage"}
@@ -81,7 +88,9 @@ def expect(
 
 
 def soap(org: FakeOrg, body: bytes) -> httpx.Response:
-    with httpx.Client(transport=org.transport(), base_url="https://login.salesforce.com") as client:
+    with httpx.Client(
+        transport=FakeOrgTransport(org), base_url="https://login.salesforce.com"
+    ) as client:
         return client.post(
             "/services/Soap/u/24.0",
             content=body,

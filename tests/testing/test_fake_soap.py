@@ -15,6 +15,7 @@ from sfbulk_sdk.testing import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
     FakeOrg,
+    FakeOrgTransport,
     FakeUser,
     ManualClock,
 )
@@ -40,7 +41,7 @@ def call(
     path: str = "/services/Soap/u/60.0",
     host: str = "https://login.salesforce.com",
 ) -> httpx.Response:
-    with httpx.Client(transport=org.transport(), base_url=host) as client:
+    with httpx.Client(transport=FakeOrgTransport(org), base_url=host) as client:
         return client.post(
             path,
             content=body,
@@ -77,13 +78,13 @@ def test_login_returns_a_session_on_the_fake(org: FakeOrg) -> None:
     assert data["serverUrl"] == f"{org.instance_url}/services/Soap/u/60.0/{org15}"
     assert data["metadataServerUrl"] == f"{org.instance_url}/services/Soap/m/60.0/{org15}"
     assert data["passwordExpired"] == "false" and data["sandbox"] == "false"
-    assert data["userId"] == org.default_user.user_id
+    assert data["userId"] == org.state.accounts.default.user_id
     assert data["userInfo.sessionSecondsValid"] == "7200"
     assert data["userInfo.organizationId"] == org.org_id
     assert data["userInfo.userName"] == DEFAULT_USERNAME
     session = data["sessionId"]
     assert session is not None and session.startswith(org15 + "!")
-    assert org.authenticate(session) is org.default_user
+    assert org.state.accounts.authenticate(session) is org.state.accounts.default
     assert org.login_count == 1 and org.stats()["logins"] == 1
     # v60 has the fields added after v24, in WSDL order.
     tags = [ET.fromstring(reply.content).find(f".//{PARTNER}userInfo")]
@@ -100,7 +101,7 @@ def test_login_returns_a_session_on_the_fake(org: FakeOrg) -> None:
 def test_server_url_follows_the_transport_instance_url() -> None:
     org = FakeOrg(session_timeout=900)
     with httpx.Client(
-        transport=org.transport(instance_url="https://acme.my.salesforce.com/")
+        transport=FakeOrgTransport(org, instance_url="https://acme.my.salesforce.com/")
     ) as client:
         reply = client.post(
             "https://test.salesforce.com/services/Soap/u/58.0",
@@ -187,7 +188,7 @@ def test_logout_get_user_info_and_invalid_session(org: FakeOrg) -> None:
     assert info.status_code == 200 and "<userName>admin@fake-org.example</userName>" in info.text
     assert fault(with_session("describeGlobal", session))[1] == "INVALID_OPERATION"
     assert with_session("logout", session).status_code == 200
-    assert org.authenticate(session) is None
+    assert org.state.accounts.authenticate(session) is None
     status, code, message = fault(with_session("getUserInfo", session))
     assert (status, code) == (500, "INVALID_SESSION_ID")
     assert message == "Invalid Session ID found in SessionHeader: Illegal Session"
@@ -202,8 +203,10 @@ def test_secrets_stay_out_of_reprs_and_stats(org: FakeOrg) -> None:
     exposed = " ".join(
         [
             repr(org),
-            repr(org.users),
-            repr(org.transport()),
+            repr(org.state.accounts.users),
+            repr(org.state),
+            repr(org.state.accounts),
+            repr(FakeOrgTransport(org)),
             json.dumps(org.stats()),
         ]
     )
@@ -235,7 +238,7 @@ def test_soap_login_can_be_disabled_as_in_new_orgs() -> None:
     assert (status, code) == (500, "INVALID_OPERATION")
     assert message.startswith("SOAP API login() is disabled by default in this org.")
     assert org.login_count == 0
-    org.soap_login_enabled = True  # an admin switched it back on
+    org.state.settings.soap_login_enabled = True  # an admin switched it back on
     assert call(org, good, "/services/Soap/u/64.0").status_code == 200
 
 
@@ -259,7 +262,7 @@ def test_an_expired_password_gives_a_restricted_session(org: FakeOrg) -> None:
         "<env:Body><urn:getUserInfo/></env:Body></env:Envelope>"
     )
     assert fault(call(org, info, f"/services/Soap/u/60.0/{org.org_id[:15]}")) == expired
-    with httpx.Client(transport=org.transport(), base_url=org.instance_url) as client:
+    with httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url) as client:
         bulk = client.get(
             "/services/async/60.0/job/7505j0000000001AAA", headers={"X-SFDC-Session": session}
         )
@@ -274,7 +277,9 @@ def test_encoded_soap_bodies(org: FakeOrg) -> None:
     import gzip
 
     body = envelope(DEFAULT_USERNAME, DEFAULT_PASSWORD + DEFAULT_SECURITY_TOKEN).encode()
-    with httpx.Client(transport=org.transport(), base_url="https://login.salesforce.com") as c:
+    with httpx.Client(
+        transport=FakeOrgTransport(org), base_url="https://login.salesforce.com"
+    ) as c:
         zipped = c.post(
             "/services/Soap/u/60.0",
             content=gzip.compress(body),

@@ -196,11 +196,15 @@ def test_deleted_rows_only_with_include_deleted(data: FakeOrg) -> None:
     from sfbulk_sdk.models.enums import Operation
     from sfbulk_sdk.testing.store import Writer
 
-    table = data.db.table("Account")
+    table = data.state.db.table("Account")
     assert table is not None
     gamma = data.query("SELECT Id FROM Account WHERE Name = 'Gamma'")[0]["Id"]
     writer = Writer(
-        data.db, table, Operation.DELETE, user_id=data.default_user.user_id, now=data.now()
+        data.state.db,
+        table,
+        Operation.DELETE,
+        user_id=data.state.accounts.default.user_id,
+        now=data.clock(),
     )
     assert writer.write({"Id": gamma}).success
     assert "Gamma" not in names(data.query("SELECT Name FROM Account"))

@@ -1,4 +1,9 @@
-"""SOAP partner ``login()`` for the fake org: reading the envelope, writing result and faults.
+"""The SOAP partner API of the fake org: ``login()``, ``logout()`` and ``getUserInfo()``.
+
+Route: ``POST {any prefix}/services/Soap/u/{version}[/{orgId}]`` (any prefix,
+so that clients which build ``https://{domain}.salesforce.com/...`` URLs reach a
+served org). This module reads the envelope, checks the credentials against the
+org's :class:`~sfbulk_sdk.testing.accounts.Accounts` and writes the reply.
 
 Replies are single-line documents, as Salesforce sends them: a
 ``loginResponse/result`` with the ``userInfo`` children in the partner WSDL's
@@ -8,24 +13,37 @@ order, or a ``soapenv:Fault`` whose ``detail`` holds an ``sf:LoginFault``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..core.xml import XSI_NS, XmlError, parse_xml
-from ..models.session import UserInfo
+from ...core.xml import XSI_NS, XmlError, parse_xml
+from ...models.session import UserInfo
+from ..accounts import EXPIRED_PASSWORD
+from ..http import FakeRequest, FakeResponse
+from ..state import OrgState
 
 __all__ = [
-    "EXPIRED_PASSWORD",
+    "BODY_ERROR_CODE",
     "INVALID_LOGIN",
-    "FakeUser",
+    "PATTERN",
     "LoginRequest",
     "SoapFault",
+    "error",
+    "handle",
     "parse_soap_call",
     "render_fault",
     "render_login_response",
 ]
+
+#: The SOAP endpoint, under any path prefix.
+PATTERN = re.compile(r"^(?:/.*)?/services/Soap/u/(?P<version>[^/]+)(?:/(?P<org>[^/]*))?/?$")
+#: The fault code answering a request body that cannot be read.
+BODY_ERROR_CODE = "UNKNOWN_EXCEPTION"
+SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
+_VERSION = re.compile(r"^\d{1,3}\.\d$")
 
 SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 PARTNER_NS = "urn:partner.soap.sforce.com"
@@ -33,39 +51,6 @@ FAULT_NS = "urn:fault.partner.soap.sforce.com"
 _DECL = '<?xml version="1.0" encoding="UTF-8"?>'
 
 INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
-#: What a session of a user whose password expired gets for anything but ``setPassword()``.
-EXPIRED_PASSWORD = (
-    "The users password has expired, you must call SetPassword before attempting any other "
-    "API operations"
-)
-
-
-@dataclass
-class FakeUser:
-    """A user who can log in to the fake org.
-
-    The password and security token never show in ``repr``. A client logs in
-    with ``password + security_token`` (or just the password when the token is
-    empty, as from a trusted network). With ``password_expired`` the login
-    succeeds and reports ``passwordExpired``, but the session it returns is
-    refused by every other call, as Salesforce only allows ``setPassword()``.
-    """
-
-    username: str
-    password: str = field(repr=False)
-    security_token: str = field(default="", repr=False)
-    full_name: str = "Fake User"
-    email: str | None = None
-    language: str = "en_US"
-    locale: str = "en_US"
-    time_zone: str = "America/Los_Angeles"
-    password_expired: bool = False
-    user_id: str = field(default="", init=False)
-    profile_id: str = field(default="", init=False)
-
-    def __post_init__(self) -> None:
-        if self.email is None:
-            self.email = self.username if "@" in self.username else f"{self.username}@example.com"
 
 
 class SoapFault(Exception):
@@ -224,3 +209,117 @@ def render_user_info_response(user_info: UserInfo, api_version: float) -> bytes:
         f'xmlns:xsi="{XSI_NS}"><soapenv:Body><getUserInfoResponse><result>{info}</result>'
         f"</getUserInfoResponse></soapenv:Body></soapenv:Envelope>"
     ).encode()
+
+
+# ---------------------------------------------------------------------------
+# The handler
+
+
+def error(request: FakeRequest, status: int, code: str, message: str) -> FakeResponse:
+    """A SOAP fault (``UnexpectedErrorFault``) with HTTP ``status``."""
+    body = render_fault(SoapFault(code, message, detail="UnexpectedErrorFault"))
+    return FakeResponse(status, body, [("Content-Type", SOAP_CONTENT_TYPE)])
+
+
+def _fault(fault: SoapFault) -> FakeResponse:
+    return FakeResponse(500, render_fault(fault), [("Content-Type", SOAP_CONTENT_TYPE)])
+
+
+def handle(state: OrgState, request: FakeRequest, match: re.Match[str]) -> FakeResponse:
+    """Answer one SOAP call (the caller holds the org's lock)."""
+    state.requests["soap"] += 1
+    version_text = match["version"]
+    try:
+        if not _VERSION.match(version_text):
+            raise SoapFault("UNSUPPORTED_API_VERSION", "Invalid Api version specified on URL")
+        version = float(version_text)
+        call = parse_soap_call(request.body)
+        if call.operation == "login":
+            return _login(state, request, version_text, version, call.username, call.password)
+        accounts = state.accounts
+        user = accounts.authenticate(call.session_id)
+        if user is None:
+            raise SoapFault(
+                "INVALID_SESSION_ID",
+                "Invalid Session ID found in SessionHeader: Illegal Session",
+                detail="UnexpectedErrorFault",
+            )
+        if call.operation == "logout":
+            accounts.end_session(call.session_id)
+            body = render_logout_response()
+        elif user.password_expired:
+            raise SoapFault(
+                "INVALID_OPERATION_WITH_EXPIRED_PASSWORD",
+                EXPIRED_PASSWORD,
+                detail="UnexpectedErrorFault",
+            )
+        elif call.operation == "getUserInfo":
+            body = render_user_info_response(accounts.user_info(user), version)
+        else:
+            raise SoapFault(
+                "INVALID_OPERATION",
+                f"The fake org does not implement {call.operation}()",
+                detail="UnexpectedErrorFault",
+            )
+        return FakeResponse(200, body, [("Content-Type", SOAP_CONTENT_TYPE)])
+    except SoapFault as fault:
+        return _fault(fault)
+
+
+def _login(
+    state: OrgState,
+    request: FakeRequest,
+    version_text: str,
+    version: float,
+    username: str,
+    password: str,
+) -> FakeResponse:
+    settings = state.settings
+    if not settings.oldest_api_version <= version <= settings.latest_api_version:
+        state.failed_logins += 1
+        raise SoapFault("UNSUPPORTED_API_VERSION", "Invalid Api version specified on URL")
+    if version >= 65.0:
+        state.failed_logins += 1
+        raise SoapFault(
+            "INVALID_OPERATION",
+            f"The SOAP Login operation is not available in the API version specified "
+            f"({version_text}). Refer to the documentation for supported versions.",
+        )
+    if not settings.soap_login_enabled:
+        state.failed_logins += 1
+        raise SoapFault(
+            "INVALID_OPERATION",
+            "SOAP API login() is disabled by default in this org. Contact the org "
+            "administrator to enable SOAP API login().",
+        )
+    accounts = state.accounts
+    user = accounts.find(username)
+    if user is None or password not in (user.password + user.security_token, user.password):
+        state.failed_logins += 1
+        raise SoapFault("INVALID_LOGIN", INVALID_LOGIN)
+    if user.security_token and password == user.password:
+        state.failed_logins += 1
+        raise SoapFault(
+            "LOGIN_MUST_USE_SECURITY_TOKEN",
+            "Invalid username, password, security token; or user locked out. Are you at a new "
+            "location? Outside a trusted network, append the user's security token to the "
+            "password.",
+        )
+    if not accounts.check_login_rate(user):
+        state.failed_logins += 1
+        raise SoapFault("LOGIN_RATE_EXCEEDED", "Login rate exceeded.")
+    session_id = accounts.new_session(user)
+    state.logins += 1
+    base = (request.base_url or settings.instance_url).rstrip("/")
+    org_id15 = state.org_id[:15]
+    body = render_login_response(
+        metadata_server_url=f"{base}/services/Soap/m/{version_text}/{org_id15}",
+        server_url=f"{base}/services/Soap/u/{version_text}/{org_id15}",
+        session_id=session_id,
+        user_id=user.user_id,
+        user_info=accounts.user_info(user),
+        api_version=version,
+        password_expired=user.password_expired,
+        sandbox=settings.sandbox,
+    )
+    return FakeResponse(200, body, [("Content-Type", SOAP_CONTENT_TYPE)])

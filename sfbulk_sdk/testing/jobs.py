@@ -1,4 +1,4 @@
-"""Bulk API 1.0 jobs and batches inside the fake org, and their wire documents.
+"""Bulk API 1.0 jobs and batches inside the fake org, and their status documents.
 
 A job is ``Open`` until closed or aborted; its batches go ``Queued ->
 InProgress -> Completed | Failed`` (or ``Queued -> NotProcessed`` when the job
@@ -13,83 +13,32 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..models import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
+from ..models import BatchInfo, BatchInfoList, JobInfo
 from ..models.enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
 from .formats import QueryShape
 from .store import Outcome
 
 __all__ = [
     "Batch",
-    "BulkError",
+    "ChunkingRequest",
     "Job",
-    "PkChunking",
-    "error_body",
-    "parse_pk_chunking",
+    "batch_list_json",
+    "batch_list_xml",
 ]
 
 
-class BulkError(Exception):
-    """A request-level Bulk 1.0 error: HTTP status plus ``exceptionCode`` / message."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-def error_body(code: str, message: str, *, as_json: bool) -> str:
-    """The ``<error>`` document (or its JSON twin) for a failed request."""
-    info = BulkErrorInfo(exception_code=code, exception_message=message)
-    if as_json:
-        return json.dumps(
-            {"exceptionCode": code, "exceptionMessage": message}, separators=(",", ":")
-        )
-    return info.to_xml()
-
-
 @dataclass(frozen=True)
-class PkChunking:
-    """The ``Sforce-Enable-PKChunking`` settings of a query job."""
+class ChunkingRequest:
+    """The ``Sforce-Enable-PKChunking`` settings a query job was created with.
+
+    The fake's own parsed copy of the header (the client builds it with
+    :class:`sfbulk_sdk.PkChunking`): ``TRUE`` gives the defaults, 100,000
+    records per chunk from the first record.
+    """
 
     chunk_size: int = 100_000
     start_row: str | None = None
     parent: str | None = None
-
-
-MAX_CHUNK_SIZE = 250_000
-
-
-def parse_pk_chunking(header: str | None) -> PkChunking | None:
-    """Parse ``TRUE``, ``FALSE`` or ``chunkSize=N; startRow=Id; parent=Obj``."""
-    if header is None:
-        return None
-    text = header.strip()
-    if not text or text.lower() == "false":
-        return None
-    if text.lower() == "true":
-        return PkChunking()
-    settings: dict[str, str] = {}
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise BulkError("InvalidJob", f"Invalid Sforce-Enable-PKChunking value: {text}")
-        settings[key.strip().lower()] = value.strip()
-    unknown = set(settings) - {"chunksize", "startrow", "parent"}
-    if unknown:
-        raise BulkError("InvalidJob", f"Invalid Sforce-Enable-PKChunking value: {text}")
-    size = PkChunking.chunk_size
-    if "chunksize" in settings:
-        raw = settings["chunksize"]
-        if not raw.isdigit() or not 0 < int(raw) <= MAX_CHUNK_SIZE:
-            raise BulkError(
-                "InvalidJob",
-                f"Invalid chunkSize {raw}: it must be a whole number from 1 to {MAX_CHUNK_SIZE}",
-            )
-        size = int(raw)
-    return PkChunking(size, settings.get("startrow") or None, settings.get("parent") or None)
 
 
 @dataclass(eq=False)
@@ -166,7 +115,7 @@ class Job:
     concurrency: ConcurrencyMode = ConcurrencyMode.PARALLEL
     external_id_field: str | None = None
     assignment_rule_id: str | None = None
-    pk_chunking: PkChunking | None = None
+    pk_chunking: ChunkingRequest | None = None
     state: JobState = JobState.OPEN
     modstamp: datetime | None = None
     batches: list[Batch] = field(default_factory=list)
