@@ -1,0 +1,121 @@
+"""The routes of APIs the fake org does not emulate yet: OAuth 2.0, Bulk API 2.0, describe.
+
+They answer what a real org answers when the feature is not set up, so that a
+client probing them sees a realistic refusal rather than a generic 404, and the
+fault injection shapes its errors for them like the API would.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport, ManualClock
+
+OAUTH_REFUSAL = {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
+NOT_FOUND = [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
+
+
+def client(org: FakeOrg) -> httpx.Client:
+    return httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/services/oauth2/token"),
+        ("POST", "/services/oauth2/token/"),
+        ("POST", "/services/oauth2/revoke"),
+        ("GET", "/services/oauth2/authorize"),
+        # any prefix, as clients that build https://{domain}.salesforce.com URLs send
+        ("POST", "/login.salesforce.com/services/oauth2/token"),
+    ],
+)
+def test_oauth_answers_as_an_org_without_the_grant(org: FakeOrg, method: str, path: str) -> None:
+    with client(org) as http:
+        reply = http.request(method, path, data={"grant_type": "password"})
+    assert reply.status_code == 400
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.headers["cache-control"] == "no-store"
+    assert reply.json() == OAUTH_REFUSAL
+    assert org.requests["oauth"] == 1 and org.requests["other"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/services/data/v62.0/jobs/ingest"),
+        ("GET", "/services/data/v62.0/jobs/ingest/7505j000000AbCdEFG"),
+        ("PUT", "/services/data/v62.0/jobs/ingest/7505j000000AbCdEFG/batches"),
+        ("POST", "/services/data/v62.0/jobs/query"),
+        ("GET", "/services/data/v62.0/jobs/query/7505j000000AbCdEFG/results"),
+        ("GET", "/services/data/v62.0/sobjects/Account/describe"),
+        ("GET", "/services/data/v62.0/sobjects/Account/describe/"),
+    ],
+)
+def test_bulk2_and_describe_answer_not_found(org: FakeOrg, method: str, path: str) -> None:
+    with client(org) as http:
+        reply = http.request(method, path, headers={"Authorization": "Bearer x"})
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json() == NOT_FOUND
+    assert org.requests["rest"] == 1 and org.requests["other"] == 0
+
+
+def test_other_paths_stay_plain_not_found(org: FakeOrg) -> None:
+    with client(org) as http:
+        for path in ("/services/data/v62.0/sobjects", "/services/oauth2/userinfo", "/nowhere"):
+            reply = http.get(path)
+            assert (reply.status_code, reply.json()) == (404, NOT_FOUND)
+    assert org.requests["other"] == 3
+    assert org.requests["oauth"] == org.requests["rest"] == 0
+
+
+def test_faults_take_the_shape_of_the_api(org: FakeOrg) -> None:
+    org.inject_fault(r"/oauth2/token$", status=503, exception_code="unavailable", message="later")
+    org.inject_fault(r"/jobs/ingest$", status=503, exception_code="SERVER_UNAVAILABLE", message="x")
+    with client(org) as http:
+        oauth = http.post("/services/oauth2/token")
+        rest = http.post("/services/data/v62.0/jobs/ingest")
+    assert oauth.status_code == 503 and oauth.headers["cache-control"] == "no-store"
+    assert oauth.json() == {"error": "unavailable", "error_description": "later"}
+    assert rest.status_code == 503
+    assert rest.json() == [{"errorCode": "SERVER_UNAVAILABLE", "message": "x"}]
+    assert org.requests["fault"] == 2 and org.faults.fired == 2
+
+
+def test_unreadable_bodies_get_the_api_error_shape(org: FakeOrg) -> None:
+    broken = {"Content-Encoding": "gzip"}
+    with client(org) as http:
+        oauth = http.post("/services/oauth2/token", content=b"not gzip", headers=broken)
+        rest = http.post("/services/data/v62.0/jobs/query", content=b"not gzip", headers=broken)
+    assert oauth.status_code == 400
+    assert oauth.json() == {
+        "error": "invalid_request",
+        "error_description": "Failed to read gzip request body",
+    }
+    assert rest.status_code == 400
+    assert rest.json() == [
+        {"errorCode": "JSON_PARSER_ERROR", "message": "Failed to read gzip request body"}
+    ]
+
+
+def test_the_org_takes_any_clock_callable() -> None:
+    start = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    org = FakeOrg(clock=lambda: start)
+    ids = org.insert("Account", [{"Name": "Frozen"}])
+    record = org.record("Account", ids[0])
+    assert record is not None and record["CreatedDate"] == start
+    with pytest.raises(TypeError, match="ManualClock"):
+        org.advance(1)
+    manual = ManualClock(start)
+    moving = FakeOrg(clock=manual)
+    moving.advance(60)
+    assert manual() == manual.now() == datetime(2030, 1, 2, 3, 5, 5, tzinfo=timezone.utc)
+    with client(moving) as http:
+        moved = http.post("/_fake/clock/advance", json={"seconds": 1}).json()
+    assert moved == {"now": "2030-01-02T03:05:06+00:00"}
+    assert json.loads(json.dumps(moving.stats()))["requests"]["control"] == 1
