@@ -22,11 +22,9 @@ from typing import Any
 
 from ..errors import InvalidInputError, LoginError, LoginRateExceededError
 from ..models.session import Session
+from ..models.soap import LOGIN_RATE_EXCEEDED_CODE
 
 __all__ = ["LoginFailure", "SessionPolicy"]
-
-#: The fault code raised as :class:`~sfbulk_sdk.errors.LoginRateExceededError`.
-_RATE_EXCEEDED_CODE = "LOGIN_RATE_EXCEEDED"
 
 #: The longest fault code and message kept in a :class:`LoginFailure`.
 MAX_FAILURE_CODE = 100
@@ -99,7 +97,7 @@ class LoginFailure:
         for ``LOGIN_RATE_EXCEEDED``); the message says the failure is shared
         and when a login will be tried again.
         """
-        cls = LoginRateExceededError if self.code == _RATE_EXCEEDED_CODE else LoginError
+        cls = LoginRateExceededError if self.code == LOGIN_RATE_EXCEEDED_CODE else LoginError
         note = (
             f"a recent login failure shared from another worker (failed at "
             f"{_shown(self.failed_at)}); no login is sent until {_shown(self.expires_at)}, "

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic.alias_generators import to_camel
 from typing_extensions import Self
 
-from ..core.xml import NS, parse_xml, render_document
+from .xml import NS, parse_xml, render_document
 
 __all__ = ["WireModel", "as_list", "format_json_datetime", "format_xml_datetime"]
 

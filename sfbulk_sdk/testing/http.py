@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, unquote
 
 from pydantic import ValidationError
 
-from ..core.xml import XmlError
 from ..models import JobInfo, QueryResultList
 from ..models.enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
+from ..models.xml import XmlError
 from .bulk import BulkError, Job, batch_list_json, batch_list_xml, error_body, parse_pk_chunking
 from .clock import ManualClock
 from .faults import Fault
