@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from ..errors import InvalidInputError, LoginError, LoginRateExceededError
+from ..models.base import JsonValue
 from ..models.session import Session
 from ..models.soap import LOGIN_RATE_EXCEEDED_CODE
 
@@ -106,7 +106,7 @@ class LoginFailure:
         message = f"{self.message} [{note}]" if self.message else f"[{note}]"
         return cls(self.code, message, status_code=self.status_code)
 
-    def to_store_dict(self) -> dict[str, Any]:
+    def to_store_dict(self) -> dict[str, JsonValue]:
         """A JSON-ready dict (datetimes as ISO 8601 text) for session stores."""
         return {
             "code": self.code,

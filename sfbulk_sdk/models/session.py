@@ -8,14 +8,13 @@ request builders reveal it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .base import WireModel
+from .base import JsonValue, WireModel
 from .soap import parse_login_envelope, unusable_result_error
 
 __all__ = ["DEFAULT_SESSION_SECONDS", "LoginResult", "Session", "UserInfo", "instance_url_from"]
@@ -190,7 +189,7 @@ class Session(BaseModel):
             and self.session_id.get_secret_value() == other.session_id.get_secret_value()
         )
 
-    def to_store_dict(self) -> dict[str, Any]:
+    def to_store_dict(self) -> dict[str, JsonValue]:
         """A JSON-ready dict *including the secret*, for session stores only."""
         data = self.model_dump(mode="json")
         data["session_id"] = self.session_id.get_secret_value()
@@ -208,7 +207,7 @@ class Session(BaseModel):
         return LoginResult.from_xml(data).to_session(now=when)
 
     @classmethod
-    def from_store_dict(cls, data: dict[str, Any]) -> Session:
+    def from_store_dict(cls, data: Mapping[str, object]) -> Session:
         """Rebuild a session written by :meth:`to_store_dict`."""
         return cls.model_validate(data)
 
