@@ -492,7 +492,7 @@ class Bulk:
         self, path: str | PathLike[str], max_records: int = 10_000
     ) -> list[BatchInfo]:
         """Split a CSV file into batches (quoted multi-line fields kept whole) and add them."""
-        from .core.csvsplit import iter_csv_file_batches
+        from .csvfiles import iter_csv_file_batches
 
         max_records = _base.check_seed_max_records(max_records)
         return [

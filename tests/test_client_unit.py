@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sfbulk_sdk import AsyncBulk, Bulk, RetryPolicy, errors
-from sfbulk_sdk.core.xml import NS
+from sfbulk_sdk.models.xml import NS
 
 SECRET = "00Dx0000000TEST!SECRET.session.id"
 JOB = "750x0000000001AAAA"

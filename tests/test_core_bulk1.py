@@ -11,8 +11,8 @@ import pytest
 
 from sfbulk_sdk import errors
 from sfbulk_sdk.core import bulk1
-from sfbulk_sdk.core.xml import NS, parse_xml
 from sfbulk_sdk.models import ContentType, JobInfo, Operation, Session
+from sfbulk_sdk.models.xml import NS, parse_xml
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SESSION = Session.static("https://na1.example.test", "00Dx!SECRET-SESSION", now=NOW)

@@ -20,11 +20,10 @@ from sfbulk_sdk.core.csvsplit import (
     CsvBatch,
     csv_batches_from_records,
     format_csv_value,
-    iter_csv_file_batches,
     scan_csv,
     split_csv,
-    split_csv_file,
 )
+from sfbulk_sdk.csvfiles import iter_csv_file_batches, split_csv_file
 from sfbulk_sdk.errors import InvalidInputError
 from tests.conftest import read_fixture
 

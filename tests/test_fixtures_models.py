@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from sfbulk_sdk.auth.soap import parse_login_result
-from sfbulk_sdk.core.xml import NS, parse_xml
 from sfbulk_sdk.errors import (
     InvalidBatchError,
     InvalidJobError,
@@ -43,6 +42,7 @@ from sfbulk_sdk.models import (
     QueryResultList,
 )
 from sfbulk_sdk.models.results import iter_csv_results
+from sfbulk_sdk.models.xml import NS, parse_xml
 from tests.conftest import read_fixture
 
 

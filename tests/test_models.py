@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from sfbulk_sdk.core.xml import NS
 from sfbulk_sdk.models import (
     BatchInfo,
     BatchInfoList,
@@ -26,6 +25,7 @@ from sfbulk_sdk.models import (
     UserInfo,
 )
 from sfbulk_sdk.models.session import instance_url_from
+from sfbulk_sdk.models.xml import NS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 SESSION_ID = "00Dz0000000TEST!ARsecret.session.value.for.tests"

@@ -58,7 +58,7 @@ from sfbulk_sdk.core.csvsplit import (
     csv_batches_from_records,
     split_csv,
 )
-from sfbulk_sdk.core.xml import NS
+from sfbulk_sdk.models.xml import NS
 from sfbulk_sdk.stores import MemoryStore
 from sfbulk_sdk.testing import (
     DEFAULT_PASSWORD,

@@ -19,8 +19,8 @@ import pytest
 from sfbulk_sdk import AsyncBulk, Bulk, PollPolicy, RetryPolicy, errors
 from sfbulk_sdk.auth import SoapLogin
 from sfbulk_sdk.core import bulk1
-from sfbulk_sdk.core.xml import NS
 from sfbulk_sdk.models import BatchState
+from sfbulk_sdk.models.xml import NS
 from sfbulk_sdk.testing import (
     DEFAULT_PASSWORD,
     DEFAULT_SECURITY_TOKEN,

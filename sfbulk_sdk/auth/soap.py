@@ -28,19 +28,16 @@ a log line or an exception message.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
-from xml.parsers.expat import ExpatError
 from xml.sax.saxutils import escape
 
 import httpx
-import xmltodict
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
-from ..errors import InvalidInputError, LoginError, LoginRateExceededError, ProtocolError
+from ..errors import InvalidInputError, LoginError
 from ..models.session import LoginResult, Session
+from ..models.soap import PARTNER_NS, SOAP_ENV_NS, login_reply_error
 from .base import fingerprint
 
 __all__ = [
@@ -57,11 +54,6 @@ __all__ = [
     "resolve_login_url",
 ]
 
-SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-PARTNER_NS = "urn:partner.soap.sforce.com"
-FAULT_NS = "urn:fault.partner.soap.sforce.com"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-
 PRODUCTION_LOGIN_URL = "https://login.salesforce.com"
 SANDBOX_LOGIN_URL = "https://test.salesforce.com"
 
@@ -75,7 +67,6 @@ FIRST_SOAP_LOGIN_VERSION = 31.0
 MAX_LOGIN_REQUEST_BYTES = 10 * 1024
 
 EXPIRED_PASSWORD_CODE = "INVALID_OPERATION_WITH_EXPIRED_PASSWORD"
-LOGIN_RATE_EXCEEDED_CODE = "LOGIN_RATE_EXCEEDED"
 
 _VERSION = re.compile(r"v?(\d{2,3})(?:\.(\d))?")
 _HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -217,119 +208,6 @@ def build_login_envelope(username: str, password: str, *, client_id: str | None 
 
 # --------------------------------------------------------------------------- response
 
-_NAMESPACES: dict[str, str | None] = {
-    SOAP_ENV_NS: "soapenv",
-    PARTNER_NS: None,
-    FAULT_NS: "sf",
-    XSI_NS: "xsi",
-}
-
-
-def _local(name: str) -> str:
-    return name.rpartition(":")[2]
-
-
-def _clean(node: Any) -> Any:
-    """Drop attributes, turn ``xsi:nil`` elements into ``None`` and keep text."""
-    if isinstance(node, dict):
-        if node.get("@xsi:nil") == "true":
-            return None
-        children = {k: v for k, v in node.items() if not k.startswith("@")}
-        if set(children) <= {"#text"}:
-            return children.get("#text")
-        return {k: _clean(v) for k, v in children.items() if k != "#text"}
-    if isinstance(node, list):
-        return [_clean(item) for item in node]
-    return node
-
-
-def _child(node: Any, local_name: str) -> Any:
-    """The child of ``node`` with this local name, whatever its namespace prefix."""
-    if not isinstance(node, Mapping):
-        return None
-    for key, value in node.items():
-        if _local(key) == local_name:
-            return value
-    return None
-
-
-def _text(node: Any) -> str:
-    return node.strip() if isinstance(node, str) else ""
-
-
-#: Shorter secrets are not searched for: they would garble ordinary words, and
-#: Salesforce passwords have at least 8 characters.
-_MIN_REDACTED = 6
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    """Hide the caller's secrets should a reply ever echo them."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= _MIN_REDACTED:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _protocol_error(reason: str, status_code: int | None) -> ProtocolError:
-    where = f" (HTTP {status_code})" if status_code is not None else ""
-    error = ProtocolError(f"SOAP login reply{where} {reason}")
-    error.status_code = status_code
-    return error
-
-
-def _login_error(
-    fault: Any, status_code: int | None, secrets: Iterable[str]
-) -> LoginError | ProtocolError:
-    faultcode = _text(_child(fault, "faultcode"))
-    faultstring = _text(_child(fault, "faultstring"))
-    login_fault = None
-    detail = _child(fault, "detail")
-    if isinstance(detail, Mapping):
-        login_fault = next((v for v in detail.values() if isinstance(v, Mapping)), None)
-    code = _text(_child(login_fault, "exceptionCode")) or _local(faultcode)
-    message = _text(_child(login_fault, "exceptionMessage"))
-    if not message:
-        message = faultstring
-        prefix = f"{code}:"
-        if message.startswith(prefix):
-            message = message[len(prefix) :].strip()
-    if not code:
-        return _protocol_error("is a SOAP fault without a fault code", status_code)
-    message = _redact(message, secrets)
-    cls = LoginRateExceededError if code == LOGIN_RATE_EXCEEDED_CODE else LoginError
-    return cls(code, message, status_code=status_code)
-
-
-def _parse(body: str | bytes, status_code: int | None, secrets: Iterable[str]) -> LoginResult:
-    try:
-        document = xmltodict.parse(
-            body, process_namespaces=True, namespaces=_NAMESPACES, disable_entities=True
-        )
-    except (ExpatError, ValueError):
-        document = None
-    envelope = _child(document, "Envelope") if isinstance(document, Mapping) else None
-    soap_body = _child(envelope, "Body")
-    if not isinstance(soap_body, Mapping):
-        raise _protocol_error("is not a SOAP envelope", status_code)
-    fault = _child(soap_body, "Fault")
-    if fault is not None:
-        raise _login_error(_clean(fault), status_code, secrets)
-    result = _child(_child(soap_body, "loginResponse"), "result")
-    if not isinstance(result, Mapping):
-        raise _protocol_error("holds neither loginResponse/result nor a Fault", status_code)
-    if status_code is not None and not 200 <= status_code < 300:
-        raise _protocol_error("holds a login result with an error status", status_code)
-    problems = ""
-    try:
-        return LoginResult.model_validate(_clean(result))
-    except ValidationError as exc:
-        # Only locations and error types: the input holds the session id.
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['type']}"
-            for err in exc.errors(include_input=False, include_url=False)
-        )
-    raise _protocol_error(f"has an unusable login result ({problems})", status_code)
-
 
 def parse_login_result(body: str | bytes, *, status_code: int | None = None) -> LoginResult:
     """Parse the body of a SOAP ``login()`` reply into a :class:`LoginResult`.
@@ -340,9 +218,11 @@ def parse_login_result(body: str | bytes, *, status_code: int | None = None) -> 
     :class:`~sfbulk_sdk.errors.ProtocolError`. ``status_code``, when given, is
     attached to the error, and a result is only accepted with a 2xx status.
     A result with ``passwordExpired`` true is returned as it is (see
-    :meth:`SoapLogin.parse_login_response`, which refuses it).
+    :meth:`SoapLogin.parse_login_response`, which refuses it). The parsing
+    itself is :meth:`LoginResult.from_soap_reply
+    <sfbulk_sdk.models.LoginResult.from_soap_reply>`.
     """
-    return _parse(body, status_code, ())
+    return LoginResult.from_soap_reply(body, status_code=status_code)
 
 
 # --------------------------------------------------------------------------- authenticator
@@ -447,12 +327,14 @@ class SoapLogin:
         other reply.
         """
         if response is None:
-            raise _protocol_error("is missing: SOAP login always sends a request", None)
+            raise login_reply_error("is missing: SOAP login always sends a request", None)
         try:
             body = response.content
         except httpx.ResponseNotRead:
-            raise _protocol_error("was not read", response.status_code) from None
-        result = _parse(body, response.status_code, self._secrets())
+            raise login_reply_error("was not read", response.status_code) from None
+        result = LoginResult.from_soap_reply(
+            body, status_code=response.status_code, secrets=self._secrets()
+        )
         if result.password_expired:
             raise LoginError(
                 EXPIRED_PASSWORD_CODE,

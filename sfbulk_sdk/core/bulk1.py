@@ -42,8 +42,8 @@ from ..models.enums import ConcurrencyMode, ContentType, JobState, Operation
 from ..models.jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
 from ..models.results import BatchResult, QueryResultList
 from ..models.session import Session
+from ..models.xml import NS, XSI_NS, XmlError, render_document
 from .csvsplit import MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS
-from .xml import NS, XSI_NS, XmlError, render_document
 
 __all__ = [
     "DEFAULT_API_VERSION",

@@ -18,15 +18,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from ..errors import InvalidInputError, LoginError, LoginRateExceededError
+from ..models.base import JsonValue
 from ..models.session import Session
+from ..models.soap import LOGIN_RATE_EXCEEDED_CODE
 
 __all__ = ["LoginFailure", "SessionPolicy"]
-
-#: The fault code raised as :class:`~sfbulk_sdk.errors.LoginRateExceededError`.
-_RATE_EXCEEDED_CODE = "LOGIN_RATE_EXCEEDED"
 
 #: The longest fault code and message kept in a :class:`LoginFailure`.
 MAX_FAILURE_CODE = 100
@@ -99,7 +97,7 @@ class LoginFailure:
         for ``LOGIN_RATE_EXCEEDED``); the message says the failure is shared
         and when a login will be tried again.
         """
-        cls = LoginRateExceededError if self.code == _RATE_EXCEEDED_CODE else LoginError
+        cls = LoginRateExceededError if self.code == LOGIN_RATE_EXCEEDED_CODE else LoginError
         note = (
             f"a recent login failure shared from another worker (failed at "
             f"{_shown(self.failed_at)}); no login is sent until {_shown(self.expires_at)}, "
@@ -108,7 +106,7 @@ class LoginFailure:
         message = f"{self.message} [{note}]" if self.message else f"[{note}]"
         return cls(self.code, message, status_code=self.status_code)
 
-    def to_store_dict(self) -> dict[str, Any]:
+    def to_store_dict(self) -> dict[str, JsonValue]:
         """A JSON-ready dict (datetimes as ISO 8601 text) for session stores."""
         return {
             "code": self.code,

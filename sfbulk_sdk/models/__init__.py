@@ -1,6 +1,6 @@
 """Typed pydantic models of the Salesforce Bulk API wire documents."""
 
-from .base import WireModel
+from .base import JsonValue, WireModel
 from .enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
 from .jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
 from .query import QueryBatchResult
@@ -17,6 +17,7 @@ __all__ = [
     "ContentType",
     "JobInfo",
     "JobState",
+    "JsonValue",
     "LoginResult",
     "Operation",
     "QueryBatchResult",

@@ -6,15 +6,19 @@ import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, ClassVar
+from typing import ClassVar, cast
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, JsonValue, SecretStr
 from pydantic.alias_generators import to_camel
 from typing_extensions import Self
 
-from ..core.xml import NS, parse_xml, render_document
+from .xml import NS, parse_xml, render_document
 
-__all__ = ["WireModel", "as_list", "format_json_datetime", "format_xml_datetime"]
+__all__ = ["JsonValue", "WireModel", "as_list", "format_json_datetime", "format_xml_datetime"]
+
+# ``JsonValue`` (pydantic's recursive alias: dicts with str keys, lists, str,
+# int, float, bool, None) is the one type of JSON-shaped values in the SDK's
+# signatures; import it from here.
 
 
 def format_xml_datetime(value: datetime) -> str:
@@ -29,7 +33,7 @@ def format_json_datetime(value: datetime) -> str:
     return format_xml_datetime(value)[:-1] + "+0000"
 
 
-def as_list(value: Any) -> Any:
+def as_list(value: object) -> list[object]:
     """xmltodict yields one child as a dict and none as ``None``: always give a list."""
     if value is None or value == "":
         return []
@@ -67,7 +71,7 @@ class WireModel(BaseModel):
         """Parse the model from a JSON document."""
         return cls.model_validate(json.loads(data))
 
-    def wire_items(self, *, style: str = "xml") -> Iterator[tuple[str, Any]]:
+    def wire_items(self, *, style: str = "xml") -> Iterator[tuple[str, JsonValue]]:
         """Yield ``(wire name, wire value)`` in element order, skipping ``None``.
 
         ``style`` is ``"xml"`` (``Z`` dates) or ``"json"`` (``+0000`` dates).
@@ -90,9 +94,9 @@ class WireModel(BaseModel):
         return json.dumps(dict(self.wire_items(style="json")), sort_keys=True)
 
 
-def _wire_value(value: Any, style: str) -> Any:
+def _wire_value(value: object, style: str) -> JsonValue:
     if isinstance(value, Enum):
-        return value.value
+        return cast("JsonValue", value.value)
     if isinstance(value, datetime):
         return format_xml_datetime(value) if style == "xml" else format_json_datetime(value)
     if isinstance(value, SecretStr):
@@ -101,4 +105,6 @@ def _wire_value(value: Any, style: str) -> Any:
         return dict(value.wire_items(style=style))
     if isinstance(value, list):
         return [_wire_value(item, style) for item in value]
-    return value
+    # A scalar field, or an unknown field as parsed from XML or JSON: passed on
+    # as it is (the XML writer renders any scalar with ``str``).
+    return cast("JsonValue", value)

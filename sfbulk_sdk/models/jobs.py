@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -91,7 +92,7 @@ class BatchInfoList(WireModel):
     def _listify(cls, value: Any) -> Any:
         return as_list(value)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[BatchInfo]:  # type: ignore[override]
         return iter(self.batch_info)
 
     def __len__(self) -> int:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetPydanticSchema
+
+from .base import JsonValue
 
 __all__ = ["QueryBatchResult"]
+
+#: Records are typed as JSON values (what the decoders produce) but validated,
+#: serialised and described exactly as before, as lists of dicts whose values
+#: are kept as they are: a record is not walked value by value.
+_RECORDS_SCHEMA = GetPydanticSchema(lambda _type, handler: handler(list[dict[str, object]]))
 
 
 class QueryBatchResult(BaseModel):
@@ -18,7 +25,7 @@ class QueryBatchResult(BaseModel):
 
     batch_id: str
     result_ids: list[str] = Field(default_factory=list)
-    records: list[dict[str, Any]] = Field(default_factory=list)
+    records: Annotated[list[dict[str, JsonValue]], _RECORDS_SCHEMA] = Field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.records)

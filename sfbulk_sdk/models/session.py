@@ -8,13 +8,14 @@ request builders reveal it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .base import WireModel
+from .base import JsonValue, WireModel
+from .soap import parse_login_envelope, unusable_result_error
 
 __all__ = ["DEFAULT_SESSION_SECONDS", "LoginResult", "Session", "UserInfo", "instance_url_from"]
 
@@ -84,9 +85,26 @@ class LoginResult(WireModel):
     @classmethod
     def from_xml(cls, data: str | bytes) -> LoginResult:
         """Parse a SOAP ``login()`` reply (the envelope, as Salesforce sends it)."""
-        from ..auth.soap import parse_login_result
+        return cls.from_soap_reply(data)
 
-        return parse_login_result(data)
+    @classmethod
+    def from_soap_reply(
+        cls, body: str | bytes, *, status_code: int | None = None, secrets: Iterable[str] = ()
+    ) -> LoginResult:
+        """Parse the body of a SOAP ``login()`` reply.
+
+        A SOAP fault raises :class:`~sfbulk_sdk.errors.LoginError`, any other
+        reply that holds no usable result :class:`~sfbulk_sdk.errors.ProtocolError`
+        (see :func:`~sfbulk_sdk.models.soap.parse_login_envelope` for
+        ``status_code`` and ``secrets``). A result with ``passwordExpired``
+        true is returned as it is.
+        """
+        content = parse_login_envelope(body, status_code=status_code, secrets=secrets)
+        try:
+            return cls.model_validate(content)
+        except ValidationError as exc:
+            error = unusable_result_error(exc, status_code)
+        raise error
 
     metadata_server_url: str | None = None
     password_expired: bool = False
@@ -171,7 +189,7 @@ class Session(BaseModel):
             and self.session_id.get_secret_value() == other.session_id.get_secret_value()
         )
 
-    def to_store_dict(self) -> dict[str, Any]:
+    def to_store_dict(self) -> dict[str, JsonValue]:
         """A JSON-ready dict *including the secret*, for session stores only."""
         data = self.model_dump(mode="json")
         data["session_id"] = self.session_id.get_secret_value()
@@ -189,7 +207,7 @@ class Session(BaseModel):
         return LoginResult.from_xml(data).to_session(now=when)
 
     @classmethod
-    def from_store_dict(cls, data: dict[str, Any]) -> Session:
+    def from_store_dict(cls, data: Mapping[str, object]) -> Session:
         """Rebuild a session written by :meth:`to_store_dict`."""
         return cls.model_validate(data)
 

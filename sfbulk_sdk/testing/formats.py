@@ -15,10 +15,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..core.xml import NS, XSI_NS, XmlError, element, parse_xml
 from ..models.base import as_list
 from ..models.enums import ContentType
 from ..models.results import RecordError
+from ..models.xml import NS, XSI_NS, XmlError, element, parse_xml
 from .query import CompiledQuery
 from .schema import FieldValueError
 from .store import ColumnPlan, Database, Outcome, Table, UnknownColumn, Writer

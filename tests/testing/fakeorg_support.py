@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from sfbulk_sdk.core.xml import NS
 from sfbulk_sdk.models import BatchInfo, BatchResult, JobInfo
+from sfbulk_sdk.models.xml import NS
 from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
 
 DATALOAD = NS

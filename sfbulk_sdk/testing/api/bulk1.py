@@ -21,9 +21,9 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
-from ...core.xml import XmlError
 from ...models import BulkErrorInfo, JobInfo, QueryResultList
 from ...models.enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
+from ...models.xml import XmlError
 from ..accounts import EXPIRED_PASSWORD
 from ..formats import render_query_result, render_results
 from ..http import JSON, XML, FakeRequest, FakeResponse

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ...core.xml import XSI_NS, XmlError, parse_xml
 from ...models.session import UserInfo
+from ...models.xml import XSI_NS, XmlError, parse_xml
 from ..accounts import EXPIRED_PASSWORD
 from ..http import FakeRequest, FakeResponse
 from ..state import OrgState

@@ -9,11 +9,11 @@ order) and escapes every text value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 from xml.parsers.expat import ExpatError
 from xml.sax.saxutils import escape
 
 import xmltodict
+from pydantic import JsonValue
 
 __all__ = [
     "NS",
@@ -33,32 +33,39 @@ class XmlError(ValueError):
     """The body is not well-formed XML or lacks the expected root element."""
 
 
-def _clean(node: Any) -> Any:
-    """Drop attributes, turn ``xsi:nil`` into ``None`` and keep text."""
+def _clean(node: object) -> JsonValue:
+    """Drop attributes, turn ``xsi:nil`` into ``None`` and keep text.
+
+    xmltodict yields dicts, lists, text and ``None`` only, so the result is
+    JSON-shaped.
+    """
     if isinstance(node, dict):
         if node.get("@xsi:nil") == "true":
             return None
-        out: dict[str, Any] = {}
+        out: dict[str, JsonValue] = {}
         for key, value in node.items():
             if key.startswith("@"):
                 continue
             if key == "#text":
                 if len(node) == 1 or all(k.startswith("@") or k == "#text" for k in node):
-                    return value
+                    return _clean(value)
                 continue
             out[key] = _clean(value)
         return out
     if isinstance(node, list):
         return [_clean(item) for item in node]
-    return node
+    if node is None or isinstance(node, str):
+        return node
+    return str(node)
 
 
-def parse_xml(data: str | bytes, root: str | Iterable[str]) -> Any:
+def parse_xml(data: str | bytes, root: str | Iterable[str]) -> JsonValue:
     """Parse ``data`` and return the cleaned content of its root element.
 
     ``root`` is the expected root element's local name (or several accepted
     names). An element with no children yields ``None`` (an empty list
-    document) or its text.
+    document) or its text; one with children a dict of child name to content
+    (a list where a name repeats).
     """
     roots = {root} if isinstance(root, str) else set(root)
     try:
@@ -79,7 +86,7 @@ def parse_xml(data: str | bytes, root: str | Iterable[str]) -> Any:
     return _clean(content)
 
 
-def element(name: str, value: Any) -> str:
+def element(name: str, value: object) -> str:
     """Render one element; lists repeat the element, mappings nest, ``None`` is skipped."""
     if value is None:
         return ""
@@ -92,7 +99,7 @@ def element(name: str, value: Any) -> str:
     return f"<{name}>{text}</{name}>"
 
 
-def render_document(root: str, children: Iterable[tuple[str, Any]], *, ns: str = NS) -> str:
+def render_document(root: str, children: Iterable[tuple[str, object]], *, ns: str = NS) -> str:
     """Render a complete XML document with ``root`` in the dataload namespace."""
     body = "".join(element(name, value) for name, value in children)
     return f'<?xml version="1.0" encoding="UTF-8"?><{root} xmlns="{ns}">{body}</{root}>'
