@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest docs bench install clean
+.PHONY: demo test lint generated unasync typecheck pytest docs bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check sfbulk_sdk tests bench
+	$(BIN)/ruff format --check sfbulk_sdk tests bench scripts
+
+# The sync twins are generated from the async sources (scripts/unasync.py).
+unasync: $(STAMP)
+	$(BIN)/python scripts/unasync.py
+
+generated: $(STAMP)
+	$(BIN)/python scripts/unasync.py --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict sfbulk_sdk
@@ -32,7 +39,7 @@ pytest: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site
 
-test: lint typecheck pytest docs
+test: lint generated typecheck pytest docs
 
 bench: $(STAMP)
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

@@ -1,12 +1,11 @@
-"""What the sync and async clients share: configuration and the seed facade's state.
+"""What the sync and async clients share: configuration, seed checks and the facade's state.
 
-Nothing here performs I/O; :mod:`sfbulk_sdk.client` and :mod:`sfbulk_sdk.aio`
-are the two I/O shells around it.
+Nothing here performs I/O; the clients in :mod:`sfbulk_sdk._async` (and their
+generated twins in :mod:`sfbulk_sdk._sync`) do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -14,15 +13,8 @@ import httpx
 
 from .core import bulk1
 from .core.policy import PollPolicy, RetryPolicy
-from .errors import (
-    BatchFailedError,
-    InvalidInputError,
-    RequestTimeoutError,
-    TransportError,
-    redacted_request,
-)
-from .models.enums import BatchState, JobState
-from .models.jobs import BatchInfo, JobInfo
+from .errors import InvalidInputError
+from .models.jobs import JobInfo
 from .models.results import BatchResult
 
 __all__ = [
@@ -30,6 +22,9 @@ __all__ = [
     "LOGIN_TIMEOUT",
     "ClientConfig",
     "FacadeState",
+    "check_sandbox_flag",
+    "check_seed_max_records",
+    "filter_invalid",
     "instance_from_bulk_server",
 ]
 
@@ -85,60 +80,6 @@ class ClientConfig:
     poll: PollPolicy = field(default_factory=PollPolicy)
 
 
-#: Every httpx exception a send or a body read can raise; all are wrapped.
-HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL)
-
-
-def wrap_transport_error(exc: Exception, request: httpx.Request) -> TransportError:
-    """Our error for an httpx failure (never leak httpx types).
-
-    The httpx error stays chained as ``__cause__``; the request both keep is a
-    copy without credentials or body (the session id, a login's password).
-    """
-    if isinstance(exc, httpx.HTTPError):
-        exc.request = redacted_request(request)
-    where = f"{request.method} {request.url.copy_with(query=None)}"
-    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeoutError(
-            f"{where} timed out ({type(exc).__name__})", request=request, sent=sent
-        )
-    if not isinstance(exc, httpx.TransportError):
-        # decoding or stream misuse: the request reached the server
-        return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=True)
-    return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=sent)
-
-
-def check_batch(info: BatchInfo, *, raise_on_failure: bool) -> bool:
-    """True when a batch is done; raise :class:`BatchFailedError` for ``Failed``."""
-    if info.state is BatchState.FAILED and raise_on_failure:
-        raise BatchFailedError(info.job_id, info.id, info.state_message)
-    return info.state.is_terminal
-
-
-def all_batches_done(batches: Iterable[BatchInfo]) -> bool:
-    """True when every batch is terminal (a PK-chunked original ``NotProcessed`` counts,
-    and so do batches an abort left ``NotProcessed``)."""
-    return all(b.state.is_terminal for b in batches)
-
-
-def poll_wait(policy: PollPolicy, waited: float, interval: float) -> float | None:
-    """How long to sleep before the next poll, or ``None`` once the deadline is reached.
-
-    The last wait is cut to what is left of ``policy.timeout``, so the final
-    poll happens at the deadline rather than up to one interval before it.
-    """
-    if policy.timeout is None:
-        return interval
-    left = policy.timeout - waited
-    return min(interval, left) if left > 0 else None
-
-
-def job_not_open(job: JobInfo) -> bool:
-    """A job with no batches needs no more waiting once it is no longer ``Open``."""
-    return job.state is not None and job.state is not JobState.OPEN
-
-
 def filter_invalid(result: BatchResult) -> BatchResult:
     """Only the failed records of ``result``."""
     return BatchResult(result=result.failed)
@@ -152,6 +93,13 @@ class FacadeState:
     batch_ids: list[str] = field(default_factory=list)
 
     def require_job(self) -> JobInfo:
+        """The current job, or :class:`InvalidInputError` before ``job_create()``."""
         if self.job is None or self.job.id is None:
             raise InvalidInputError("no job: call job_create() first")
         return self.job
+
+    def require_job_id(self) -> str:
+        """The current job's id."""
+        job_id = self.require_job().id
+        assert job_id is not None
+        return job_id

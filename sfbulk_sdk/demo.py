@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .client import Bulk
+from .core.clock import ManualClock
 from .models.query import QueryBatchResult
 from .models.results import BatchResult
 from .testing import (
@@ -45,8 +46,10 @@ def run_demo(
     """Run the demo, printing each step through ``echo``; return 0 on success."""
     org = FakeOrg(query_result_file_rows=10_000)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, Bulk(transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = lambda _seconds: None  # the fake org needs no real waiting
+    # The fake org needs no real waiting: polling waits on a manual clock.
+    waits = ManualClock()
+    bulk = Bulk(transport=FakeOrgTransport(org), sleep=waits.sleep, monotonic=waits.monotonic)
+    with tempfile.TemporaryDirectory() as tmp, bulk:
         echo(f"fake org ready: {org.instance_url} (user {DEFAULT_USERNAME})")
 
         bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)

@@ -26,6 +26,7 @@ from sfbulk_sdk.testing import (
     FakeOrgTransport,
     ManualClock,
 )
+from tests.timing import FakeTime
 
 
 def _auth() -> SoapLogin:
@@ -43,14 +44,9 @@ def _slow_org() -> FakeOrg:
 
 def test_polling_backs_off_and_sleeping_drives_the_fake_clock() -> None:
     org = _slow_org()
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        waits: list[float] = []
-
-        def sleep(seconds: float) -> None:
-            waits.append(seconds)
-            org.advance(seconds)
-
-        bulk._sleep = sleep
+    time = FakeTime(on_sleep=org.advance)
+    waits = time.slept
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org), **time.sync()) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
         batch = bulk.add_batch(job.id, "LastName\nA\nB\n")
@@ -66,8 +62,8 @@ def test_polling_backs_off_and_sleeping_drives_the_fake_clock() -> None:
 
 def test_polling_deadline_raises_with_the_job_id() -> None:
     org = _slow_org()
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = org.advance
+    time = FakeTime(on_sleep=org.advance)
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org), **time.sync()) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
         batch = bulk.add_batch(job.id, "LastName\nA\n")
@@ -81,12 +77,8 @@ def test_polling_deadline_raises_with_the_job_id() -> None:
 @pytest.mark.anyio
 async def test_async_polling_deadline() -> None:
     org = _slow_org()
-
-    async def sleep(seconds: float) -> None:
-        org.advance(seconds)
-
-    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = sleep
+    time = FakeTime(on_sleep=org.advance)
+    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org), **time.async_()) as bulk:
         job = await bulk.create_job("insert", "Contact")
         assert job.id is not None
         await bulk.add_batch(job.id, "LastName\nA\n")
@@ -100,8 +92,7 @@ async def test_async_polling_deadline() -> None:
 def test_pk_chunking_original_not_processed_counts_as_done_and_results_hold_every_row() -> None:
     org = FakeOrg()
     org.insert("Account", [{"Name": f"A{i:04d}"} for i in range(2_500)])
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = lambda _s: None
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org), **FakeTime().sync()) as bulk:
         chunked = bulk.create_job("query", "Account", pk_chunking=PkChunking(chunk_size=1_000))
         assert chunked.id is not None
         original = bulk.add_batch(chunked.id, "SELECT Id, Name FROM Account")
@@ -118,8 +109,7 @@ def test_pk_chunking_original_not_processed_counts_as_done_and_results_hold_ever
 
 def test_failed_batch_raises_with_state_message() -> None:
     org = FakeOrg()
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = lambda _s: None
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org), **FakeTime().sync()) as bulk:
         job = bulk.create_job("query", "Account")
         assert job.id is not None
         batch = bulk.add_batch(job.id, "SELECT Id, NoSuchField__c FROM Account")
@@ -136,8 +126,7 @@ def test_results_come_in_upload_order_with_errors_on_their_rows() -> None:
     org = FakeOrg()
     rows = ["Ok0", "", "Ok2", "", "Ok4"]
     data = "FirstName,LastName\n" + "".join(f"F{i},{last}\n" for i, last in enumerate(rows))
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = lambda _s: None
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org), **FakeTime().sync()) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
         batch = bulk.add_batch(job.id, data)
@@ -153,7 +142,7 @@ def test_results_come_in_upload_order_with_errors_on_their_rows() -> None:
 
 def test_default_http_timeouts_are_finite() -> None:
     bulk = Bulk()
-    timeout = bulk._http.timeout
+    timeout = bulk._driver.http.timeout
     assert None not in (timeout.connect, timeout.read, timeout.write, timeout.pool)
     bulk.close()
 
@@ -161,9 +150,9 @@ def test_default_http_timeouts_are_finite() -> None:
 def test_a_login_lost_on_the_network_is_retried() -> None:
     org = FakeOrg()
     org.inject_fault(r"/services/Soap/u/", count=1, drop_connection=True)
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        slept: list[float] = []
-        bulk._sleep = slept.append
+    time = FakeTime()
+    slept = time.slept
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org), **time.sync()) as bulk:
         job = bulk.create_job("query", "Account")
     assert job.id is not None
     assert org.login_count == 1
@@ -174,16 +163,22 @@ def test_a_store_failing_to_record_use_does_not_lose_a_created_job(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from sfbulk_sdk.errors import SessionStoreError
+    from sfbulk_sdk.models import Session
+    from sfbulk_sdk.sessions import SessionPolicy
+    from sfbulk_sdk.stores import MemoryStore
 
-    org = FakeOrg()
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        source = bulk._source
-        assert source is not None
-
-        def broken_touch(_session: object) -> None:
+    class UnreachableOnRenew(MemoryStore):
+        def renew(self, key: str, session: Session, ttl: float) -> bool:
             raise SessionStoreError("store unreachable")
 
-        source.touch = broken_touch  # type: ignore[method-assign]
+    org = FakeOrg()
+    touch_always = {"policy": SessionPolicy(touch_seconds=0)}
+    with Bulk(
+        auth=_auth(),
+        transport=FakeOrgTransport(org),
+        store=UnreachableOnRenew(),
+        session_options=touch_always,
+    ) as bulk:
         job = bulk.create_job("insert", "Contact")
     assert job.id is not None and org.job(job.id).id == job.id
     assert any("could not record" in r.getMessage() for r in caplog.records)

@@ -22,6 +22,7 @@ from sfbulk_sdk.testing import (
     FakeOrg,
     FakeOrgTransport,
 )
+from tests.timing import FakeTime
 
 LOGIN_URL = "https://login.salesforce.com"
 
@@ -146,9 +147,8 @@ def test_seed_documented_flow(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     org = FakeOrg()
     org.insert("Contact", [{"LastName": f"Doe{i}"} for i in range(5)])
-    bulk = Bulk(transport=FakeOrgTransport(org))
     slept: list[float] = []
-    bulk._sleep = slept.append
+    bulk = Bulk(transport=FakeOrgTransport(org), **FakeTime(on_sleep=slept.append).sync())
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     assert bulk.bulk_server == org.instance_url + "/"
     assert bulk.sessionid is not None and bulk.sessionid.startswith(org.org_id[:15])
@@ -186,8 +186,7 @@ def test_seed_flow_ingest_with_failures_and_only_invalid(tmp_path: Any) -> None:
         'FirstName,LastName,Description\nAda,Lovelace,"two\nlines"\nNo,,missing last name\n'
         + "".join(f"F{i},L{i},plain\n" for i in range(5))
     )
-    bulk = Bulk(transport=FakeOrgTransport(org))
-    bulk._sleep = lambda _s: None
+    bulk = Bulk(transport=FakeOrgTransport(org), **FakeTime().sync())
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     bulk.job_create("insert", "Contact")
     batches = bulk.batch_create_from_csv(path, max_records=3)

@@ -27,6 +27,7 @@ from sfbulk_sdk.testing import (
     FieldSpec,
 )
 from sfbulk_sdk.testing.server import serve_in_thread
+from tests.timing import FakeTime
 
 
 class _SyncAsAsync:
@@ -149,12 +150,11 @@ async def test_sync_client_runs_all_seven_operations(mode: str) -> None:
         if url is None:
             bulk = Bulk(auth=_auth("https://login.salesforce.com"), transport=FakeOrgTransport(org))
         else:
-            bulk = Bulk(auth=_auth(url), http_client=httpx.Client(timeout=30))
-        bulk._sleep = lambda _s: None
+            bulk = Bulk(auth=_auth(url), http_client=httpx.Client(timeout=30), **FakeTime().sync())
         with bulk:
             await _scenario(_SyncAsAsync(bulk), org)
         if url is not None:
-            bulk._http.close()
+            bulk._driver.http.close()
     assert org.login_count == 1
 
 
@@ -170,8 +170,7 @@ async def test_async_client_runs_all_seven_operations(mode: str) -> None:
             )
         else:
             client = httpx.AsyncClient(timeout=30)
-            bulk = AsyncBulk(auth=_auth(url), http_client=client)
-        bulk._sleep = _no_sleep_async()
+            bulk = AsyncBulk(auth=_auth(url), http_client=client, **FakeTime().async_())
         async with bulk:
             await _scenario(bulk, org)
         if client is not None:

@@ -9,6 +9,7 @@ import pytest
 
 from sfbulk_sdk import AsyncBulk, Bulk, RetryPolicy, errors
 from sfbulk_sdk.models.xml import NS
+from tests.timing import FakeTime
 
 SECRET = "00Dx0000000TEST!SECRET.session.id"
 JOB = "750x0000000001AAAA"
@@ -29,9 +30,13 @@ def test_transport_errors_are_wrapped_and_retried_only_when_safe() -> None:
         calls.append(request.method)
         raise httpx.ReadTimeout("boom", request=request)
 
-    bulk = Bulk("https://na1.example.test/", SECRET, transport=httpx.MockTransport(handler))
     slept: list[float] = []
-    bulk._sleep = slept.append
+    bulk = Bulk(
+        "https://na1.example.test/",
+        SECRET,
+        transport=httpx.MockTransport(handler),
+        **FakeTime(on_sleep=slept.append).sync(),
+    )
     with pytest.raises(errors.RequestTimeoutError) as info:
         bulk.get_job(JOB)
     assert not isinstance(info.value, httpx.HTTPError)
@@ -53,8 +58,12 @@ def test_connect_error_is_retried_even_for_create() -> None:
             raise httpx.ConnectError("refused", request=request)
         return httpx.Response(201, headers={"content-type": "application/xml"}, content=_job_xml())
 
-    bulk = Bulk("https://na1.example.test/", SECRET, transport=httpx.MockTransport(handler))
-    bulk._sleep = lambda _s: None
+    bulk = Bulk(
+        "https://na1.example.test/",
+        SECRET,
+        transport=httpx.MockTransport(handler),
+        **FakeTime().sync(),
+    )
     job = bulk.create_job("insert", "Account")
     assert job.id == JOB and attempts["n"] == 2
 
@@ -64,13 +73,13 @@ def test_server_errors_retry_with_retry_after_then_succeed() -> None:
         httpx.Response(503, headers={"retry-after": "2"}, content=b"busy"),
         httpx.Response(200, headers={"content-type": "application/xml"}, content=_job_xml()),
     ]
+    slept: list[float] = []
     bulk = Bulk(
         "https://na1.example.test/",
         SECRET,
         transport=httpx.MockTransport(lambda _r: replies.pop(0)),
+        **FakeTime(on_sleep=slept.append).sync(),
     )
-    slept: list[float] = []
-    bulk._sleep = slept.append
     assert bulk.get_job(JOB).state is not None
     assert slept == [2.0]
 
@@ -134,9 +143,11 @@ async def test_async_client_wraps_errors_too() -> None:
         return None
 
     async with AsyncBulk(
-        "https://na1.example.test/", SECRET, transport=httpx.MockTransport(handler)
+        "https://na1.example.test/",
+        SECRET,
+        transport=httpx.MockTransport(handler),
+        **FakeTime().async_(),
     ) as bulk:
-        bulk._sleep = no_sleep
         with pytest.raises(errors.TransportError) as info:
             await bulk.get_job(JOB)
         assert SECRET not in str(info.value)
@@ -171,8 +182,12 @@ def test_query_stream_resumes_after_a_dropped_connection_without_loss_or_repeats
             return httpx.Response(200, headers=headers, stream=_BrokenStream(body, len(body) // 2))
         return httpx.Response(200, headers=headers, content=body)
 
-    bulk = Bulk("https://na1.example.test/", SECRET, transport=httpx.MockTransport(handler))
-    bulk._sleep = lambda _s: None
+    bulk = Bulk(
+        "https://na1.example.test/",
+        SECRET,
+        transport=httpx.MockTransport(handler),
+        **FakeTime().sync(),
+    )
     bulk._job_types[JOB] = ContentType.CSV
     records = list(bulk.iter_query_results(JOB, batch, result_ids=[result]))
     assert attempts["n"] == 2

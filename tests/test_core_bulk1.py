@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sfbulk_sdk import errors
-from sfbulk_sdk.core import bulk1
+from sfbulk_sdk.core import bulk1, decoders
 from sfbulk_sdk.models import ContentType, JobInfo, Operation, Session
 from sfbulk_sdk.models.xml import NS, parse_xml
 
@@ -215,7 +215,7 @@ def test_csv_decoder_keeps_multiline_values_whatever_the_chunking(seed: int) -> 
         '"002","Quote ""x""",""\r\n'
         '"003","Comma, inside","a\r\nb\r\nc"\r\n'
     ).encode()
-    records = list(bulk1.decode_records("text/csv", _chunks(body, random.Random(seed))))
+    records = list(decoders.decode_records("text/csv", _chunks(body, random.Random(seed))))
     assert records == [
         {"Id": "001", "Name": "Ünïcode", "Note": "line one\nline two"},
         {"Id": "002", "Name": 'Quote "x"', "Note": ""},
@@ -235,13 +235,13 @@ def test_json_decoder_streams_array_elements(seed: int) -> None:
         },
     ]
     body = json.dumps(data, indent=2).encode()
-    records = list(bulk1.decode_records("application/json", _chunks(body, random.Random(seed))))
+    records = list(decoders.decode_records("application/json", _chunks(body, random.Random(seed))))
     assert records == data
 
 
 def test_json_decoder_rejects_truncated_body() -> None:
     with pytest.raises(ValueError, match="ended early"):
-        list(bulk1.decode_records("application/json", [b'[{"Id": "001"}, {"Id"']))
+        list(decoders.decode_records("application/json", [b'[{"Id": "001"}, {"Id"']))
 
 
 def test_xml_decoder_records() -> None:
@@ -253,7 +253,7 @@ def test_xml_decoder_records() -> None:
         '<records xsi:type="sObject"><type>Account</type><Id>001B</Id><Id>001B</Id>'
         "<Name>Beta</Name><Phone>123</Phone></records></queryResult>"
     ).encode()
-    records = list(bulk1.decode_records("application/xml", _chunks(body, random.Random(1))))
+    records = list(decoders.decode_records("application/xml", _chunks(body, random.Random(1))))
     assert records == [
         {"attributes": {"type": "Account"}, "Id": "001A", "Name": "Acme & Co", "Phone": None},
         {"attributes": {"type": "Account"}, "Id": "001B", "Name": "Beta", "Phone": "123"},

@@ -69,6 +69,7 @@ from sfbulk_sdk.testing import (
     FieldSpec,
     ManualClock,
 )
+from tests.timing import FakeTime
 
 LOGIN_URL = "https://login.salesforce.com"
 SOQL = "SELECT Id, Name, Industry, Description FROM Account"
@@ -80,19 +81,12 @@ def _auth(login_url: str = LOGIN_URL) -> SoapLogin:
     )
 
 
-def _no_sleep(_seconds: float) -> None:
-    return None
-
-
-async def _async_no_sleep(_seconds: float) -> None:
-    return None
-
-
 def _client(org: FakeOrg, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> Bulk:
     """A ``Bulk`` on the fake org whose waits move the org's clock (or return at once)."""
-    bulk = Bulk(auth=_auth(), transport=transport or FakeOrgTransport(org), **kwargs)
-    bulk._sleep = org.advance if isinstance(org.clock, ManualClock) else _no_sleep
-    return bulk
+    waits = FakeTime(on_sleep=org.advance if isinstance(org.clock, ManualClock) else None)
+    return Bulk(
+        auth=_auth(), transport=transport or FakeOrgTransport(org), **waits.sync(), **kwargs
+    )
 
 
 def _upload(bulk: Bulk, job_id: str, batches: Iterator[CsvBatch]) -> list[tuple[CsvBatch, str]]:
@@ -284,8 +278,7 @@ async def test_c2_async_pk_chunked_query_streams_every_chunk_without_collecting_
     org = FakeOrg(query_result_file_rows=4_000)
     _wide_accounts(org, 16_000)
     replay = ResultFileReplay(org)
-    async with AsyncBulk(auth=_auth(), transport=replay) as bulk:
-        bulk._sleep = _async_no_sleep
+    async with AsyncBulk(auth=_auth(), transport=replay, **FakeTime().async_()) as bulk:
         job = await bulk.create_job("query", "Account", pk_chunking=PkChunking(chunk_size=8_000))
         assert job.id is not None
         original = await bulk.add_batch(job.id, SOQL)
@@ -401,8 +394,7 @@ def test_c3_a_csv_file_bigger_than_any_batch_is_uploaded_whole_by_the_seed_api(
             handle.write(f'F{i:05d},"{note}"\n')
     assert path.stat().st_size > 24_000_000
     org = _strict_org()
-    bulk = Bulk(transport=FakeOrgTransport(org))
-    bulk._sleep = _no_sleep
+    bulk = Bulk(transport=FakeOrgTransport(org), **FakeTime().sync())
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     bulk.job_create("insert", "Contact")
     batches = bulk.batch_create_from_csv(path)
@@ -520,8 +512,7 @@ def test_c4_a_batch_failing_on_the_server_never_shortens_the_results_quietly() -
     API's ``batch_result()`` raises rather than returning 950 results; and
     every other batch has exactly as many results as records sent."""
     org = FakeOrg()
-    bulk = Bulk(transport=FakeOrgTransport(org))
-    bulk._sleep = _no_sleep
+    bulk = Bulk(transport=FakeOrgTransport(org), **FakeTime().sync())
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     job = bulk.job_create("insert", "Contact", content_type=ContentType.JSON)
     assert job.id is not None
@@ -656,8 +647,7 @@ async def test_c5_every_async_call_logs_in_again_when_the_session_expired(name: 
     """Complaint 5 (simple-salesforce #619), on ``AsyncBulk``."""
     org = FakeOrg()
     recorder = Recorder(org)
-    async with AsyncBulk(auth=_auth(), transport=recorder) as bulk:
-        bulk._sleep = _async_no_sleep
+    async with AsyncBulk(auth=_auth(), transport=recorder, **FakeTime().async_()) as bulk:
         ctx = await _setup_async(bulk)
         assert org.expire_sessions() == 1
         value = CALLS[name](bulk, ctx)
@@ -679,16 +669,15 @@ def test_c5_a_session_that_dies_while_polling_is_renewed_and_polling_goes_on(
     90-second batch; the next poll logs in again and the wait completes."""
     org = FakeOrg(clock=ManualClock(), queue_time=30, processing_time=60)
     recorder = Recorder(org)
-    with _client(org, recorder) as bulk:
-        sleeps: list[float] = []
+    sleeps: list[float] = []
 
-        def sleep(seconds: float) -> None:
-            sleeps.append(seconds)
-            org.advance(seconds)
-            if len(sleeps) == 3:
-                org.expire_sessions()
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        org.advance(seconds)
+        if len(sleeps) == 3:
+            org.expire_sessions()
 
-        bulk._sleep = sleep
+    with Bulk(auth=_auth(), transport=recorder, **FakeTime(on_sleep=sleep).sync()) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
         batch = bulk.add_batch(job.id, "LastName\nA\n")
@@ -709,14 +698,14 @@ async def test_c5_an_async_wait_survives_the_session_dying_while_polling() -> No
     org = FakeOrg(clock=ManualClock(), queue_time=30, processing_time=60)
     sleeps: list[float] = []
 
-    async def sleep(seconds: float) -> None:
+    def sleep(seconds: float) -> None:
         sleeps.append(seconds)
         org.advance(seconds)
         if len(sleeps) == 3:
             org.expire_sessions()
 
-    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = sleep
+    waits = FakeTime(on_sleep=sleep)
+    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org), **waits.async_()) as bulk:
         job = await bulk.create_job("insert", "Contact")
         assert job.id is not None
         await bulk.add_batch(job.id, "LastName\nA\n")
@@ -839,8 +828,7 @@ def test_c8_seed_api_counts_the_pk_chunking_original_as_done_not_failed() -> Non
     returns it without raising."""
     org = FakeOrg(clock=ManualClock(), queue_time=30, processing_time=60)
     org.insert("Account", [{"Name": f"A{i:04d}"} for i in range(2_500)])
-    bulk = Bulk(transport=FakeOrgTransport(org))
-    bulk._sleep = org.advance
+    bulk = Bulk(transport=FakeOrgTransport(org), **FakeTime(on_sleep=org.advance).sync())
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     job = bulk.job_create("query", "Account", pk_chunking=PkChunking(chunk_size=1_000))
     assert job.id is not None
@@ -875,8 +863,7 @@ async def test_c8_async_seed_api_counts_the_pk_chunking_original_as_done() -> No
     """Complaint 8 (heroku #62), on ``AsyncBulk``'s seed API."""
     org = FakeOrg()
     org.insert("Account", [{"Name": f"A{i:04d}"} for i in range(1_500)])
-    bulk = AsyncBulk(transport=FakeOrgTransport(org))
-    bulk._sleep = _async_no_sleep
+    bulk = AsyncBulk(transport=FakeOrgTransport(org), **FakeTime().async_())
     await bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     await bulk.job_create("query", "Account", pk_chunking=PkChunking(chunk_size=500))
     original = await bulk.batch_create("SELECT Id, Name FROM Account")
@@ -907,11 +894,14 @@ def test_c8_not_processed_in_any_spelling_ends_polling_at_once(spelling: str) ->
     def handler(_request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"content-type": "application/xml"}, content=body)
 
-    sleeps: list[float] = []
+    waits = FakeTime()
+    sleeps = waits.slept
     with Bulk(
-        "https://na1.example.test/", "00Dx!fake", transport=httpx.MockTransport(handler)
+        "https://na1.example.test/",
+        "00Dx!fake",
+        transport=httpx.MockTransport(handler),
+        **waits.sync(),
     ) as b:
-        b._sleep = sleeps.append
         info = b.wait_for_batch(job_id, batch_id)
     assert info.state is BatchState.NOT_PROCESSED
     assert sleeps == []
@@ -929,14 +919,9 @@ def test_c9_a_twenty_minute_batch_finishes_under_the_default_policy_with_few_pol
     succeeds; the waits back off to a 30-second cap, so it costs a few dozen
     status requests rather than 1,200."""
     org = FakeOrg(clock=ManualClock(), queue_time=60, processing_time=20 * 60)
-    with _client(org) as bulk:
-        waits: list[float] = []
-
-        def sleep(seconds: float) -> None:
-            waits.append(seconds)
-            org.advance(seconds)
-
-        bulk._sleep = sleep
+    time = FakeTime(on_sleep=org.advance)
+    waits = time.slept
+    with Bulk(auth=_auth(), transport=FakeOrgTransport(org), **time.sync()) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
         batch = bulk.add_batch(job.id, "LastName\nSlow\n")
@@ -992,15 +977,22 @@ def test_c10_requests_to_a_server_that_never_answers_time_out_instead_of_hanging
     accepts and never answers, a Bulk call and a SOAP login each raise
     ``RequestTimeoutError`` after the configured attempts."""
     for client in (Bulk(), AsyncBulk()):
-        timeout = client._http.timeout
+        timeout = client._driver.http.timeout
         assert None not in (timeout.connect, timeout.read, timeout.write, timeout.pool)
     server = _SilentServer()
     try:
         quick = httpx.Timeout(0.2)
-        with Bulk(server.url, "00Dx!fake", timeout=quick, retry=RetryPolicy(max_attempts=2)) as b:
-            b._sleep = _no_sleep
-            with pytest.raises(errors.RequestTimeoutError):
-                b.get_job("750x0000000001AAAA")
+        with (
+            Bulk(
+                server.url,
+                "00Dx!fake",
+                timeout=quick,
+                retry=RetryPolicy(max_attempts=2),
+                **FakeTime().sync(),
+            ) as b,
+            pytest.raises(errors.RequestTimeoutError),
+        ):
+            b.get_job("750x0000000001AAAA")
         with Bulk(auth=_auth(server.url), timeout=quick, retry=RetryPolicy(max_attempts=1)) as b:
             with pytest.raises(errors.RequestTimeoutError) as info:
                 b.create_job("insert", "Contact")
@@ -1066,8 +1058,7 @@ def test_c10_a_download_that_stalls_mid_body_times_out_and_resumes_without_loss(
     rows = "".join(f'"001x{i:014d}","Name {i:04d}"\n' for i in range(2_000))
     server = _StallingResultServer(('"Id","Name"\n' + rows).encode())
     try:
-        with Bulk(server.url, "00Dx!fake", timeout=httpx.Timeout(0.3)) as bulk:
-            bulk._sleep = _no_sleep
+        with Bulk(server.url, "00Dx!fake", timeout=httpx.Timeout(0.3), **FakeTime().sync()) as bulk:
             bulk._job_types[job_id] = ContentType.CSV
             names = [
                 r["Name"] for r in bulk.iter_query_results(job_id, batch_id, result_ids=[result_id])
@@ -1302,8 +1293,7 @@ def test_also_a_session_id_obtained_elsewhere_works_on_bulk_1_0() -> None:
     session_id = org.issue_session()
     for server in (org.instance_url, f"{org.instance_url}/services/async/64.0/"):
         recorder = Recorder(org)
-        with Bulk(server, session_id, transport=recorder) as bulk:
-            bulk._sleep = _no_sleep
+        with Bulk(server, session_id, transport=recorder, **FakeTime().sync()) as bulk:
             job = bulk.create_job("insert", "Contact")
             assert job.id is not None
             batch = bulk.add_batch(job.id, "LastName\nTokenUser\n")

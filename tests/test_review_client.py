@@ -29,6 +29,7 @@ from sfbulk_sdk.testing import (
     FakeOrgTransport,
     ManualClock,
 )
+from tests.timing import FakeTime
 
 SECRET = "00Dx0000000REVIEW!secret.session.id"
 PASSWORD = "review-password-123"
@@ -96,8 +97,9 @@ def _auth(password: str = DEFAULT_PASSWORD, token: str = DEFAULT_SECURITY_TOKEN)
 def test_an_unreadable_query_result_file_raises_protocol_error(
     content_type: str, media: str, body: bytes
 ) -> None:
-    bulk = Bulk(INSTANCE, SECRET, transport=_query_org(body, media, content_type))
-    bulk._sleep = lambda _s: None
+    bulk = Bulk(
+        INSTANCE, SECRET, transport=_query_org(body, media, content_type), **FakeTime().sync()
+    )
     with pytest.raises(errors.ProtocolError) as caught:
         list(bulk.iter_query_results(JOB, BATCH))
     assert caught.value.status_code == 200
@@ -179,8 +181,7 @@ def test_a_transport_error_keeps_no_session_id_on_its_request_or_its_cause() -> 
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    bulk = Bulk(INSTANCE, SECRET, transport=httpx.MockTransport(handler))
-    bulk._sleep = lambda _s: None
+    bulk = Bulk(INSTANCE, SECRET, transport=httpx.MockTransport(handler), **FakeTime().sync())
     with pytest.raises(errors.TransportError) as caught:
         bulk.get_job(JOB)
     error = caught.value
@@ -195,8 +196,9 @@ def test_a_login_lost_on_the_network_keeps_no_password_on_the_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    bulk = Bulk(auth=_auth(PASSWORD, TOKEN), transport=httpx.MockTransport(handler))
-    bulk._sleep = lambda _s: None
+    bulk = Bulk(
+        auth=_auth(PASSWORD, TOKEN), transport=httpx.MockTransport(handler), **FakeTime().sync()
+    )
     with pytest.raises(errors.TransportError) as caught:
         bulk.get_job(JOB)
     error = caught.value
@@ -253,8 +255,9 @@ def test_wait_for_batch_polls_once_more_at_its_deadline() -> None:
         waits.append(seconds)
         org.advance(seconds)
 
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = sleep
+    with Bulk(
+        auth=_auth(), transport=FakeOrgTransport(org), **FakeTime(on_sleep=sleep).sync()
+    ) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
         batch = bulk.add_batch(job.id, "LastName\nA\n")
@@ -270,12 +273,12 @@ async def test_async_wait_for_job_polls_once_more_at_its_deadline() -> None:
     org = _slow_org()
     waits: list[float] = []
 
-    async def sleep(seconds: float) -> None:
+    def sleep(seconds: float) -> None:
         waits.append(seconds)
         org.advance(seconds)
 
-    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = sleep
+    waiting = FakeTime(on_sleep=sleep).async_()
+    async with AsyncBulk(auth=_auth(), transport=FakeOrgTransport(org), **waiting) as bulk:
         job = await bulk.create_job("insert", "Contact")
         assert job.id is not None
         await bulk.add_batch(job.id, "LastName\nA\n")
@@ -293,8 +296,9 @@ def test_wait_for_batch_still_times_out_when_the_deadline_is_used_up() -> None:
         waits.append(seconds)
         org.advance(seconds)
 
-    with Bulk(auth=_auth(), transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = sleep
+    with Bulk(
+        auth=_auth(), transport=FakeOrgTransport(org), **FakeTime(on_sleep=sleep).sync()
+    ) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
         batch = bulk.add_batch(job.id, "LastName\nA\n")
@@ -331,14 +335,14 @@ def test_retry_after_longer_than_the_backoff_cap_is_not_cut_short() -> None:
         calls.append(request.method)
         return httpx.Response(503, headers={"retry-after": "120"}, content=b"down for maintenance")
 
+    slept: list[float] = []
     bulk = Bulk(
         INSTANCE,
         SECRET,
         transport=httpx.MockTransport(handler),
         retry=RetryPolicy(max_backoff=20.0),
+        **FakeTime(on_sleep=slept.append).sync(),
     )
-    slept: list[float] = []
-    bulk._sleep = slept.append
     with pytest.raises(errors.ServerError) as caught:
         bulk.get_job(JOB)
     # Salesforce asked for two minutes: asking again after 20 s would only be refused again
@@ -356,9 +360,13 @@ def test_retry_after_within_the_cap_is_waited_exactly() -> None:
             httpx.Response(200, headers={"content-type": "application/xml"}, content=_job_xml()),
         ]
     )
-    bulk = Bulk(INSTANCE, SECRET, transport=httpx.MockTransport(lambda _r: next(replies)))
     slept: list[float] = []
-    bulk._sleep = slept.append
+    bulk = Bulk(
+        INSTANCE,
+        SECRET,
+        transport=httpx.MockTransport(lambda _r: next(replies)),
+        **FakeTime(on_sleep=slept.append).sync(),
+    )
     assert bulk.get_job(JOB).id == JOB
     assert slept == [7.0]
 

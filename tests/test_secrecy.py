@@ -14,6 +14,7 @@ import pytest
 from sfbulk_sdk import Bulk, errors
 from sfbulk_sdk.auth import SoapLogin
 from sfbulk_sdk.testing import DEFAULT_SECURITY_TOKEN, FakeOrg, FakeOrgTransport
+from tests.timing import FakeTime
 
 PASSWORD = 'p@ss<&"]]>word-xyz'
 
@@ -29,8 +30,7 @@ def test_no_secret_reaches_a_log_record_repr_or_message(caplog: pytest.LogCaptur
     )
     seen: list[object] = [auth]
     secrets: set[str] = {PASSWORD, PASSWORD + DEFAULT_SECURITY_TOKEN}
-    with Bulk(auth=auth, transport=FakeOrgTransport(org)) as bulk:
-        bulk._sleep = lambda _s: None
+    with Bulk(auth=auth, transport=FakeOrgTransport(org), **FakeTime().sync()) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None and bulk.sessionid is not None
         secrets.add(bulk.sessionid)
@@ -42,7 +42,7 @@ def test_no_secret_reaches_a_log_record_repr_or_message(caplog: pytest.LogCaptur
         results = bulk.get_batch_results(job.id, batch.id)
         with pytest.raises(errors.InvalidJobError) as api_error:
             bulk.create_job("insert", "NoSuchObject__c")
-        seen += [bulk, job, batch, results, api_error.value, bulk._source, bulk._last_session]
+        seen += [bulk, job, batch, results, api_error.value, bulk._driver.sessions, bulk.session]
     assert org.login_count == 2
     assert len(secrets) == 4  # two distinct session ids were really in play
 

@@ -37,6 +37,14 @@ class Authenticator(Protocol):
         """
         ...
 
+    @property
+    def can_refresh(self) -> bool:
+        """True when the authenticator can log in again once a session is rejected.
+
+        A static session cannot: its rejection is final.
+        """
+        ...
+
     def login_request(self) -> httpx.Request | None:
         """The request to send, or ``None`` when no request is needed."""
         ...
@@ -63,6 +71,16 @@ class StaticSession:
     @property
     def fingerprint(self) -> str:
         return self._fingerprint
+
+    @property
+    def can_refresh(self) -> bool:
+        """Always ``False``: there is nothing to log in again with."""
+        return False
+
+    @property
+    def session(self) -> Session:
+        """The session (its id never shows in a repr)."""
+        return self._session
 
     def login_request(self) -> httpx.Request | None:
         return None

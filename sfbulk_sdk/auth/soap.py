@@ -272,6 +272,11 @@ class SoapLogin:
         )
 
     @property
+    def can_refresh(self) -> bool:
+        """Always ``True``: a rejected session is replaced by a new login."""
+        return True
+
+    @property
     def username(self) -> str:
         """The Salesforce username."""
         return self._username

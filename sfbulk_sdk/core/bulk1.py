@@ -20,14 +20,11 @@ Rules encoded here (see the Bulk API Developer Guide):
 
 from __future__ import annotations
 
-import codecs
-import csv
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
-from xml.etree import ElementTree
 
 import httpx
 
@@ -42,19 +39,17 @@ from ..models.enums import ConcurrencyMode, ContentType, JobState, Operation
 from ..models.jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
 from ..models.results import BatchResult, QueryResultList
 from ..models.session import Session
-from ..models.xml import NS, XSI_NS, XmlError, render_document
+from ..models.xml import XmlError, render_document
 from .csvsplit import MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS
 
 __all__ = [
     "DEFAULT_API_VERSION",
     "Call",
     "PkChunking",
-    "QueryRecord",
     "abort_job",
     "add_batch",
     "close_job",
     "create_job",
-    "decode_records",
     "get_batch",
     "get_batch_request",
     "get_batch_results",
@@ -65,7 +60,6 @@ __all__ = [
     "parse_error",
     "query_result",
     "raise_for_status",
-    "record_decoder",
     "validate_api_version",
 ]
 
@@ -73,7 +67,7 @@ __all__ = [
 DEFAULT_API_VERSION = "64.0"
 
 T = TypeVar("T")
-QueryRecord = dict[str, Any]
+T_co = TypeVar("T_co", covariant=True)
 
 #: Salesforce's Bulk 1.0 batch limits.
 BATCH_MAX_BYTES = MAX_BATCH_BYTES
@@ -106,12 +100,12 @@ def validate_api_version(version: str) -> str:
 
 
 @dataclass(frozen=True)
-class Call(Generic[T]):
+class Call(Generic[T_co]):
     """One Bulk API 1.0 request, not yet bound to a session."""
 
     method: str
     path: str
-    parse: Callable[[httpx.Response], T]
+    parse: Callable[[httpx.Response], T_co]
     media_type: str = _XML_MEDIA
     body: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -459,226 +453,15 @@ def query_result(
 ) -> Call[httpx.Response]:
     """``GET job/{jobId}/batch/{batchId}/result/{resultId}``: one result file.
 
-    The parse step only checks the status; the body is meant to be streamed
-    with :func:`record_decoder`.
+    The parse step only checks the status; the body is streamed with
+    :func:`record_decoder` (see :class:`~sfbulk_sdk.core.flow.RecordStream`).
     """
     path = _batch_path(job_id, batch_id, f"/result/{_check_id(result_id, 'result id')}")
 
     def check(response: httpx.Response) -> httpx.Response:
+        # The driver has read an error reply's body before this runs.
         if response.status_code >= 400:
-            response.read()
             raise parse_error(response)
         return response
 
     return Call("GET", path, check, _batch_media(content_type))
-
-
-# --------------------------------------------------------------------------- query records
-
-
-class RecordDecoder:
-    """Incrementally decode the records of one query result file.
-
-    Feed it the body's bytes as they arrive (:meth:`feed`) and call
-    :meth:`close` at the end; both return the records completed so far, and
-    both raise ``ValueError`` for a body that is not a result file of the
-    format. The same decoder serves the sync and the async client.
-    """
-
-    def feed(self, data: bytes) -> list[QueryRecord]:
-        raise NotImplementedError
-
-    def close(self) -> list[QueryRecord]:
-        raise NotImplementedError
-
-
-class CsvRecordDecoder(RecordDecoder):
-    """CSV results: one dict per row, keyed by the header (values are strings).
-
-    A record ends at a newline outside quotes, so quoted multi-line values
-    stay whole however the body is chunked.
-    """
-
-    def __init__(self) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8-sig")()
-        self._partial = ""
-        self._pending: list[str] = []
-        self._quotes = 0
-        self._header: list[str] | None = None
-
-    def _rows(self, lines: list[str]) -> list[QueryRecord]:
-        try:
-            rows = list(csv.reader(lines))
-        except csv.Error as exc:  # not a ValueError: callers expect one
-            raise ValueError(f"malformed CSV result: {exc}") from None
-        if self._header is None and rows:
-            self._header = rows.pop(0)
-        header = self._header or []
-        records: list[QueryRecord] = []
-        for row in rows:
-            if not row:
-                continue
-            if len(row) != len(header):  # zip() would drop the difference silently
-                raise ValueError(
-                    f"a CSV result row has {len(row)} values; the header has {len(header)}"
-                )
-            records.append(dict(zip(header, row, strict=True)))
-        return records
-
-    def _take(self, text: str, final: bool) -> list[QueryRecord]:
-        text = self._partial + text
-        lines = text.splitlines(keepends=True)
-        self._partial = ""
-        if lines and not final and not lines[-1].endswith(("\n", "\r")):
-            self._partial = lines.pop()
-        complete: list[str] = []
-        for line in lines:
-            self._pending.append(line)
-            self._quotes += line.count('"')
-            if self._quotes % 2 == 0:
-                complete.append("".join(self._pending))
-                self._pending = []
-                self._quotes = 0
-        if final and self._pending:
-            raise ValueError("CSV result ended inside a quoted value")
-        return self._rows(complete) if complete else []
-
-    def feed(self, data: bytes) -> list[QueryRecord]:
-        return self._take(self._text.decode(data), final=False)
-
-    def close(self) -> list[QueryRecord]:
-        return self._take(self._text.decode(b"", final=True), final=True)
-
-
-class JsonRecordDecoder(RecordDecoder):
-    """JSON results: the elements of one top-level array, decoded as they complete."""
-
-    def __init__(self) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8-sig")()
-        self._decoder = json.JSONDecoder()
-        self._buffer = ""
-        self._started = False
-        self._done = False
-
-    def _take(self, text: str) -> list[QueryRecord]:
-        buf = self._buffer + text
-        pos = 0
-        out: list[QueryRecord] = []
-        while not self._done:
-            while pos < len(buf) and buf[pos] in " \t\r\n,":
-                pos += 1
-            if pos >= len(buf):
-                break
-            if not self._started:
-                if buf[pos] != "[":
-                    raise ValueError("JSON query results must be an array")
-                self._started = True
-                pos += 1
-                continue
-            if buf[pos] == "]":
-                self._done = True
-                pos += 1
-                break
-            try:
-                value, end = self._decoder.raw_decode(buf, pos)
-            except json.JSONDecodeError:
-                break  # an incomplete element: wait for more
-            out.append(value)
-            pos = end
-        self._buffer = buf[pos:]
-        return out
-
-    def feed(self, data: bytes) -> list[QueryRecord]:
-        return self._take(self._text.decode(data))
-
-    def close(self) -> list[QueryRecord]:
-        out = self._take(self._text.decode(b"", final=True))
-        if not self._done or self._buffer.strip():
-            raise ValueError("JSON query results ended early")
-        return out
-
-
-def _xml_value(elem: ElementTree.Element) -> Any:
-    if elem.get(f"{{{XSI_NS}}}nil") == "true":
-        return None
-    if len(elem):
-        return {child.tag.rsplit("}", 1)[-1]: _xml_value(child) for child in elem}
-    return elem.text or ""
-
-
-class XmlRecordDecoder(RecordDecoder):
-    """XML ``queryResult`` files: each ``records`` element as a dict.
-
-    The ``type`` child becomes ``attributes.type``; the second ``Id`` that
-    Salesforce repeats for a queried Id is dropped; ``xsi:nil`` becomes ``None``.
-    Each record is detached from the document once decoded, so memory stays
-    bounded by one chunk however many records the file holds.
-    """
-
-    _TAG = f"{{{NS}}}records"
-
-    def __init__(self) -> None:
-        self._parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
-            events=("start", "end")
-        )
-        self._root: ElementTree.Element | None = None
-
-    def _drain(self) -> list[QueryRecord]:
-        out: list[QueryRecord] = []
-        for event, elem in self._parser.read_events():  # type: ignore[misc]
-            if not isinstance(elem, ElementTree.Element):
-                continue
-            if event == "start":
-                if self._root is None:
-                    self._root = elem  # <queryResult>
-                continue
-            if elem.tag != self._TAG:
-                continue
-            record: QueryRecord = {}
-            for child in elem:
-                name = child.tag.rsplit("}", 1)[-1]
-                if name == "type":
-                    record.setdefault("attributes", {"type": child.text})
-                elif name == "Id" and "Id" in record:
-                    continue
-                else:
-                    record[name] = _xml_value(child)
-            elem.clear()
-            if self._root is not None and self._root is not elem:
-                # Clearing a record still leaves it attached to the root, one
-                # empty element per record; detach the decoded records.
-                self._root.clear()
-            out.append(record)
-        return out
-
-    def feed(self, data: bytes) -> list[QueryRecord]:
-        try:
-            self._parser.feed(data)
-        except ElementTree.ParseError as exc:  # a SyntaxError, not a ValueError
-            raise ValueError(f"malformed XML result: {exc}") from None
-        return self._drain()
-
-    def close(self) -> list[QueryRecord]:
-        try:
-            self._parser.close()
-        except ElementTree.ParseError as exc:
-            raise ValueError(f"malformed XML result: {exc}") from None
-        return self._drain()
-
-
-def record_decoder(media_type: str) -> RecordDecoder:
-    """The decoder for a result file's ``Content-Type`` (CSV, JSON or XML)."""
-    media = media_type.split(";", 1)[0].strip().lower()
-    if media == _CSV_MEDIA:
-        return CsvRecordDecoder()
-    if media.endswith("json"):
-        return JsonRecordDecoder()
-    return XmlRecordDecoder()
-
-
-def decode_records(media_type: str, chunks: Iterable[bytes]) -> Iterator[QueryRecord]:
-    """All records of a result body given as byte chunks (sync convenience)."""
-    decoder = record_decoder(media_type)
-    for chunk in chunks:
-        yield from decoder.feed(chunk)
-    yield from decoder.close()

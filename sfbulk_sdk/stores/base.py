@@ -174,7 +174,7 @@ class AsyncSessionStore(Protocol):
         """The refresh lock of ``key``, used as ``async with store.lock(...)``."""
         ...
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Release the store's own resources (never an injected client)."""
         ...
 

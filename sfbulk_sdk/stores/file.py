@@ -443,5 +443,5 @@ class AsyncFileStore:
             ttl=lock_ttl,
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         self._sync.close()

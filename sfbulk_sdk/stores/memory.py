@@ -285,7 +285,7 @@ class AsyncMemoryStore:
             ttl=lock_ttl,
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         self._state.close()
 
     def _raw(self, key: str) -> str | None:

@@ -432,6 +432,6 @@ class AsyncMongoStore:
             ttl=lock_ttl,
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Mark the store closed; the client stays open (it is the caller's)."""
         self._closed = True

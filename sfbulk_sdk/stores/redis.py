@@ -380,7 +380,7 @@ class AsyncRedisStore:
             ttl=timeout,
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Mark the store closed; the injected client stays open (it is the caller's)."""
         self._closed = True
 

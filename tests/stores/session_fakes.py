@@ -71,6 +71,10 @@ class FakeAuth:
     def fingerprint(self) -> str:
         return self._fingerprint
 
+    @property
+    def can_refresh(self) -> bool:
+        return True
+
     def login_request(self) -> httpx.Request | None:
         return httpx.Request("POST", LOGIN_URL, content=b"<login/>")
 
@@ -176,7 +180,7 @@ class AsAsync:
     async def clear_failure(self, key: str) -> None:
         self._failures().clear_failure(key)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         self.sync.close()
 
 

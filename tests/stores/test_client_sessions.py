@@ -33,7 +33,7 @@ from servers import ServerProcess, sync_mongo, sync_redis
 from sfbulk_sdk import AsyncBulk, Bulk
 from sfbulk_sdk.auth import SoapLogin
 from sfbulk_sdk.core import bulk1
-from sfbulk_sdk.core.bulk1 import QueryRecord
+from sfbulk_sdk.core.decoders import QueryRecord
 from sfbulk_sdk.core.policy import PollPolicy
 from sfbulk_sdk.sessions import SessionPolicy
 from sfbulk_sdk.stores import AsyncMemoryStore, AsyncSessionStore, MemoryStore, SessionStore
@@ -488,10 +488,9 @@ def test_the_first_example_of_the_sessions_guide_is_the_mongodb_one_liner_and_wo
     bulk: Bulk = namespace["bulk"]
     assert isinstance(bulk._store, MongoStore)
     guide_client = bulk._store._collection.database.client
-    bulk._http.close()
-    bulk._http = httpx.Client(
-        transport=FakeOrgTransport(org)
-    )  # the fake answers login.salesforce.com
+    bulk._driver.http.close()
+    # the fake answers login.salesforce.com
+    bulk._driver.http = httpx.Client(transport=FakeOrgTransport(org))
     mongo = sync_mongo(server)
     try:
         with bulk:

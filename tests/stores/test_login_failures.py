@@ -815,8 +815,8 @@ async def test_an_async_store_without_the_protocol_shares_within_one_manager() -
         def lock(self, key: str, *, ttl: float, wait: float) -> Any:
             return self.inner.lock(key, ttl=ttl, wait=wait)
 
-        async def close(self) -> None:
-            await self.inner.close()
+        async def aclose(self) -> None:
+            await self.inner.aclose()
 
     org = FakeOrg()
     plain = AsyncPlainStore()

@@ -18,6 +18,7 @@ from servers import ServerProcess, free_port, sync_mongo, sync_redis
 from session_fakes import SECRET_MARK, FakeAuth, FakeClock, FakeSend
 
 from sfbulk_sdk.auth import StaticSession
+from sfbulk_sdk.core.policy import RetryPolicy
 from sfbulk_sdk.errors import (
     LockTimeoutError,
     LoginError,
@@ -387,15 +388,26 @@ def test_a_failed_login_propagates_and_releases_the_lock(store: SpyStore, clock:
     assert calls["n"] == 2
 
 
-def test_the_default_login_client_wraps_transport_errors() -> None:
+def test_without_send_the_manager_refuses_to_log_in_rather_than_open_a_transport() -> None:
+    """The manager owns no HTTP client: the login goes out through the caller's ``send``."""
+    manager = SessionManager(FakeAuth())
+    with pytest.raises(SessionError, match="no way to send the login request: pass send="):
+        manager.get()
+    manager.close()
+
+
+def test_the_clients_login_send_wraps_transport_errors() -> None:
+    from sfbulk_sdk import Bulk
+
     class LocalAuth(FakeAuth):
         def login_request(self) -> httpx.Request | None:
             return httpx.Request("POST", f"http://127.0.0.1:{free_port()}/services/Soap/u/64.0")
 
-    manager = SessionManager(LocalAuth())
-    with pytest.raises(TransportError, match=r"POST \S+/services/Soap/u/64.0 failed: ConnectError"):
-        manager.get()
-    manager.close()
+    with (
+        Bulk(auth=LocalAuth(), retry=RetryPolicy(max_attempts=1)) as bulk,
+        pytest.raises(TransportError, match=r"POST \S+/services/Soap/u/64.0 failed: ConnectError"),
+    ):
+        bulk.get_job("750000000000001AAA")
 
 
 def test_a_custom_key_prefix_names_the_store_key(send: FakeSend, clock: FakeClock) -> None:
@@ -433,7 +445,7 @@ def test_a_static_session_never_logs_in_nor_touches_the_store(store: SpyStore) -
     manager.invalidate(Session.static("https://x.my.salesforce.com", "another-id"))
     assert manager.get() is session  # only its own id's rejection counts
     assert sum(store.calls.values()) == 0
-    assert manager._http is None
+    assert not hasattr(manager, "_http")  # the manager owns no transport of its own
 
 
 def test_a_rejected_static_session_raises_a_session_error(

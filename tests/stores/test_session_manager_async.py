@@ -188,27 +188,37 @@ async def test_a_rejected_static_session_raises_a_session_error() -> None:
     assert static_id not in str(caught.value)
 
 
-async def test_the_default_login_client_wraps_transport_errors() -> None:
+async def test_without_send_the_manager_refuses_to_log_in_rather_than_open_a_transport() -> None:
+    manager = AsyncSessionManager(FakeAuth(), policy=SessionPolicy(cache_seconds=0))
+    with pytest.raises(SessionError, match="no way to send the login request: pass send="):
+        await manager.get()
+    await manager.aclose()
+
+
+async def test_the_async_clients_login_send_wraps_transport_errors() -> None:
+    from sfbulk_sdk import AsyncBulk, RetryPolicy
+
     class LocalAuth(FakeAuth):
         def login_request(self) -> httpx.Request | None:
             return httpx.Request("POST", f"http://127.0.0.1:{free_port()}/services/Soap/u/64.0")
 
-    manager = AsyncSessionManager(LocalAuth(), policy=SessionPolicy(cache_seconds=0))
-    with pytest.raises(TransportError, match=r"POST \S+/services/Soap/u/64.0 failed: ConnectError"):
-        await manager.get()
-    await manager.close()
+    async with AsyncBulk(auth=LocalAuth(), retry=RetryPolicy(max_attempts=1)) as bulk:
+        with pytest.raises(
+            TransportError, match=r"POST \S+/services/Soap/u/64.0 failed: ConnectError"
+        ):
+            await bulk.get_job("750000000000001AAA")
 
 
 async def test_close_closes_only_what_the_manager_created() -> None:
     send = AsyncFakeSend()
     own = AsyncSessionManager(FakeAuth(), send=send)
     await own.get()
-    await own.close()
+    await own.aclose()
     with pytest.raises(SessionError):
         await own._store.get(KEY)
 
     shared = AsyncMemoryStore()
     manager = AsyncSessionManager(FakeAuth(), store=shared, send=send)
     await manager.get()
-    await manager.close()
+    await manager.aclose()
     assert await shared.get(KEY) is not None

@@ -287,6 +287,6 @@ async def test_an_invalid_stored_payload_counts_as_absent_without_the_secret(
 
 
 async def test_a_closed_store_refuses_work(store_case: StoreCase) -> None:
-    await store_case.store.close()
+    await store_case.store.aclose()
     with pytest.raises(SessionStoreError, match="closed"):
         await store_case.store.get(new_key())

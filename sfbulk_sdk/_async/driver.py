@@ -1,0 +1,173 @@
+"""``AsyncDriver``: performs the effects of the core's flows with httpx and a session manager.
+
+The driver is the only place where the async client does I/O: it sends the
+requests a flow asks for (wrapping every httpx error), streams bodies, sleeps
+through the client's sleep seam, reads its monotonic clock and asks the session
+manager for sessions. What to do with the results is the flow's business
+(:mod:`sfbulk_sdk.core.flow`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TypeVar
+
+import httpx
+
+from ..core import flow as f
+from ..core.clock import AsyncSleep, Monotonic
+from ..core.transport_errors import HTTPX_ERRORS, wrap_transport_error
+from ..errors import InvalidInputError, SfBulkError
+from .sessions import AsyncSessionManager
+
+__all__ = ["AsyncDriver"]
+
+T = TypeVar("T")
+
+
+class _Streams:
+    """The streamed responses one run has open, and their byte iterators."""
+
+    def __init__(self) -> None:
+        self.open: dict[int, tuple[httpx.Response, AsyncIterator[bytes]]] = {}
+
+    def add(self, response: httpx.Response) -> None:
+        self.open[id(response)] = (response, response.aiter_bytes())
+
+    def chunks(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        return self.open[id(response)][1]
+
+    def forget(self, response: httpx.Response) -> None:
+        self.open.pop(id(response), None)
+
+
+class AsyncDriver:
+    """Runs flows for one client: its HTTP client, session manager and time seams."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        sleep: AsyncSleep,
+        monotonic: Monotonic,
+        login_timeout: httpx.Timeout,
+    ) -> None:
+        self.http = http
+        self.sessions: AsyncSessionManager | None = None
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._login_timeout = login_timeout
+
+    def _manager(self) -> AsyncSessionManager:
+        if self.sessions is None:
+            raise InvalidInputError(
+                "not authenticated: pass auth=, bulk_server/sessionid, or call login()"
+            )
+        return self.sessions
+
+    async def send_login(self, request: httpx.Request) -> httpx.Response:
+        """Send a login request through the client's HTTP client (the manager's ``send``).
+
+        A login must end well within the refresh lock's TTL, or another worker
+        would take the lock and log in too: its timeouts are shorter.
+        """
+        request.extensions["timeout"] = self._login_timeout.as_dict()
+        try:
+            return await self.http.send(request)
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, request) from exc
+
+    async def run(self, flow: f.Flow[T]) -> T:
+        """Drive ``flow`` to its end and return its result."""
+        streams = _Streams()
+        try:
+            step = f.start(flow)
+            while not isinstance(step, f.Done):
+                step = f.resume(flow, await self._perform(step, streams))
+            return step.value
+        finally:
+            flow.close()
+            await self._release(streams)
+
+    async def stream(self, flow: f.Flow[object]) -> AsyncIterator[T]:
+        """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
+        streams = _Streams()
+        try:
+            step = f.start(flow)
+            while not isinstance(step, f.Done):
+                if isinstance(step, f.Emit):
+                    for item in step.items:
+                        yield item
+                    step = f.resume(flow, f.Reply())
+                else:
+                    step = f.resume(flow, await self._perform(step, streams))
+        finally:
+            flow.close()
+            await self._release(streams)
+
+    async def _release(self, streams: _Streams) -> None:
+        for response, _ in list(streams.open.values()):
+            await response.aclose()
+        streams.open.clear()
+
+    async def _perform(self, effect: f.Effect[object], streams: _Streams) -> f.Reply:
+        try:
+            return f.Reply(await self._do(effect, streams))
+        except SfBulkError as exc:
+            return f.Reply(error=exc)
+
+    async def _do(self, effect: f.Effect[object], streams: _Streams) -> object:
+        if isinstance(effect, f.ReadChunk):
+            return await self._chunk(effect.response, streams)
+        if isinstance(effect, f.Send):
+            return await self._send(effect.request, effect.stream, streams)
+        if isinstance(effect, f.GetSession):
+            return await self._manager().get()
+        if isinstance(effect, f.Touch):
+            await self._manager().touch(effect.session)
+        elif isinstance(effect, f.Invalidate):
+            await self._manager().invalidate(effect.session)
+        elif isinstance(effect, f.Sleep):
+            await self._sleep(effect.seconds)
+        elif isinstance(effect, f.Now):
+            return self._monotonic()
+        elif isinstance(effect, f.ReadBody):
+            await self._read_body(effect.response, streams)
+        elif isinstance(effect, f.CloseResponse):
+            streams.forget(effect.response)
+            await effect.response.aclose()
+        else:  # pragma: no cover - every effect is handled above
+            raise TypeError(f"unknown effect {effect!r}")
+        return None
+
+    async def _send(
+        self, request: httpx.Request, stream: bool, streams: _Streams
+    ) -> httpx.Response:
+        try:
+            response = await self.http.send(request, stream=stream)
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, request) from exc
+        if stream:
+            streams.add(response)
+        return response
+
+    async def _chunk(self, response: httpx.Response, streams: _Streams) -> bytes:
+        try:
+            return await anext_or_empty(streams.chunks(response))
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, response.request) from exc
+
+    async def _read_body(self, response: httpx.Response, streams: _Streams) -> None:
+        streams.forget(response)
+        try:
+            await response.aread()
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, response.request) from exc
+
+
+async def anext_or_empty(chunks: AsyncIterator[bytes]) -> bytes:
+    """The next non-empty chunk, or ``b""`` at the end."""
+    async for chunk in chunks:
+        if chunk:
+            return chunk
+    return b""

@@ -1,0 +1,356 @@
+"""``AsyncSessionManager``: one login shared by every worker, with single-flight refresh.
+
+How ``get()`` decides
+---------------------
+1. The in-process cache: a session this manager read or wrote less than
+   ``policy.cache_seconds`` ago (default 5 s) and still fresh is returned
+   without touching the store.
+2. The store: a fresh session stored by any process is used (and cached).
+3. Otherwise single flight: take the store's refresh lock (TTL ``lock_ttl``),
+   read the store again (another process may have logged in meanwhile), and
+   only if it is still empty or stale log in, store the new session with a TTL
+   equal to its remaining lifetime and release the lock. While another process
+   holds the lock, a waiter reads the store every 0.1 s and returns the
+   session as soon as the holder has stored it; after ``lock_wait`` seconds
+   without lock or session it raises :class:`~sfbulk_sdk.errors.LockTimeoutError`.
+
+The login request goes out through ``send``: the client passes its own HTTP
+client's send (with its timeouts and error wrapping); the manager owns no
+transport of its own.
+
+When the login itself fails
+---------------------------
+A login Salesforce refuses (:class:`~sfbulk_sdk.errors.LoginError`: a wrong
+password, ``PASSWORD_LOCKOUT``, ``LOGIN_RATE_EXCEEDED``, ...) is recorded as a
+:class:`~sfbulk_sdk.core.session_rules.LoginFailure` (fault code, message,
+times; no secret) for ``policy.login_failure_seconds`` (60 s; 0 turns this
+off) before the lock is released. Whoever would log in next (the waiters
+between two lock attempts, a worker right after taking the lock, any later
+``get()`` finding no fresh session) raises the recorded error instead of
+sending another login, until the record expires: one wrong password costs one
+failed login, not one per worker, so Salesforce does not lock the user out. A
+successful login clears the record. Transport errors are not recorded (the
+client retries them).
+
+The record is kept in the store when it implements the optional
+:class:`~sfbulk_sdk.stores.AsyncLoginFailureStore` (every built-in store
+does), so every process sharing the store sees it; otherwise (or when writing
+it fails) the manager keeps it in process.
+
+Rejection and use
+-----------------
+``invalidate(rejected)`` drops a session Salesforce refused: the store entry
+is deleted only if it still holds *that* id (compare-and-delete), so a session
+another process already refreshed survives, and the cache is cleared so that
+the next ``get()`` reads the store. ``touch(session)`` writes ``last_used_at``
+back (so the store's TTL follows Salesforce's inactivity timer) at most once
+per touch interval, through ``store.renew``: a conditional write that succeeds
+only while the store still holds that session.
+
+Sessions that cannot be refreshed
+---------------------------------
+An authenticator whose ``can_refresh`` is false (a
+:class:`~sfbulk_sdk.auth.StaticSession`) has nothing to log in again with.
+The manager hands out its session without any store, ``touch()`` does
+nothing, and once it has been invalidated ``get()`` raises
+:class:`~sfbulk_sdk.errors.SessionError` instead of returning an id known to
+be dead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from datetime import datetime
+
+import httpx
+
+from ..auth.base import Authenticator
+from ..core.clock import Clock, utc_now
+from ..core.session_rules import SessionPolicy
+from ..core.session_state import SessionState
+from ..errors import (
+    InvalidInputError,
+    LockTimeoutError,
+    LoginError,
+    SessionError,
+    SessionStoreError,
+)
+from ..models.session import Session
+from ..stores.base import (
+    DEFAULT_KEY_PREFIX,
+    AsyncLoginFailureStore,
+    AsyncSessionStore,
+    session_key,
+)
+from ..stores.memory import AsyncMemoryStore
+
+__all__ = ["AsyncSendLogin", "AsyncSessionManager"]
+
+logger = logging.getLogger("sfbulk_sdk.sessions")
+
+#: Sends a login request and returns the reply with its body read.
+AsyncSendLogin = Callable[[httpx.Request], Awaitable[httpx.Response]]
+
+#: A waiter tries the refresh lock for this long at a time, and reads the store
+#: in between, so it stops waiting as soon as the holder has stored a session.
+_LOCK_SLICE = 0.1
+
+
+def _check_lock_settings(lock_ttl: float, lock_wait: float) -> None:
+    if not math.isfinite(lock_ttl) or lock_ttl <= 0:
+        raise InvalidInputError(f"lock_ttl must be a positive number of seconds, not {lock_ttl!r}")
+    if not math.isfinite(lock_wait) or lock_wait < 0:
+        raise InvalidInputError(f"lock_wait must be >= 0 seconds, not {lock_wait!r}")
+
+
+class AsyncSessionManager:
+    """Gives every request a valid session, sharing one login across processes.
+
+    ``auth``
+        builds and parses the login (:class:`~sfbulk_sdk.auth.Authenticator`).
+    ``store``
+        where the session is shared; default a private memory store (this
+        process only). Pass a Redis, MongoDB or file store to share it between
+        processes.
+    ``send``
+        sends the login request; the clients pass their own HTTP client's.
+        Needed whenever the authenticator's login is an HTTP request.
+    ``key_prefix``
+        the store key is ``key_prefix + auth.fingerprint``.
+    ``clock``
+        the current time (aware UTC); inject one in tests.
+    ``lock_ttl`` / ``lock_wait``
+        the refresh lock expires after ``lock_ttl`` seconds even if its holder
+        died; a waiter gives up after ``lock_wait`` seconds with
+        :class:`~sfbulk_sdk.errors.LockTimeoutError`.
+    ``policy``
+        the :class:`~sfbulk_sdk.core.session_rules.SessionPolicy`.
+
+    The manager closes only what it created (its default store): a store
+    passed in belongs to the caller.
+    """
+
+    def __init__(
+        self,
+        auth: Authenticator,
+        *,
+        store: AsyncSessionStore | None = None,
+        send: AsyncSendLogin | None = None,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        clock: Clock = utc_now,
+        lock_ttl: float = 30.0,
+        lock_wait: float = 60.0,
+        policy: SessionPolicy | None = None,
+    ) -> None:
+        _check_lock_settings(lock_ttl, lock_wait)
+        self._auth = auth
+        self._own_store = store is None
+        self._store: AsyncSessionStore = AsyncMemoryStore(clock=clock) if store is None else store
+        self._failures: AsyncLoginFailureStore | None = (
+            self._store if isinstance(self._store, AsyncLoginFailureStore) else None
+        )
+        self._send = send
+        self._clock = clock
+        self._touching = threading.Lock()
+        self._lock_ttl = lock_ttl
+        self._lock_wait = lock_wait
+        static = None if auth.can_refresh else auth.parse_login_response(None, now=clock())
+        self._state = SessionState(
+            session_key(auth.fingerprint, prefix=key_prefix), policy or SessionPolicy(), static
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key={self._state.key!r}, store={self._store!r})"
+
+    @property
+    def auth(self) -> Authenticator:
+        """The authenticator the manager logs in with."""
+        return self._auth
+
+    @property
+    def current(self) -> Session | None:
+        """The session this process holds now, without any I/O (``None`` before ``get()``)."""
+        return self._state.current
+
+    async def get(self) -> Session:
+        """A fresh session: cached, from the store, or from a single-flight login."""
+        state = self._state
+        if state.static is not None:
+            return state.static_session()
+        now = self._clock()
+        session = state.cached(now)
+        if session is not None:
+            return session
+        session = await self._read(now)
+        if session is not None:
+            return session
+        await self._raise_if_failed()
+        deadline = time.monotonic() + self._lock_wait
+        while True:
+            async with AsyncExitStack() as held:
+                slice_ = max(0.0, min(_LOCK_SLICE, deadline - time.monotonic()))
+                try:
+                    await held.enter_async_context(
+                        self._store.lock(state.key, ttl=self._lock_ttl, wait=slice_)
+                    )
+                except LockTimeoutError:
+                    pass
+                else:
+                    return await self._refresh_locked()
+            # Someone else holds the lock: the session they log in ends the
+            # wait, and so does the failure they record.
+            session = await self._read(self._clock())
+            if session is not None:
+                return session
+            await self._raise_if_failed()
+            if time.monotonic() >= deadline:
+                raise state.lock_timeout(self._lock_wait)
+
+    async def _refresh_locked(self) -> Session:
+        state = self._state
+        session = await self._read(self._clock())
+        if session is not None:
+            return session
+        await self._raise_if_failed()
+        try:
+            session = await self._login()
+        except LoginError as exc:
+            await self._record_failure(exc)  # before the lock is released
+            raise
+        now = self._clock()
+        ttl = state.stored_ttl(session, now)
+        if ttl is None:
+            logger.warning("a new session for %s is already expired; not storing it", state.key)
+        else:
+            await self._store.set(state.key, session, ttl)
+        await self._clear_failure()
+        state.logged_in(session, now)
+        return session
+
+    async def _raise_if_failed(self) -> None:
+        """Raise the recorded login failure, if one is active: no login is sent."""
+        state = self._state
+        if not state.policy.shares_login_failures:
+            return
+        now = self._clock()
+        failure = state.local_failure(now)
+        if failure is None and self._failures is not None:
+            failure = await self._failures.get_failure(state.key)
+        if failure is not None and failure.is_active(now):
+            logger.debug(
+                "not logging in for %s: a login failed with %s at %s (shared until %s)",
+                state.key,
+                failure.code,
+                failure.failed_at.isoformat(),
+                failure.expires_at.isoformat(),
+            )
+            raise failure.error(now)
+
+    async def _record_failure(self, error: LoginError) -> None:
+        state = self._state
+        failure = state.new_failure(error, self._clock())
+        if failure is None:
+            return
+        logger.warning(
+            "login for %s refused (%s); no login is sent for it again for %gs",
+            state.key,
+            failure.code,
+            state.policy.login_failure_seconds,
+        )
+        if self._failures is not None:
+            try:
+                await self._failures.set_failure(
+                    state.key, failure, state.policy.login_failure_seconds
+                )
+                return
+            except SessionStoreError as exc:
+                logger.warning(
+                    "could not share the login failure of %s through the store (%s); "
+                    "it is kept in this process only",
+                    state.key,
+                    exc,
+                )
+        state.failure = failure
+
+    async def _clear_failure(self) -> None:
+        state = self._state
+        state.failure = None
+        if self._failures is None:
+            return
+        try:
+            await self._failures.clear_failure(state.key)
+        except SessionStoreError as exc:
+            logger.warning(
+                "could not clear the login failure of %s in the store (%s); it expires by itself",
+                state.key,
+                exc,
+            )
+
+    async def invalidate(self, rejected: Session) -> None:
+        """Forget ``rejected`` (Salesforce refused it); the next :meth:`get` refreshes.
+
+        The store entry is deleted only if it still holds this session id.
+        """
+        state = self._state
+        state.reject(rejected)
+        if state.static is not None:
+            logger.warning("the static session for %s was rejected", state.key)
+            return
+        deleted = await self._store.compare_and_delete(
+            state.key, rejected.session_id.get_secret_value()
+        )
+        logger.info(
+            "session for %s invalidated (%s)",
+            state.key,
+            "store entry deleted" if deleted else "store already holds another session",
+        )
+
+    async def touch(self, session: Session) -> None:
+        """Record a successful call with ``session``; writes back at most once per interval."""
+        state = self._state
+        if state.static is not None:
+            return
+        now = self._clock()
+        touched = state.touch_candidate(session, now)
+        if touched is None or not self._touching.acquire(blocking=False):
+            return
+        try:
+            renewed = await self._store.renew(
+                state.key, touched, state.policy.store_ttl(touched, now)
+            )
+            state.after_touch(touched, renewed, now)
+        finally:
+            self._touching.release()
+
+    async def aclose(self) -> None:
+        """Close the default store if this manager created it."""
+        if self._own_store:
+            await self._store.aclose()
+
+    async def _read(self, now: datetime) -> Session | None:
+        state = self._state
+        session = await self._store.get(state.key)
+        if session is None or not state.usable(session, now):
+            return None
+        state.remember(session, now)
+        return session
+
+    async def _login(self) -> Session:
+        state = self._state
+        request = self._auth.login_request()
+        response = None
+        if request is not None:
+            if self._send is None:
+                raise SessionError(
+                    "this session manager has no way to send the login request: pass send= "
+                    "(the clients pass their own HTTP client's)"
+                )
+            response = await self._send(request)
+        session = self._auth.parse_login_response(response, now=self._clock())
+        logger.info("logged in for %s (session valid %ss idle)", state.key, session.seconds_valid)
+        return session

@@ -1,0 +1,6 @@
+# GENERATED from sfbulk_sdk/_async/__init__.py by scripts/unasync.py: do not edit.
+"""The I/O shells: the client, its driver and the session manager.
+
+The async package is written by hand; the sync package is generated from it by
+``scripts/unasync.py`` (``make unasync``), and ``make test`` checks that the two agree.
+"""

@@ -1,0 +1,172 @@
+# GENERATED from sfbulk_sdk/_async/driver.py by scripts/unasync.py: do not edit.
+"""``Driver``: performs the effects of the core's flows with httpx and a session manager.
+
+The driver is the only place where the async client does I/O: it sends the
+requests a flow asks for (wrapping every httpx error), streams bodies, sleeps
+through the client's sleep seam, reads its monotonic clock and asks the session
+manager for sessions. What to do with the results is the flow's business
+(:mod:`sfbulk_sdk.core.flow`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TypeVar
+
+import httpx
+
+from ..core import flow as f
+from ..core.clock import Monotonic, Sleep
+from ..core.transport_errors import HTTPX_ERRORS, wrap_transport_error
+from ..errors import InvalidInputError, SfBulkError
+from .sessions import SessionManager
+
+__all__ = ["Driver"]
+
+T = TypeVar("T")
+
+
+class _Streams:
+    """The streamed responses one run has open, and their byte iterators."""
+
+    def __init__(self) -> None:
+        self.open: dict[int, tuple[httpx.Response, Iterator[bytes]]] = {}
+
+    def add(self, response: httpx.Response) -> None:
+        self.open[id(response)] = (response, response.iter_bytes())
+
+    def chunks(self, response: httpx.Response) -> Iterator[bytes]:
+        return self.open[id(response)][1]
+
+    def forget(self, response: httpx.Response) -> None:
+        self.open.pop(id(response), None)
+
+
+class Driver:
+    """Runs flows for one client: its HTTP client, session manager and time seams."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        sleep: Sleep,
+        monotonic: Monotonic,
+        login_timeout: httpx.Timeout,
+    ) -> None:
+        self.http = http
+        self.sessions: SessionManager | None = None
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._login_timeout = login_timeout
+
+    def _manager(self) -> SessionManager:
+        if self.sessions is None:
+            raise InvalidInputError(
+                "not authenticated: pass auth=, bulk_server/sessionid, or call login()"
+            )
+        return self.sessions
+
+    def send_login(self, request: httpx.Request) -> httpx.Response:
+        """Send a login request through the client's HTTP client (the manager's ``send``).
+
+        A login must end well within the refresh lock's TTL, or another worker
+        would take the lock and log in too: its timeouts are shorter.
+        """
+        request.extensions["timeout"] = self._login_timeout.as_dict()
+        try:
+            return self.http.send(request)
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, request) from exc
+
+    def run(self, flow: f.Flow[T]) -> T:
+        """Drive ``flow`` to its end and return its result."""
+        streams = _Streams()
+        try:
+            step = f.start(flow)
+            while not isinstance(step, f.Done):
+                step = f.resume(flow, self._perform(step, streams))
+            return step.value
+        finally:
+            flow.close()
+            self._release(streams)
+
+    def stream(self, flow: f.Flow[object]) -> Iterator[T]:
+        """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
+        streams = _Streams()
+        try:
+            step = f.start(flow)
+            while not isinstance(step, f.Done):
+                if isinstance(step, f.Emit):
+                    for item in step.items:
+                        yield item
+                    step = f.resume(flow, f.Reply())
+                else:
+                    step = f.resume(flow, self._perform(step, streams))
+        finally:
+            flow.close()
+            self._release(streams)
+
+    def _release(self, streams: _Streams) -> None:
+        for response, _ in list(streams.open.values()):
+            response.close()
+        streams.open.clear()
+
+    def _perform(self, effect: f.Effect[object], streams: _Streams) -> f.Reply:
+        try:
+            return f.Reply(self._do(effect, streams))
+        except SfBulkError as exc:
+            return f.Reply(error=exc)
+
+    def _do(self, effect: f.Effect[object], streams: _Streams) -> object:
+        if isinstance(effect, f.ReadChunk):
+            return self._chunk(effect.response, streams)
+        if isinstance(effect, f.Send):
+            return self._send(effect.request, effect.stream, streams)
+        if isinstance(effect, f.GetSession):
+            return self._manager().get()
+        if isinstance(effect, f.Touch):
+            self._manager().touch(effect.session)
+        elif isinstance(effect, f.Invalidate):
+            self._manager().invalidate(effect.session)
+        elif isinstance(effect, f.Sleep):
+            self._sleep(effect.seconds)
+        elif isinstance(effect, f.Now):
+            return self._monotonic()
+        elif isinstance(effect, f.ReadBody):
+            self._read_body(effect.response, streams)
+        elif isinstance(effect, f.CloseResponse):
+            streams.forget(effect.response)
+            effect.response.close()
+        else:  # pragma: no cover - every effect is handled above
+            raise TypeError(f"unknown effect {effect!r}")
+        return None
+
+    def _send(self, request: httpx.Request, stream: bool, streams: _Streams) -> httpx.Response:
+        try:
+            response = self.http.send(request, stream=stream)
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, request) from exc
+        if stream:
+            streams.add(response)
+        return response
+
+    def _chunk(self, response: httpx.Response, streams: _Streams) -> bytes:
+        try:
+            return anext_or_empty(streams.chunks(response))
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, response.request) from exc
+
+    def _read_body(self, response: httpx.Response, streams: _Streams) -> None:
+        streams.forget(response)
+        try:
+            response.read()
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, response.request) from exc
+
+
+def anext_or_empty(chunks: Iterator[bytes]) -> bytes:
+    """The next non-empty chunk, or ``b""`` at the end."""
+    for chunk in chunks:
+        if chunk:
+            return chunk
+    return b""

@@ -1,0 +1,378 @@
+"""The request loop and the polling loop, written once, as sans-IO flows.
+
+A *flow* is a generator. It never sends, sleeps, reads a clock or touches a
+session store itself: it yields an :class:`Effect` (send this request, sleep
+this long, give me the session, ...) and is sent back the effect's result,
+the way an httpx ``Auth`` flow yields requests and receives responses. The sync
+and the async client each drive flows with a small loop (:func:`start` and
+:func:`resume`), performing the effects with their own I/O; tests drive them
+by hand.
+
+The rule every request follows lives in :func:`exchange`, and only there:
+
+1. take the current session (:class:`GetSession`);
+2. build the request for it and send it (:class:`Send`);
+3. a reply rejecting the session (Bulk 1.0: 400 ``InvalidSessionId``) drops
+   that session (:class:`Invalidate`) and the request is sent once more with
+   a fresh one, when the authenticator can log in again;
+4. a retryable failure (:class:`~sfbulk_sdk.core.policy.RetryPolicy`) is
+   retried after a jittered backoff (:class:`Sleep`); a request that is not
+   idempotent only when it surely never reached the server;
+5. a success records the session's use (:class:`Touch`); a store that fails
+   to record it never turns the success into an error.
+
+Streamed bodies go through the same loop: :class:`RecordStream` reads the body
+chunk by chunk (:class:`ReadChunk`) and hands records to the caller
+(:class:`Emit`) as they are decoded. When the connection drops mid-body the
+request is repeated and the records already handed out are skipped, so none
+is lost or repeated.
+
+Polling (:func:`wait_for_batch`, :func:`wait_for_job`) composes requests with
+waits. Its deadline counts the time spent in requests as well as the sleeps
+(:class:`Now`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
+
+import httpx
+
+from ..errors import ProtocolError, SfBulkError
+from ..models.enums import ContentType
+from ..models.jobs import BatchInfo, BatchInfoList
+from ..models.session import Session
+from . import bulk1, states
+from .bulk1 import Call
+from .decoders import record_decoder
+from .policy import PollPolicy, RetryPolicy
+
+__all__ = [
+    "CloseResponse",
+    "Done",
+    "Effect",
+    "Emit",
+    "Flow",
+    "FlowContext",
+    "GetSession",
+    "Invalidate",
+    "Now",
+    "ParsedBody",
+    "ReadBody",
+    "ReadChunk",
+    "RecordStream",
+    "Reply",
+    "Send",
+    "Sleep",
+    "Touch",
+    "exchange",
+    "perform",
+    "request",
+    "resume",
+    "start",
+    "wait_for_batch",
+    "wait_for_job",
+]
+
+log = logging.getLogger("sfbulk_sdk")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# --------------------------------------------------------------------------- effects
+
+
+class Effect(Generic[R]):
+    """Something a flow asks its driver to do; ``R`` is what the driver sends back."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GetSession(Effect[Session]):
+    """The session to send the next request with (the session manager's ``get()``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invalidate(Effect[None]):
+    """Salesforce rejected ``session``: drop it, so that the next ``GetSession`` refreshes."""
+
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
+class Touch(Effect[None]):
+    """A request with ``session`` succeeded (the manager records the use)."""
+
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
+class Send(Effect[httpx.Response]):
+    """Send ``request``. Unless ``stream``, the body is read before the reply returns."""
+
+    request: httpx.Request
+    stream: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadChunk(Effect[bytes]):
+    """The next piece of a streamed body; ``b""`` once it is all read (and released)."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBody(Effect[None]):
+    """Read the rest of a streamed body into ``response.content`` (and release it)."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True, slots=True)
+class CloseResponse(Effect[None]):
+    """Release a streamed response without reading the rest of it."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep(Effect[None]):
+    """Wait ``seconds`` (through the client's sleep seam)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Now(Effect[float]):
+    """The client's monotonic time, in seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Emit(Effect[None], Generic[T]):
+    """Hand ``items`` to the caller of a streaming run, in order."""
+
+    items: list[T]
+
+
+#: A flow: yields effects, is sent their results, returns ``T``.
+Flow = Generator[Effect[object], object, T]
+
+
+def perform(effect: Effect[R]) -> Generator[Effect[object], object, R]:
+    """Yield ``effect`` and return what the driver sends back, typed."""
+    return cast(R, (yield cast(Effect[object], effect)))
+
+
+# --------------------------------------------------------------------------- driving
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Generic[T]):
+    """A flow finished with ``value``."""
+
+    value: T
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a driver got from performing an effect: a value, or an SDK error."""
+
+    value: object = None
+    error: SfBulkError | None = None
+
+
+_NOTHING = Reply()
+
+
+def start(flow: Flow[T]) -> Effect[object] | Done[T]:
+    """Run ``flow`` to its first effect (or to its end)."""
+    return resume(flow, _NOTHING, first=True)
+
+
+def resume(flow: Flow[T], reply: Reply, *, first: bool = False) -> Effect[object] | Done[T]:
+    """Hand ``reply`` to ``flow`` (its value, or its error raised at the ``yield``).
+
+    Returns the next effect to perform, or :class:`Done` with the flow's result.
+    Any error the flow does not handle propagates to the driver's caller.
+    """
+    try:
+        if reply.error is not None:
+            return flow.throw(reply.error)
+        return flow.send(None if first else reply.value)
+    except StopIteration as stop:
+        return Done(cast(T, stop.value))
+
+
+# --------------------------------------------------------------------------- the request loop
+
+
+@dataclass(frozen=True, slots=True)
+class FlowContext:
+    """What every request flow needs to know about its client."""
+
+    api_version: str
+    retry: RetryPolicy
+    #: Whether a rejected session can be replaced (the authenticator can log in again).
+    can_refresh: bool
+
+
+class ParsedBody(Generic[T]):
+    """A reply read whole, then parsed by the call's own parser."""
+
+    streams = False
+
+    def __init__(self, parse: Callable[[httpx.Response], T]) -> None:
+        self._parse = parse
+
+    def read(self, response: httpx.Response) -> Flow[T]:
+        return self._parse(response)
+        yield  # pragma: no cover - makes this a generator
+
+
+class RecordStream:
+    """A query result file streamed record by record, resumable after a dropped connection.
+
+    ``delivered`` counts the records already handed to the caller; a repeated
+    request skips that many, so a retry never repeats or loses one.
+    """
+
+    streams = True
+
+    def __init__(self, check: Callable[[httpx.Response], object]) -> None:
+        self._check = check
+        self.delivered = 0
+
+    def read(self, response: httpx.Response) -> Flow[int]:
+        self._check(response)
+        decoder = record_decoder(response.headers.get("content-type", ""))
+        skip = self.delivered
+        while True:
+            chunk = yield from perform(ReadChunk(response))
+            try:
+                records = decoder.feed(chunk) if chunk else decoder.close()
+            except ValueError as exc:
+                raise ProtocolError(
+                    f"could not decode query results: {exc}", response=response
+                ) from exc
+            if skip:
+                dropped = min(skip, len(records))
+                records = records[dropped:]
+                skip -= dropped
+            if records:
+                self.delivered += len(records)
+                yield from perform(Emit(records))
+            if not chunk:
+                return self.delivered
+
+
+def exchange(call: Call[object], ctx: FlowContext, reader: ParsedBody[T] | RecordStream) -> Flow[T]:
+    """One request, with session recovery and retries: the rule of the module docstring."""
+    attempt = 0
+    refreshed = False
+    while True:
+        attempt += 1
+        idempotent = True  # until the request is built, only the login can have failed
+        response: httpx.Response | None = None
+        try:
+            session = yield from perform(GetSession())
+            request = call.build(session, ctx.api_version)
+            idempotent = call.idempotent
+            response = yield from perform(Send(request, stream=reader.streams))
+            if response.status_code >= 400:
+                if reader.streams:
+                    yield from perform(ReadBody(response))
+                if not refreshed and ctx.can_refresh and bulk1.is_invalid_session(response):
+                    log.info("session rejected on %s %s; refreshing once", call.method, call.path)
+                    yield from perform(Invalidate(session))
+                    refreshed = True
+                    attempt -= 1
+                    continue
+            result = yield from reader.read(response)
+        except SfBulkError as exc:
+            if reader.streams and response is not None:
+                yield from perform(CloseResponse(response))
+            if not ctx.retry.should_retry(exc, attempt=attempt, idempotent=idempotent):
+                raise
+            delay = ctx.retry.delay(attempt, exc)
+            log.warning("retrying %s %s in %.1fs: %s", call.method, call.path, delay, exc)
+            yield from perform(Sleep(delay))
+            continue
+        try:
+            yield from perform(Touch(session))
+        except SfBulkError as exc:
+            # The request succeeded: a store that fails to record the use must
+            # not turn that success (a created job, an added batch) into an error.
+            log.warning("could not record the session's use in the store: %s", exc)
+        return cast(T, result)
+
+
+def request(call: Call[T], ctx: FlowContext) -> Flow[T]:
+    """A request whose reply is read whole and parsed by ``call``."""
+    return exchange(cast(Call[object], call), ctx, ParsedBody(call.parse))
+
+
+# --------------------------------------------------------------------------- polling
+
+
+def _next_wait(policy: PollPolicy, elapsed: float, interval: float) -> float | None:
+    """How long to sleep before the next poll, or ``None`` once the deadline is reached.
+
+    The last wait is cut to what is left of ``policy.timeout``, so the final
+    poll happens at the deadline rather than up to one interval before it.
+    """
+    if policy.timeout is None:
+        return interval
+    left = policy.timeout - elapsed
+    return min(interval, left) if left > 0 else None
+
+
+def wait_for_batch(
+    job_id: str,
+    batch_id: str,
+    *,
+    content_type: ContentType | None,
+    policy: PollPolicy,
+    ctx: FlowContext,
+    raise_on_failure: bool = True,
+) -> Flow[BatchInfo]:
+    """Poll a batch until it is done (:mod:`~sfbulk_sdk.core.states`), backing off."""
+    started = yield from perform(Now())
+    elapsed = 0.0
+    for interval in policy.intervals():
+        info = yield from request(bulk1.get_batch(job_id, batch_id, content_type=content_type), ctx)
+        if states.batch_finished(info, raise_on_failure=raise_on_failure):
+            return info
+        elapsed = (yield from perform(Now())) - started
+        wait = _next_wait(policy, elapsed, interval)
+        if wait is None:
+            break
+        yield from perform(Sleep(wait))
+    raise states.poll_timeout(job_id, batch_id, elapsed)
+
+
+def wait_for_job(
+    job_id: str, *, content_type: ContentType | None, policy: PollPolicy, ctx: FlowContext
+) -> Flow[BatchInfoList]:
+    """Poll until every batch of a job is done; a job without batches, until it is not Open."""
+    started = yield from perform(Now())
+    elapsed = 0.0
+    for interval in policy.intervals():
+        batches = yield from request(bulk1.list_batches(job_id, content_type=content_type), ctx)
+        if batches.batch_info:
+            if states.all_batches_done(batches):
+                return batches
+        else:
+            job = yield from request(bulk1.get_job(job_id, content_type=content_type), ctx)
+            if states.job_needs_no_wait(job):
+                return batches
+        elapsed = (yield from perform(Now())) - started
+        wait = _next_wait(policy, elapsed, interval)
+        if wait is None:
+            break
+        yield from perform(Sleep(wait))
+    raise states.poll_timeout(job_id, None, elapsed)
