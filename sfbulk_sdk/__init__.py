@@ -6,39 +6,12 @@
 stores in :mod:`sfbulk_sdk.stores` and the fake org in :mod:`sfbulk_sdk.testing`.
 """
 
+from . import errors
 from .aio import AsyncBulk
 from .client import Bulk
 from .core.bulk1 import DEFAULT_API_VERSION, PkChunking
 from .core.policy import PollPolicy, RetryPolicy
-from .errors import (
-    AccessDeniedError,
-    APIError,
-    ApiVersionError,
-    BatchFailedError,
-    ClientInputError,
-    ExceededQuotaError,
-    InvalidBatchError,
-    InvalidInputError,
-    InvalidJobError,
-    InvalidJobStateError,
-    InvalidOperationError,
-    InvalidSessionError,
-    InvalidXmlError,
-    LockTimeoutError,
-    LoginError,
-    LoginRateExceededError,
-    PollTimeoutError,
-    ProcessingTimeoutError,
-    ProtocolError,
-    RequestTimeoutError,
-    ServerError,
-    SessionError,
-    SessionStoreError,
-    SfBulkError,
-    TooManyLockFailureError,
-    TransportError,
-    UnsupportedContentTypeError,
-)
+from .errors import *  # noqa: F403 - every class of errors.__all__, re-exported below
 from .models import (
     BatchInfo,
     BatchInfoList,
@@ -63,54 +36,29 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_API_VERSION",
-    "APIError",
-    "AccessDeniedError",
-    "ApiVersionError",
     "AsyncBulk",
-    "BatchFailedError",
     "BatchInfo",
     "BatchInfoList",
     "BatchResult",
     "BatchState",
     "Bulk",
     "BulkErrorInfo",
-    "ClientInputError",
     "ConcurrencyMode",
     "ContentType",
-    "ExceededQuotaError",
-    "InvalidBatchError",
-    "InvalidInputError",
-    "InvalidJobError",
-    "InvalidJobStateError",
-    "InvalidOperationError",
-    "InvalidSessionError",
-    "InvalidXmlError",
     "JobInfo",
     "JobState",
-    "LockTimeoutError",
-    "LoginError",
-    "LoginRateExceededError",
     "LoginResult",
     "Operation",
     "PkChunking",
     "PollPolicy",
-    "PollTimeoutError",
-    "ProcessingTimeoutError",
-    "ProtocolError",
     "QueryBatchResult",
     "QueryResultList",
     "RecordError",
     "RecordResult",
-    "RequestTimeoutError",
     "RetryPolicy",
-    "ServerError",
     "Session",
-    "SessionError",
-    "SessionStoreError",
-    "SfBulkError",
-    "TooManyLockFailureError",
-    "TransportError",
-    "UnsupportedContentTypeError",
     "UserInfo",
     "__version__",
 ]
+# Every error class, as sfbulk_sdk.errors lists them.
+__all__ += errors.__all__

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from os import PathLike
 
+from typing_extensions import Unpack
+
 from .._base import FacadeState, check_sandbox_flag, check_seed_max_records, filter_invalid
 from ..core import states
-from ..core.bulk1 import PkChunking
-from ..models.enums import ConcurrencyMode, ContentType, Operation
+from ..core.bulk1 import JobSettings
+from ..models.enums import Operation
 from ..models.jobs import BatchInfo, JobInfo
 from ..models.query import QueryBatchResult
 from ..models.results import BatchResult
@@ -76,22 +78,16 @@ class AsyncSeedFacade(AsyncBulk1Client):
         operation: Operation | str,
         sobject: str,
         external_id_field: str | None = None,
-        *,
-        content_type: ContentType | str = ContentType.CSV,
-        concurrency_mode: ConcurrencyMode | str = ConcurrencyMode.PARALLEL,
-        pk_chunking: PkChunking | bool | None = None,
+        **settings: Unpack[JobSettings],
     ) -> JobInfo:
         """Create the facade's current job (seed API).
 
-        ``pk_chunking`` splits a query job by Id ranges; :meth:`job_is_completed`
-        and :meth:`batch_result` count the original ``NotProcessed`` batch as done."""
+        ``settings`` are those of :meth:`create_job` (``content_type``,
+        ``concurrency_mode``, ``pk_chunking``, ...). ``pk_chunking`` splits a
+        query job by Id ranges; :meth:`job_is_completed` and :meth:`batch_result`
+        count the original ``NotProcessed`` batch as done."""
         job = await self.create_job(
-            operation,
-            sobject,
-            external_id_field=external_id_field,
-            content_type=content_type,
-            concurrency_mode=concurrency_mode,
-            pk_chunking=pk_chunking,
+            operation, sobject, external_id_field=external_id_field, **settings
         )
         self._facade = FacadeState(job=job)
         return job

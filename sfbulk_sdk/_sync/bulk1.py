@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TypeVar, cast
 
 import httpx
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
 from .._base import (
     DEFAULT_TIMEOUT,
@@ -28,13 +28,13 @@ from .._base import (
 )
 from ..auth.base import Authenticator, StaticSession
 from ..core import bulk1, flow
-from ..core.bulk1 import Call, PkChunking
+from ..core.bulk1 import Call, JobOptions
 from ..core.clock import Monotonic, Sleep
 from ..core.decoders import QueryRecord
 from ..core.policy import PollPolicy, RetryPolicy
 from ..core.session_state import SessionOptions
 from ..errors import InvalidInputError
-from ..models.enums import ConcurrencyMode, ContentType, Operation
+from ..models.enums import ContentType, Operation
 from ..models.jobs import BatchInfo, BatchInfoList, JobInfo
 from ..models.results import BatchResult
 from ..models.session import Session
@@ -159,26 +159,12 @@ class Bulk1Client:
     # ------------------------------------------------------------------ jobs
 
     def create_job(
-        self,
-        operation: Operation | str,
-        sobject: str,
-        *,
-        external_id_field: str | None = None,
-        content_type: ContentType | str = ContentType.CSV,
-        concurrency_mode: ConcurrencyMode | str = ConcurrencyMode.PARALLEL,
-        assignment_rule_id: str | None = None,
-        pk_chunking: PkChunking | bool | None = None,
+        self, operation: Operation | str, sobject: str, **options: Unpack[JobOptions]
     ) -> JobInfo:
-        """Open a job (``POST job``)."""
-        call = bulk1.create_job(
-            operation,
-            sobject,
-            external_id_field=external_id_field,
-            content_type=content_type,
-            concurrency_mode=concurrency_mode,
-            assignment_rule_id=assignment_rule_id,
-            pk_chunking=pk_chunking,
-        )
+        """Open a job (``POST job``); ``options`` as :func:`sfbulk_sdk.core.bulk1.create_job`
+        takes them (``external_id_field``, ``content_type``, ``concurrency_mode``,
+        ``assignment_rule_id``, ``pk_chunking``)."""
+        call = bulk1.create_job(operation, sobject, **options)
         return self._remember(self._call(call))
 
     def get_job(self, job_id: str) -> JobInfo:

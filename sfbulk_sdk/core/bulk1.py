@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 import httpx
 
@@ -45,6 +45,8 @@ from .csvsplit import MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS
 __all__ = [
     "DEFAULT_API_VERSION",
     "Call",
+    "JobOptions",
+    "JobSettings",
     "PkChunking",
     "abort_job",
     "add_batch",
@@ -255,6 +257,26 @@ def _job_media(content_type: ContentType) -> str:
     return _JSON_MEDIA if content_type.is_json else _XML_MEDIA
 
 
+class JobSettings(TypedDict, total=False):
+    """How a job runs (keyword arguments of :func:`create_job` but the upsert key)."""
+
+    #: ``CSV`` (default), ``XML``, ``JSON`` or a ``ZIP_*`` type.
+    content_type: ContentType | str
+    #: ``Parallel`` (default) or ``Serial``.
+    concurrency_mode: ConcurrencyMode | str
+    #: The assignment rule applied to inserted/updated Cases or Leads.
+    assignment_rule_id: str | None
+    #: Split a query job by Id ranges (``True`` for Salesforce's default chunk size).
+    pk_chunking: PkChunking | bool | None
+
+
+class JobOptions(JobSettings, total=False):
+    """Every keyword argument of :func:`create_job`."""
+
+    #: The external id field of an upsert job (required for upsert, refused otherwise).
+    external_id_field: str | None
+
+
 def create_job(
     operation: Operation | str,
     sobject: str,
@@ -285,35 +307,23 @@ def create_job(
         raise InvalidInputError("external_id_field applies only to upsert jobs")
     if pk_chunking and not op.is_query:
         raise InvalidInputError("PK chunking applies only to query and queryAll jobs")
-    job = JobInfo(
-        operation=op,
-        sobject=sobject,
-        external_id_field_name=external_id_field,
-        concurrency_mode=mode,
-        content_type=ctype,
-        assignment_rule_id=assignment_rule_id,
-    )
     headers: dict[str, str] = {}
     if pk_chunking:
         chunking = pk_chunking if isinstance(pk_chunking, PkChunking) else PkChunking()
         headers["Sforce-Enable-PKChunking"] = chunking.header()
     # The create reply follows the request body's format: XML in, XML out.
-    body = _create_job_xml(job)
+    body = render_document(
+        "jobInfo",
+        [
+            ("operation", op.value),
+            ("object", sobject),
+            ("externalIdFieldName", external_id_field),
+            ("concurrencyMode", mode.value),
+            ("contentType", ctype.value),
+            ("assignmentRuleId", assignment_rule_id),
+        ],
+    ).encode("utf-8")
     return Call("POST", "job", _parse_job, _XML_MEDIA, body, headers, idempotent=False)
-
-
-def _create_job_xml(job: JobInfo) -> bytes:
-    # The create request holds operation, object, externalIdFieldName,
-    # concurrencyMode, contentType, assignmentRuleId (XSD order).
-    children = [
-        ("operation", job.operation.value if job.operation else None),
-        ("object", job.sobject),
-        ("externalIdFieldName", job.external_id_field_name),
-        ("concurrencyMode", job.concurrency_mode.value if job.concurrency_mode else None),
-        ("contentType", job.content_type.value if job.content_type else None),
-        ("assignmentRuleId", job.assignment_rule_id),
-    ]
-    return render_document("jobInfo", children).encode("utf-8")
 
 
 def _check_id(value: str, what: str) -> str:

@@ -18,15 +18,8 @@ from enum import Enum
 from typing import TypeAlias
 
 from ..errors import InvalidInputError
-from .csvbatch import (
-    MAX_BATCH_BYTES,
-    MAX_BATCH_CHARS,
-    MAX_BATCH_RECORDS,
-    CsvBatch,
-    CsvRecord,
-    check_limits,
-    pack_records,
-)
+from . import csvbatch
+from .csvbatch import CsvBatch, CsvRecord, check_limits, pack_records
 
 __all__ = ["CsvRow", "csv_batches_from_records", "format_csv_value"]
 
@@ -164,9 +157,9 @@ def csv_batches_from_records(
     records: Iterable[CsvRow],
     *,
     fields: Sequence[str] | None = None,
-    max_records: int = MAX_BATCH_RECORDS,
-    max_bytes: int = MAX_BATCH_BYTES,
-    max_chars: int = MAX_BATCH_CHARS,
+    max_records: int = csvbatch.MAX_BATCH_RECORDS,
+    max_bytes: int = csvbatch.MAX_BATCH_BYTES,
+    max_chars: int = csvbatch.MAX_BATCH_CHARS,
     line_terminator: str = "\n",
 ) -> Iterator[CsvBatch]:
     """Serialise records to CSV batches lazily, one record at a time.

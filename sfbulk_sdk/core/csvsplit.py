@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -56,7 +57,6 @@ from .csvbatch import (
     MAX_BATCH_BYTES,
     MAX_BATCH_CHARS,
     MAX_BATCH_RECORDS,
-    BatchPacker,
     CsvBatch,
     CsvRecord,
     check_limits,
@@ -301,16 +301,15 @@ def scan_csv(
     header = next(records, None)
     if header is None:
         return CsvSummary(fields=(), records=0, batches=0)
-    packer = BatchPacker(
-        header.raw,
+    plan = pack_records(
+        itertools.chain([header], records),
         max_records=max_records,
         max_bytes=max_bytes,
         max_chars=max_chars,
         keep_data=False,
     )
-    for record in records:
-        packer.add(record.raw, record.number, record.line)
-    packer.finish()
-    return CsvSummary(
-        fields=tuple(header.fields), records=packer.total_records, batches=packer.batches
-    )
+    batches = total = 0
+    for batch in plan:
+        batches += 1
+        total += batch.records
+    return CsvSummary(fields=tuple(header.fields), records=total, batches=batches)

@@ -70,6 +70,7 @@ __all__ = [
     "Touch",
     "exchange",
     "perform",
+    "poll",
     "request",
     "resume",
     "start",
@@ -331,6 +332,32 @@ def _next_wait(policy: PollPolicy, elapsed: float, interval: float) -> float | N
     return min(interval, left) if left > 0 else None
 
 
+def poll(
+    probe: Callable[[], Flow[T | None]],
+    policy: PollPolicy,
+    *,
+    job_id: str,
+    batch_id: str | None = None,
+) -> Flow[T]:
+    """Run ``probe`` until it returns something, sleeping between tries as ``policy`` says.
+
+    The deadline counts the time the probes take as well as the sleeps; on
+    expiry :class:`~sfbulk_sdk.errors.PollTimeoutError` names the job (and batch).
+    """
+    started = yield from perform(Now())
+    elapsed = 0.0
+    for interval in policy.intervals():
+        found = yield from probe()
+        if found is not None:
+            return found
+        elapsed = (yield from perform(Now())) - started
+        wait = _next_wait(policy, elapsed, interval)
+        if wait is None:
+            break
+        yield from perform(Sleep(wait))
+    raise states.poll_timeout(job_id, batch_id, elapsed)
+
+
 def wait_for_batch(
     job_id: str,
     batch_id: str,
@@ -341,38 +368,25 @@ def wait_for_batch(
     raise_on_failure: bool = True,
 ) -> Flow[BatchInfo]:
     """Poll a batch until it is done (:mod:`~sfbulk_sdk.core.states`), backing off."""
-    started = yield from perform(Now())
-    elapsed = 0.0
-    for interval in policy.intervals():
-        info = yield from request(bulk1.get_batch(job_id, batch_id, content_type=content_type), ctx)
-        if states.batch_finished(info, raise_on_failure=raise_on_failure):
-            return info
-        elapsed = (yield from perform(Now())) - started
-        wait = _next_wait(policy, elapsed, interval)
-        if wait is None:
-            break
-        yield from perform(Sleep(wait))
-    raise states.poll_timeout(job_id, batch_id, elapsed)
+    call = bulk1.get_batch(job_id, batch_id, content_type=content_type)
+
+    def probe() -> Flow[BatchInfo | None]:
+        info = yield from request(call, ctx)
+        return info if states.batch_finished(info, raise_on_failure=raise_on_failure) else None
+
+    return (yield from poll(probe, policy, job_id=job_id, batch_id=batch_id))
 
 
 def wait_for_job(
     job_id: str, *, content_type: ContentType | None, policy: PollPolicy, ctx: FlowContext
 ) -> Flow[BatchInfoList]:
     """Poll until every batch of a job is done; a job without batches, until it is not Open."""
-    started = yield from perform(Now())
-    elapsed = 0.0
-    for interval in policy.intervals():
+
+    def probe() -> Flow[BatchInfoList | None]:
         batches = yield from request(bulk1.list_batches(job_id, content_type=content_type), ctx)
         if batches.batch_info:
-            if states.all_batches_done(batches):
-                return batches
-        else:
-            job = yield from request(bulk1.get_job(job_id, content_type=content_type), ctx)
-            if states.job_needs_no_wait(job):
-                return batches
-        elapsed = (yield from perform(Now())) - started
-        wait = _next_wait(policy, elapsed, interval)
-        if wait is None:
-            break
-        yield from perform(Sleep(wait))
-    raise states.poll_timeout(job_id, None, elapsed)
+            return batches if states.all_batches_done(batches) else None
+        job = yield from request(bulk1.get_job(job_id, content_type=content_type), ctx)
+        return batches if states.job_needs_no_wait(job) else None
+
+    return (yield from poll(probe, policy, job_id=job_id))

@@ -6,15 +6,23 @@ import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from enum import Enum
-from typing import ClassVar, cast
+from typing import Annotated, ClassVar, Generic, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, JsonValue, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, JsonValue, SecretStr
 from pydantic.alias_generators import to_camel
 from typing_extensions import Self
 
 from .xml import NS, parse_xml, render_document
 
-__all__ = ["JsonValue", "WireModel", "as_list", "format_json_datetime", "format_xml_datetime"]
+__all__ = [
+    "JsonValue",
+    "ListDocument",
+    "WireList",
+    "WireModel",
+    "as_list",
+    "format_json_datetime",
+    "format_xml_datetime",
+]
 
 # ``JsonValue`` (pydantic's recursive alias: dicts with str keys, lists, str,
 # int, float, bool, None) is the one type of JSON-shaped values in the SDK's
@@ -42,6 +50,12 @@ def as_list(value: object) -> list[object]:
     return [value]
 
 
+ItemT = TypeVar("ItemT")
+
+#: A list field that also takes xmltodict's shapes: one child (not a list) or none.
+WireList = Annotated[list[ItemT], BeforeValidator(as_list)]
+
+
 class WireModel(BaseModel):
     """A pydantic model of one Salesforce wire document.
 
@@ -59,6 +73,8 @@ class WireModel(BaseModel):
     )
 
     xml_root: ClassVar[str] = ""
+    #: The field holding the document when its JSON form is a bare array.
+    json_array_field: ClassVar[str] = ""
 
     @classmethod
     def from_xml(cls, data: str | bytes) -> Self:
@@ -69,7 +85,10 @@ class WireModel(BaseModel):
     @classmethod
     def from_json(cls, data: str | bytes) -> Self:
         """Parse the model from a JSON document."""
-        return cls.model_validate(json.loads(data))
+        document = json.loads(data)
+        if cls.json_array_field and isinstance(document, list):
+            document = {cls.json_array_field: document}
+        return cls.model_validate(document)
 
     def wire_items(self, *, style: str = "xml") -> Iterator[tuple[str, JsonValue]]:
         """Yield ``(wire name, wire value)`` in element order, skipping ``None``.
@@ -108,3 +127,25 @@ def _wire_value(value: object, style: str) -> JsonValue:
     # A scalar field, or an unknown field as parsed from XML or JSON: passed on
     # as it is (the XML writer renders any scalar with ``str``).
     return cast("JsonValue", value)
+
+
+class ListDocument(WireModel, Generic[ItemT]):
+    """A document that is a list of items (``batchInfoList``, ``results``, ``result-list``).
+
+    It iterates, indexes and measures like its list, which lives in the field
+    named by :attr:`items_field`.
+    """
+
+    items_field: ClassVar[str] = ""
+
+    def _items(self) -> list[ItemT]:
+        return cast("list[ItemT]", getattr(self, self.items_field))
+
+    def __iter__(self) -> Iterator[ItemT]:  # type: ignore[override]
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __getitem__(self, index: int) -> ItemT:
+        return self._items()[index]

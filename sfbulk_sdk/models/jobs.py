@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from .base import WireModel, as_list
+from .base import ListDocument, WireList, WireModel
 from .enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
 
 __all__ = ["BatchInfo", "BatchInfoList", "BulkErrorInfo", "JobInfo"]
@@ -80,26 +79,13 @@ class BatchInfo(WireModel):
         return self.state.is_terminal
 
 
-class BatchInfoList(WireModel):
+class BatchInfoList(ListDocument[BatchInfo]):
     """All batches of a job (``batchInfoList``; JSON ``{"batchInfo": [...]}``)."""
 
     xml_root = "batchInfoList"
+    items_field = "batch_info"
 
-    batch_info: list[BatchInfo] = Field(default_factory=list)
-
-    @field_validator("batch_info", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        return as_list(value)
-
-    def __iter__(self) -> Iterator[BatchInfo]:  # type: ignore[override]
-        return iter(self.batch_info)
-
-    def __len__(self) -> int:
-        return len(self.batch_info)
-
-    def __getitem__(self, index: int) -> BatchInfo:
-        return self.batch_info[index]
+    batch_info: WireList[BatchInfo] = Field(default_factory=list)
 
 
 class BulkErrorInfo(WireModel):

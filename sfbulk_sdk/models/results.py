@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from typing_extensions import Self
 
-from .base import WireModel, as_list
+from .base import ListDocument, WireList, WireModel
 
 __all__ = ["BatchResult", "QueryResultList", "RecordError", "RecordResult"]
 
@@ -23,14 +22,9 @@ class RecordError(WireModel):
 
     xml_root = "errors"
 
-    fields: list[str] = Field(default_factory=list)
+    fields: WireList[str] = Field(default_factory=list)
     message: str = ""
     status_code: str = ""
-
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        return as_list(value)
 
     @classmethod
     def from_csv_text(cls, text: str) -> RecordError:
@@ -55,7 +49,7 @@ class RecordResult(WireModel):
 
     xml_root = "result"
 
-    errors: list[RecordError] = Field(default_factory=list)
+    errors: WireList[RecordError] = Field(default_factory=list)
     id: str | None = None
     success: bool = False
     created: bool = False
@@ -72,11 +66,6 @@ class RecordResult(WireModel):
         """
         return self._row
 
-    @field_validator("errors", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        return as_list(value)
-
     @field_validator("id", mode="before")
     @classmethod
     def _empty_id(cls, value: Any) -> Any:
@@ -88,22 +77,13 @@ class RecordResult(WireModel):
         return "; ".join(e.to_csv_text() for e in self.errors)
 
 
-class BatchResult(WireModel):
+class BatchResult(ListDocument[RecordResult]):
     """The per-record results of one ingest batch (``results``), in upload order."""
 
     xml_root = "results"
+    items_field = json_array_field = "result"
 
-    result: list[RecordResult] = Field(default_factory=list)
-
-    @field_validator("result", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        return as_list(value)
-
-    @classmethod
-    def from_json(cls, data: str | bytes) -> Self:
-        """Parse the JSON form: an array of ``{"success", "created", "id", "errors"}``."""
-        return cls.model_validate({"result": json.loads(data)})
+    result: WireList[RecordResult] = Field(default_factory=list)
 
     @classmethod
     def from_csv(cls, data: str | bytes | Iterable[str]) -> Self:
@@ -129,15 +109,6 @@ class BatchResult(WireModel):
     def failed(self) -> list[RecordResult]:
         """Only the records that failed."""
         return [r for r in self.result if not r.success]
-
-    def __iter__(self) -> Iterator[RecordResult]:  # type: ignore[override]
-        return iter(self.result)
-
-    def __len__(self) -> int:
-        return len(self.result)
-
-    def __getitem__(self, index: int) -> RecordResult:
-        return self.result[index]
 
 
 def iter_csv_results(lines: Iterable[str]) -> Iterator[RecordResult]:
@@ -183,25 +154,10 @@ def _csv_results(reader: Iterator[list[str]]) -> Iterator[RecordResult]:
         yield result
 
 
-class QueryResultList(WireModel):
+class QueryResultList(ListDocument[str]):
     """The result-set ids of a query batch (``result-list``; JSON: an array of ids)."""
 
     xml_root = "result-list"
+    items_field = json_array_field = "result"
 
-    result: list[str] = Field(default_factory=list)
-
-    @field_validator("result", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        return as_list(value)
-
-    @classmethod
-    def from_json(cls, data: str | bytes) -> Self:
-        """Parse ``["752…", …]``."""
-        return cls.model_validate({"result": json.loads(data)})
-
-    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
-        return iter(self.result)
-
-    def __len__(self) -> int:
-        return len(self.result)
+    result: WireList[str] = Field(default_factory=list)

@@ -29,7 +29,7 @@ from .accounts import (
 from .faults import Fault, FaultSet
 from .http import FakeRequest, FakeResponse
 from .router import dispatch
-from .schema import FieldSpec, FieldValue, SObjectSpec
+from .schema import FieldSpec, FieldValue, FieldValueError, SObjectSpec
 from .settings import DEFAULT_INSTANCE_URL, OrgSettings
 from .state import OrgState, OrgStats, WriteError
 
@@ -117,25 +117,7 @@ class FakeOrg:
         max_batches_per_day: int = 15_000,
         soap_login_enabled: bool = True,
     ) -> None:
-        settings = OrgSettings(
-            session_timeout=session_timeout,
-            queue_time=queue_time,
-            processing_time=processing_time,
-            query_result_file_rows=query_result_file_rows,
-            latency=latency,
-            instance_url=instance_url,
-            organization_name=organization_name,
-            oldest_api_version=float(oldest_api_version),
-            latest_api_version=float(latest_api_version),
-            max_batch_records=max_batch_records,
-            max_batch_bytes=max_batch_bytes,
-            max_batch_chars=max_batch_chars,
-            max_logins_per_hour=max_logins_per_hour,
-            gzip_responses=gzip_responses,
-            sandbox=sandbox,
-            max_batches_per_day=max_batches_per_day,
-            soap_login_enabled=soap_login_enabled,
-        )
+        settings = OrgSettings.from_arguments(locals())
         self._state = OrgState(settings, clock=clock, users=users)
 
     def __repr__(self) -> str:
@@ -188,7 +170,7 @@ class FakeOrg:
         prefix (``a0X``, ``a0Y``, ...) unless ``key_prefix`` is given. The schema
         of any object is ``org.state.describe(name)``.
         """
-        return self._state.declare_object(name, fields, key_prefix=key_prefix, label=label)
+        return self._state.declare_object(name, fields, key_prefix, label)
 
     def add_field(self, sobject: str, spec: FieldSpec) -> None:
         """Add a custom field (``Field__c``) to an existing object."""
@@ -311,9 +293,8 @@ class FakeOrg:
         fields: Iterable[str] = (),
     ) -> None:
         """Make the next ``count`` records written to ``sobject`` fail with ``status_code``."""
-        self._state.inject_record_errors(
-            sobject, count=count, status_code=status_code, message=message, fields=fields
-        )
+        error = FieldValueError(status_code, message, tuple(fields))
+        self._state.inject_record_errors(sobject, count, error)
 
     def clear_faults(self) -> int:
         """Remove every pending fault and record error."""

@@ -8,7 +8,9 @@ admin would switch SOAP login back on).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 from ..models.session import DEFAULT_SESSION_SECONDS
 
@@ -42,6 +44,14 @@ class OrgSettings:
     sandbox: bool = False
     max_batches_per_day: int = 15_000
     soap_login_enabled: bool = True
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, object]) -> OrgSettings:
+        """The settings among ``arguments`` (``FakeOrg.__init__``'s ``locals()``)."""
+        chosen: dict[str, Any] = {
+            f.name: arguments[f.name] for f in fields(cls) if f.name in arguments
+        }
+        return cls(**chosen)
 
     def __post_init__(self) -> None:
         if self.query_result_file_rows is not None and self.query_result_file_rows < 1:

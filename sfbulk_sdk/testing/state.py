@@ -137,12 +137,7 @@ class OrgState:
     # -- schema ----------------------------------------------------------------
 
     def declare_object(
-        self,
-        name: str,
-        fields: Iterable[FieldSpec] = (),
-        *,
-        key_prefix: str | None = None,
-        label: str | None = None,
+        self, name: str, fields: Iterable[FieldSpec], key_prefix: str | None, label: str | None
     ) -> SObjectSpec:
         """Declare a custom object (see :meth:`FakeOrg.declare_object`)."""
         if not name.endswith("__c"):
@@ -319,21 +314,11 @@ class OrgState:
 
     # -- faults ----------------------------------------------------------------
 
-    def inject_record_errors(
-        self,
-        sobject: str,
-        *,
-        count: int = 1,
-        status_code: str = "UNABLE_TO_LOCK_ROW",
-        message: str = "unable to obtain exclusive access to this record",
-        fields: Iterable[str] = (),
-    ) -> None:
-        """Make the next ``count`` records written to ``sobject`` fail with ``status_code``."""
+    def inject_record_errors(self, sobject: str, count: int, error: FieldValueError) -> None:
+        """Make the next ``count`` records written to ``sobject`` fail with ``error``."""
         with self.lock:
             table = self.db.require(sobject)
-            self.db.injector.add(
-                table.name, count, FieldValueError(status_code, message, tuple(fields))
-            )
+            self.db.injector.add(table.name, count, error)
 
     def clear_faults(self) -> int:
         """Remove every pending fault and record error; returns how many faults there were."""

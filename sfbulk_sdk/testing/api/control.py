@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote
 from ...core.clock import ManualClock
 from ..faults import Fault
 from ..http import FakeRequest, FakeResponse
+from ..schema import FieldValueError
 from ..state import OrgState
 
 __all__ = ["PATTERN", "handle"]
@@ -75,15 +76,12 @@ def _control(state: OrgState, request: FakeRequest, rest: str) -> FakeResponse:
             if method == "DELETE":
                 return FakeResponse.json(200, {"cleared": state.clear_faults()})
         if parts == ["record-errors"] and method == "POST" and isinstance(body, dict):
-            state.inject_record_errors(
-                str(body["sobject"]),
-                count=int(body.get("count", 1)),
-                status_code=str(body.get("status_code", "UNABLE_TO_LOCK_ROW")),
-                message=str(
-                    body.get("message", "unable to obtain exclusive access to this record")
-                ),
-                fields=[str(f) for f in body.get("fields", [])],
+            error = FieldValueError(
+                str(body.get("status_code", "UNABLE_TO_LOCK_ROW")),
+                str(body.get("message", "unable to obtain exclusive access to this record")),
+                tuple(str(f) for f in body.get("fields", [])),
             )
+            state.inject_record_errors(str(body["sobject"]), int(body.get("count", 1)), error)
             return FakeResponse.json(201, {"pending": state.db.injector.pending()})
         if parts == ["clock", "advance"] and method == "POST" and isinstance(body, dict):
             if not isinstance(state.clock, ManualClock):
