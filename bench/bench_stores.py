@@ -52,7 +52,7 @@ class BenchAuth:
 
     fingerprint = f"bench-{uuid.uuid4().hex}"
 
-    def login_request(self) -> httpx.Request | None:
+    def login_request(self, *, now: datetime | None = None) -> httpx.Request | None:
         return httpx.Request("POST", "https://login.example.invalid/services/Soap/u/64.0")
 
     def parse_login_response(self, response: httpx.Response | None, *, now: datetime) -> Session:

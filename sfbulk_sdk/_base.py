@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .auth.base import Authenticator
+from .auth.soap import SoapLogin
 from .core import bulk1
 from .core.policy import PollPolicy, RetryPolicy
 from .errors import InvalidInputError
@@ -24,6 +26,7 @@ __all__ = [
     "FacadeState",
     "check_sandbox_flag",
     "check_seed_max_records",
+    "choose_api_version",
     "filter_invalid",
     "instance_from_bulk_server",
 ]
@@ -69,6 +72,23 @@ def check_seed_max_records(max_records: int) -> int:
             f"records), not {max_records:,}"
         )
     return max_records
+
+
+def choose_api_version(explicit: str | None, auth: Authenticator | None) -> str:
+    """The API version a client uses: the one place that decides it.
+
+    An explicit version wins (validated). Otherwise a SOAP login keeps its own
+    version (at most 64.0: ``login()`` is gone from 65.0), and so does a client
+    without an authenticator yet (the seed's ``Bulk()`` then ``login()``);
+    OAuth flows and static sessions get :data:`~sfbulk_sdk.core.bulk1.LATEST_API_VERSION`.
+    """
+    if explicit is not None:
+        return bulk1.validate_api_version(explicit)
+    if auth is None:
+        return bulk1.DEFAULT_API_VERSION
+    if isinstance(auth, SoapLogin):
+        return auth.api_version
+    return bulk1.LATEST_API_VERSION
 
 
 @dataclass

@@ -13,7 +13,13 @@ session id, token or password.
     │   └── RequestTimeoutError
     ├── ProtocolError                         a reply the SDK cannot understand
     ├── LoginError                            SOAP fault / OAuth error on login
-    │   └── LoginRateExceededError
+    │   ├── LoginRateExceededError            LOGIN_RATE_EXCEEDED
+    │   └── OAuthError                        an OAuth ``error`` (code kept as sent)
+    │       ├── InvalidGrantError             invalid_grant
+    │       │   └── RefreshTokenRevokedError  the refresh token is dead: re-authorise
+    │       ├── InvalidClientError            invalid_client_id / invalid_client
+    │       ├── UnsupportedGrantTypeError     unsupported_grant_type
+    │       └── InvalidRequestError           invalid_request
     ├── APIError                              Salesforce answered with an error body
     │   ├── InvalidSessionError               InvalidSessionId / INVALID_SESSION_ID
     │   ├── InvalidJobError                   InvalidJob
@@ -50,18 +56,23 @@ __all__ = [
     "ClientInputError",
     "ExceededQuotaError",
     "InvalidBatchError",
+    "InvalidClientError",
+    "InvalidGrantError",
     "InvalidInputError",
     "InvalidJobError",
     "InvalidJobStateError",
     "InvalidOperationError",
+    "InvalidRequestError",
     "InvalidSessionError",
     "InvalidXmlError",
     "LockTimeoutError",
     "LoginError",
     "LoginRateExceededError",
+    "OAuthError",
     "PollTimeoutError",
     "ProcessingTimeoutError",
     "ProtocolError",
+    "RefreshTokenRevokedError",
     "RequestTimeoutError",
     "ServerError",
     "SessionError",
@@ -70,7 +81,9 @@ __all__ = [
     "TooManyLockFailureError",
     "TransportError",
     "UnsupportedContentTypeError",
+    "UnsupportedGrantTypeError",
     "error_class_for_code",
+    "login_error_class",
 ]
 
 _BODY_LIMIT = 2000
@@ -158,6 +171,79 @@ class LoginError(SfBulkError):
 
 class LoginRateExceededError(LoginError):
     """``LOGIN_RATE_EXCEEDED``: too many logins for this user in the last hour."""
+
+
+class OAuthError(LoginError):
+    """The OAuth token endpoint refused: ``error`` and ``error_description`` as Salesforce sent
+    them (an unknown ``error`` is kept as it is)."""
+
+    codes: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def error(self) -> str:
+        """The OAuth ``error`` code (``invalid_grant``, ...)."""
+        return self.code
+
+    @property
+    def error_description(self) -> str:
+        """Salesforce's ``error_description``."""
+        return self.message
+
+
+class InvalidGrantError(OAuthError):
+    """``invalid_grant``: the credentials, assertion or token were refused."""
+
+    codes = ("invalid_grant",)
+
+
+class RefreshTokenRevokedError(InvalidGrantError):
+    """The refresh token is expired, revoked or was rotated away: the grant is gone.
+
+    No worker sends it again; a user must re-authorise the app and give the SDK
+    the new refresh token.
+    """
+
+
+class InvalidClientError(OAuthError):
+    """``invalid_client_id`` / ``invalid_client``: the app's id or secret is wrong."""
+
+    codes = ("invalid_client_id", "invalid_client")
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    """``unsupported_grant_type``: the flow is not enabled (or was posted to the wrong place)."""
+
+    codes = ("unsupported_grant_type",)
+
+
+class InvalidRequestError(OAuthError):
+    """``invalid_request``: a parameter is missing or malformed."""
+
+    codes = ("invalid_request",)
+
+
+_OAUTH_ERRORS: tuple[type[OAuthError], ...] = (
+    InvalidGrantError,
+    InvalidClientError,
+    UnsupportedGrantTypeError,
+    InvalidRequestError,
+)
+
+
+def login_error_class(code: str) -> type[LoginError]:
+    """The class of a login refusal with ``code``: a SOAP fault code or an OAuth ``error``.
+
+    OAuth codes are lower case (``invalid_grant``); an unknown lower-case code
+    is an :class:`OAuthError` and keeps its code; SOAP fault codes are upper case.
+    """
+    if code == "LOGIN_RATE_EXCEEDED":
+        return LoginRateExceededError
+    for cls in _OAUTH_ERRORS:
+        if code in cls.codes:
+            return cls
+    if code and code == code.lower():
+        return OAuthError
+    return LoginError
 
 
 class APIError(SfBulkError):

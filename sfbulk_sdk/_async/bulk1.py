@@ -23,6 +23,7 @@ from .._base import (
     LOGIN_TIMEOUT,
     ClientConfig,
     FacadeState,
+    choose_api_version,
     instance_from_bulk_server,
 )
 from ..auth.base import Authenticator, StaticSession
@@ -56,7 +57,7 @@ class AsyncBulk1Client:
         *,
         auth: Authenticator | None = None,
         store: AsyncSessionStore | None = None,
-        api_version: str = bulk1.DEFAULT_API_VERSION,
+        api_version: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
@@ -73,7 +74,7 @@ class AsyncBulk1Client:
         if http_client is not None and transport is not None:
             raise InvalidInputError("give either transport= or http_client=, not both")
         self.config = ClientConfig(
-            api_version=bulk1.validate_api_version(api_version),
+            api_version=choose_api_version(api_version, auth),
             retry=retry or RetryPolicy(),
             poll=poll or PollPolicy(),
         )

@@ -342,7 +342,7 @@ class AsyncSessionManager:
 
     async def _login(self) -> Session:
         state = self._state
-        request = self._auth.login_request()
+        request = self._auth.login_request(now=self._clock())
         response = None
         if request is not None:
             if self._send is None:

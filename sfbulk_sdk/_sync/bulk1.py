@@ -24,6 +24,7 @@ from .._base import (
     LOGIN_TIMEOUT,
     ClientConfig,
     FacadeState,
+    choose_api_version,
     instance_from_bulk_server,
 )
 from ..auth.base import Authenticator, StaticSession
@@ -57,7 +58,7 @@ class Bulk1Client:
         *,
         auth: Authenticator | None = None,
         store: SessionStore | None = None,
-        api_version: str = bulk1.DEFAULT_API_VERSION,
+        api_version: str | None = None,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
@@ -74,7 +75,7 @@ class Bulk1Client:
         if http_client is not None and transport is not None:
             raise InvalidInputError("give either transport= or http_client=, not both")
         self.config = ClientConfig(
-            api_version=bulk1.validate_api_version(api_version),
+            api_version=choose_api_version(api_version, auth),
             retry=retry or RetryPolicy(),
             poll=poll or PollPolicy(),
         )

@@ -45,8 +45,12 @@ class Authenticator(Protocol):
         """
         ...
 
-    def login_request(self) -> httpx.Request | None:
-        """The request to send, or ``None`` when no request is needed."""
+    def login_request(self, *, now: datetime | None = None) -> httpx.Request | None:
+        """The request to send at ``now``, or ``None`` when no request is needed.
+
+        ``now`` is the session manager's clock (a JWT assertion is signed for it);
+        ``None`` reads the system clock.
+        """
         ...
 
     def parse_login_response(self, response: httpx.Response | None, *, now: datetime) -> Session:
@@ -82,7 +86,7 @@ class StaticSession:
         """The session (its id never shows in a repr)."""
         return self._session
 
-    def login_request(self) -> httpx.Request | None:
+    def login_request(self, *, now: datetime | None = None) -> httpx.Request | None:
         return None
 
     def parse_login_response(self, response: httpx.Response | None, *, now: datetime) -> Session:

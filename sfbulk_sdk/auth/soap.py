@@ -29,16 +29,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 import httpx
 from pydantic import SecretStr
 
+from ..deprecations import warn_once
 from ..errors import InvalidInputError, LoginError
 from ..models.session import LoginResult, Session
 from ..models.soap import PARTNER_NS, SOAP_ENV_NS, login_reply_error
 from .base import fingerprint
+from .hosts import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL, resolve_login_url
 
 __all__ = [
     "DEFAULT_SOAP_API_VERSION",
@@ -54,8 +55,6 @@ __all__ = [
     "resolve_login_url",
 ]
 
-PRODUCTION_LOGIN_URL = "https://login.salesforce.com"
-SANDBOX_LOGIN_URL = "https://test.salesforce.com"
 
 #: The last API version whose SOAP ``login()`` works, and the default here.
 DEFAULT_SOAP_API_VERSION = "64.0"
@@ -69,7 +68,6 @@ MAX_LOGIN_REQUEST_BYTES = 10 * 1024
 EXPIRED_PASSWORD_CODE = "INVALID_OPERATION_WITH_EXPIRED_PASSWORD"
 
 _VERSION = re.compile(r"v?(\d{2,3})(?:\.(\d))?")
-_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # Characters XML 1.0 cannot carry at all, not even as character references.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -100,65 +98,6 @@ def check_soap_api_version(api_version: str | float) -> str:
             "SOAP login needs API 31.0 to 64.0."
         )
     return f"{number:.1f}"
-
-
-def resolve_login_url(
-    *, sandbox: bool = False, domain: str | None = None, login_url: str | None = None
-) -> str:
-    """The login host as ``scheme://host[:port][/prefix]`` without a trailing slash.
-
-    * default: ``https://login.salesforce.com``;
-    * ``sandbox=True``: ``https://test.salesforce.com``;
-    * ``domain="mycompany.my"``: ``https://mycompany.my.salesforce.com``
-      (``"login"`` and ``"test"`` work too; ``.salesforce.com`` is optional);
-    * ``login_url``: any ``http`` or ``https`` URL, e.g. a local fake org.
-    """
-    if domain is not None and login_url is not None:
-        raise InvalidInputError("give either domain= or login_url=, not both")
-    if sandbox and (domain is not None or login_url is not None):
-        raise InvalidInputError(
-            "sandbox=True selects https://test.salesforce.com; for a sandbox My Domain "
-            "give only domain= (e.g. 'mycompany--dev.sandbox.my') or login_url="
-        )
-    if login_url is not None:
-        return _check_login_url(login_url)
-    if domain is not None:
-        return _domain_url(domain)
-    return SANDBOX_LOGIN_URL if sandbox else PRODUCTION_LOGIN_URL
-
-
-def _check_login_url(login_url: str) -> str:
-    try:
-        parts = urlsplit(login_url.strip())
-        port = parts.port
-    except (AttributeError, ValueError):
-        raise InvalidInputError("login_url is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError("login_url must be an absolute http:// or https:// URL")
-    if parts.username is not None or parts.password is not None:
-        raise InvalidInputError("login_url must not carry credentials")
-    if parts.query or parts.fragment:
-        raise InvalidInputError("login_url must not have a query or fragment")
-    host = parts.hostname
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = f"{host}:{port}" if port is not None else host
-    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
-
-
-def _domain_url(domain: str) -> str:
-    name = domain.strip().lower().rstrip("/")
-    if "://" in name:
-        raise InvalidInputError(
-            "domain is a host name such as 'mycompany.my'; pass URLs as login_url="
-        )
-    name = name.removesuffix(".salesforce.com")
-    labels = name.split(".")
-    if not name or not all(_HOST_LABEL.fullmatch(label) for label in labels):
-        raise InvalidInputError(
-            f"domain must be a My Domain host prefix such as 'mycompany.my', got {domain!r}"
-        )
-    return f"https://{name}.salesforce.com"
 
 
 # --------------------------------------------------------------------------- request
@@ -264,6 +203,12 @@ class SoapLogin:
             "soap", self._login_url.lower(), self._username.strip().lower()
         )
         self._body()  # validate escaping and size now, not at the first login
+        warn_once(
+            "soap-login",
+            "SOAP login() retires for every API version in Summer '27 and is gone from "
+            "API 65.0 (orgs created since Winter '26 have it off by default): move to an "
+            "OAuth flow (JwtBearer, ClientCredentials or RefreshToken)",
+        )
 
     def __repr__(self) -> str:
         return (
@@ -310,7 +255,7 @@ class SoapLogin:
         token = self._security_token.get_secret_value()
         return (password + token, password, token)
 
-    def login_request(self) -> httpx.Request:
+    def login_request(self, *, now: datetime | None = None) -> httpx.Request:
         """The ``POST …/services/Soap/u/{version}`` request carrying the login envelope."""
         return httpx.Request(
             "POST",

@@ -44,6 +44,7 @@ from .csvsplit import MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS
 
 __all__ = [
     "DEFAULT_API_VERSION",
+    "LATEST_API_VERSION",
     "Call",
     "JobOptions",
     "JobSettings",
@@ -65,8 +66,11 @@ __all__ = [
     "validate_api_version",
 ]
 
-#: The default API version: the last one whose SOAP ``login()`` still works.
+#: The API version of a client that logs in with SOAP ``login()`` (or not at all
+#: yet, as the seed's ``Bulk()`` then ``login()``): the last one with ``login()``.
 DEFAULT_API_VERSION = "64.0"
+#: The newest API version the SDK speaks: the default with OAuth and static sessions.
+LATEST_API_VERSION = "66.0"
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)

@@ -19,10 +19,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ..errors import InvalidInputError, LoginError, LoginRateExceededError
+from ..errors import InvalidInputError, LoginError, login_error_class
 from ..models.base import JsonValue
 from ..models.session import Session
-from ..models.soap import LOGIN_RATE_EXCEEDED_CODE
 
 __all__ = ["LoginFailure", "SessionPolicy"]
 
@@ -94,10 +93,10 @@ class LoginFailure:
         """The error a worker raises instead of logging in while this failure is active.
 
         Same class and code as the original (:class:`LoginRateExceededError`
-        for ``LOGIN_RATE_EXCEEDED``); the message says the failure is shared
-        and when a login will be tried again.
+        for ``LOGIN_RATE_EXCEEDED``, the OAuth classes for OAuth codes); the
+        message says the failure is shared and when a login will be tried again.
         """
-        cls = LoginRateExceededError if self.code == LOGIN_RATE_EXCEEDED_CODE else LoginError
+        cls = login_error_class(self.code)
         note = (
             f"a recent login failure shared from another worker (failed at "
             f"{_shown(self.failed_at)}); no login is sent until {_shown(self.expires_at)}, "

@@ -168,6 +168,10 @@ class Session(BaseModel):
     issued_at: datetime
     last_used_at: datetime
     seconds_valid: int = DEFAULT_SESSION_SECONDS
+    #: A new refresh token the login returned (refresh-token rotation). The
+    #: session manager moves it to the store's grant record; it is never
+    #: stored with the session.
+    refresh_token: SecretStr | None = Field(default=None, exclude=True)
 
     @property
     def expires_at(self) -> datetime:

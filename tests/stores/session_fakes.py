@@ -75,7 +75,7 @@ class FakeAuth:
     def can_refresh(self) -> bool:
         return True
 
-    def login_request(self) -> httpx.Request | None:
+    def login_request(self, *, now: datetime | None = None) -> httpx.Request | None:
         return httpx.Request("POST", LOGIN_URL, content=b"<login/>")
 
     def parse_login_response(self, response: httpx.Response | None, *, now: datetime) -> Session:

@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -400,7 +400,7 @@ def test_the_clients_login_send_wraps_transport_errors() -> None:
     from sfbulk_sdk import Bulk
 
     class LocalAuth(FakeAuth):
-        def login_request(self) -> httpx.Request | None:
+        def login_request(self, *, now: datetime | None = None) -> httpx.Request | None:
             return httpx.Request("POST", f"http://127.0.0.1:{free_port()}/services/Soap/u/64.0")
 
     with (

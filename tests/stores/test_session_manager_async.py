@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +200,7 @@ async def test_the_async_clients_login_send_wraps_transport_errors() -> None:
     from sfbulk_sdk import AsyncBulk, RetryPolicy
 
     class LocalAuth(FakeAuth):
-        def login_request(self) -> httpx.Request | None:
+        def login_request(self, *, now: datetime | None = None) -> httpx.Request | None:
             return httpx.Request("POST", f"http://127.0.0.1:{free_port()}/services/Soap/u/64.0")
 
     async with AsyncBulk(auth=LocalAuth(), retry=RetryPolicy(max_attempts=1)) as bulk:

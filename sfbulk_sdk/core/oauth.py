@@ -1,0 +1,152 @@
+"""The OAuth 2.0 token endpoint, sans-IO: build the request, read the reply (spec §1.3, §9).
+
+* request: ``POST {host}/services/oauth2/token`` with the flow's parameters
+  form-encoded (``application/x-www-form-urlencoded``); client credentials may
+  also go as HTTP Basic;
+* success: HTTP 200, JSON with ``access_token`` and ``instance_url``
+  (:class:`~sfbulk_sdk.models.oauth.TokenResponse`); the access token is the
+  session id for every API (``X-SFDC-Session`` on Bulk 1.0, ``Authorization:
+  Bearer`` on REST and Bulk 2.0). The reply has no expiry: the session lasts
+  while it is used, for the org's session timeout;
+* refusal: HTTP 400 (or 401) with ``{"error", "error_description"}``, mapped to
+  the :class:`~sfbulk_sdk.errors.OAuthError` classes keeping both.
+
+Nothing here sends, reads a clock or logs; no token, secret or assertion is
+ever put into an error message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from urllib.parse import urlencode
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from ..errors import LoginError, OAuthError, ProtocolError, login_error_class
+from ..models.oauth import OAuthErrorBody, TokenResponse
+from ..models.session import DEFAULT_SESSION_SECONDS, Session
+
+__all__ = [
+    "FORM_MEDIA",
+    "GRANT_CLIENT_CREDENTIALS",
+    "GRANT_JWT_BEARER",
+    "GRANT_PASSWORD",
+    "GRANT_REFRESH_TOKEN",
+    "TOKEN_PATH",
+    "parse_token_response",
+    "token_request",
+    "token_session",
+]
+
+TOKEN_PATH = "/services/oauth2/token"
+REVOKE_PATH = "/services/oauth2/revoke"
+FORM_MEDIA = "application/x-www-form-urlencoded"
+
+GRANT_PASSWORD = "password"
+GRANT_JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_REFRESH_TOKEN = "refresh_token"
+
+#: Longest error text kept from a refusal (descriptions are short sentences).
+_MAX_DESCRIPTION = 500
+
+
+def token_request(
+    base_url: str,
+    form: Mapping[str, str | SecretStr],
+    *,
+    basic: tuple[str, SecretStr] | None = None,
+) -> httpx.Request:
+    """The ``POST .../services/oauth2/token`` request carrying ``form``.
+
+    Secret values are revealed only into the body (and the ``Authorization``
+    header for ``basic`` client credentials).
+    """
+    fields = {
+        name: value.get_secret_value() if isinstance(value, SecretStr) else value
+        for name, value in form.items()
+    }
+    headers = {"Content-Type": FORM_MEDIA, "Accept": "application/json"}
+    if basic is not None:
+        client_id, secret = basic
+        pair = f"{client_id}:{secret.get_secret_value()}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+    body = urlencode(fields).encode("ascii")
+    return httpx.Request("POST", base_url.rstrip("/") + TOKEN_PATH, headers=headers, content=body)
+
+
+def _error(response: httpx.Response, secrets: tuple[str, ...]) -> LoginError:
+    status = response.status_code
+    try:
+        body = OAuthErrorBody.model_validate_json(response.content)
+    except (ValidationError, ValueError):
+        kind = response.headers.get("content-type", "no content type")
+        return OAuthError(
+            f"HTTP{status}",
+            f"the token endpoint answered HTTP {status} with a body that is not an OAuth "
+            f"error ({kind.split(';')[0]})",
+            status_code=status,
+        )
+    description = body.error_description[:_MAX_DESCRIPTION]
+    for secret in secrets:
+        if secret:
+            description = description.replace(secret, "[redacted]")
+    cls = login_error_class(body.error)
+    if not issubclass(cls, OAuthError):
+        cls = OAuthError
+    return cls(body.error, description, status_code=status)
+
+
+def parse_token_response(
+    response: httpx.Response, *, secrets: tuple[str, ...] = ()
+) -> TokenResponse:
+    """The token reply, or the typed refusal (an :class:`~sfbulk_sdk.errors.OAuthError`).
+
+    ``secrets`` are values the request carried (password, client secret,
+    token): a refusal that echoes one has it masked.
+    """
+    if response.status_code != 200:
+        raise _error(response, secrets)
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        raise ProtocolError("the token endpoint's reply is not JSON", response=response) from None
+    if not isinstance(data, dict):
+        raise ProtocolError("the token endpoint's reply is not a JSON object", response=response)
+    try:
+        return TokenResponse.model_validate(data)
+    except ValidationError as exc:
+        missing = sorted(
+            {str(err["loc"][0]) for err in exc.errors() if err["loc"]} or {"unknown field"}
+        )
+        raise ProtocolError(
+            f"the token reply lacks or mangles {', '.join(missing)}", response=response
+        ) from None
+
+
+def token_session(
+    token: TokenResponse,
+    *,
+    now: datetime,
+    fingerprint: str,
+    seconds_valid: int = DEFAULT_SESSION_SECONDS,
+) -> Session:
+    """The :class:`Session` a token reply opened.
+
+    The reply carries no expiry; ``seconds_valid`` is the org's session timeout
+    (2 hours unless an admin changed it), measured from the last use.
+    """
+    return Session(
+        instance_url=token.instance_url,
+        session_id=token.access_token,
+        user_id=token.user_id,
+        org_id=token.org_id,
+        auth_fingerprint=fingerprint,
+        issued_at=now,
+        last_used_at=now,
+        seconds_valid=seconds_valid,
+    )

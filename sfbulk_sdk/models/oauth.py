@@ -1,0 +1,84 @@
+"""The OAuth 2.0 token endpoint's replies: a token, or an error (spec §1.3).
+
+Every flow (JWT bearer, client credentials, refresh token, username-password)
+answers ``POST /services/oauth2/token`` with HTTP 200 and a JSON object
+carrying at least ``access_token`` and ``instance_url``; only a refresh with
+rotation on (and the web-server flow) carries a ``refresh_token``. The reply
+has no ``expires_in``: a session lives while it is used, for the org's session
+timeout. Refusals are HTTP 400 (401 for some client-authentication failures)
+with ``{"error": ..., "error_description": ...}``.
+
+Tokens are :class:`pydantic.SecretStr`: they never show in a ``repr``, a log
+line or an exception message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+
+__all__ = ["OAuthErrorBody", "TokenResponse"]
+
+
+class TokenResponse(BaseModel):
+    """A successful token reply. Unknown fields are kept (``model_extra``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    access_token: SecretStr
+    instance_url: str
+    #: The identity URL ``https://login.salesforce.com/id/<orgId>/<userId>``.
+    id: str | None = None
+    token_type: str | None = None
+    #: When the token was issued (the wire sends epoch milliseconds as a string).
+    issued_at: datetime | None = None
+    signature: str | None = None
+    scope: str | None = None
+    #: Only with refresh-token rotation (or the web-server flow).
+    refresh_token: SecretStr | None = None
+    id_token: SecretStr | None = None
+    api_instance_url: str | None = None
+    sfdc_community_id: str | None = None
+    sfdc_community_url: str | None = None
+
+    @field_validator("issued_at", mode="before")
+    @classmethod
+    def _epoch_millis(cls, value: object) -> object:
+        if isinstance(value, str) and value.isdigit():
+            return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        return value
+
+    @field_validator("instance_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("instance_url is not an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def user_id(self) -> str | None:
+        """The user id, the last part of the identity URL."""
+        return self._id_part(-1)
+
+    @property
+    def org_id(self) -> str | None:
+        """The org id, from the identity URL."""
+        return self._id_part(-2)
+
+    def _id_part(self, index: int) -> str | None:
+        if not self.id:
+            return None
+        parts = [p for p in self.id.split("/") if p]
+        return parts[index] if len(parts) >= 3 else None
+
+
+class OAuthErrorBody(BaseModel):
+    """``{"error": "invalid_grant", "error_description": "..."}``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    error: str
+    error_description: str = ""
