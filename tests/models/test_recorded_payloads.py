@@ -1,8 +1,10 @@
-"""Every recorded Bulk API 1.0 and SOAP login response parses into its model.
+"""Every recorded Bulk API 1.0 response parses into its model.
 
 The payloads are read in place from ``../shared/fixtures`` (see
 ``fixtures/SOURCES.md`` there for which request produced each); the tests skip
-when that folder is absent.
+when that folder is absent. The recorded SOAP login replies are parsed in
+``tests/auth/test_soap_login.py``, the recorded errors mapped to exceptions in
+``tests/core/test_bulk1.py``.
 """
 
 from __future__ import annotations
@@ -15,18 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from sfbulk_sdk.auth.soap import parse_login_result
-from sfbulk_sdk.errors import (
-    InvalidBatchError,
-    InvalidJobError,
-    InvalidSessionError,
-    LoginError,
-    LoginRateExceededError,
-    UnsupportedContentTypeError,
-)
 from sfbulk_sdk.models import (
     BatchInfo,
     BatchInfoList,
@@ -37,13 +29,13 @@ from sfbulk_sdk.models import (
     ContentType,
     JobInfo,
     JobState,
-    LoginResult,
     Operation,
     QueryResultList,
 )
 from sfbulk_sdk.models.results import iter_csv_results
 from sfbulk_sdk.models.xml import NS, parse_xml
 from tests.conftest import read_fixture
+from tests.recorded import ERRORS
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int, second: int) -> datetime:
@@ -59,7 +51,8 @@ def child_names(xml: str | bytes) -> list[str]:
 
 
 def test_every_bulk1_and_soap_fixture_is_covered(shared_fixtures: Path) -> None:
-    """A new fixture file must get a test here: this lists the ones covered below."""
+    """A new fixture file must get a test: this lists the ones covered below, in
+    ``tests/auth/test_soap_login.py`` (``soap_login/``) and ``tests/core/test_bulk1.py``."""
     present = {
         str(p.relative_to(shared_fixtures))
         for folder in ("bulk1", "soap_login")
@@ -584,29 +577,6 @@ def test_batch_request_json_body() -> None:
 
 # --------------------------------------------------------------------------- errors
 
-ERRORS: dict[str, tuple[str, str, type[Exception]]] = {
-    "error_InvalidSessionId_jorgevaldivia.xml": (
-        "InvalidSessionId",
-        "Invalid session id",
-        InvalidSessionError,
-    ),
-    "error_InvalidJob_unable_to_find_object_jorgevaldivia.xml": (
-        "InvalidJob",
-        "Unable to find object: Video__c",
-        InvalidJobError,
-    ),
-    "error_InvalidBatch_records_not_processed_jorgevaldivia.xml": (
-        "InvalidBatch",
-        "Records not processed",
-        InvalidBatchError,
-    ),
-    "error_UnsupportedContentType_jorgevaldivia.xml": (
-        "UnsupportedContentType",
-        "Unsupported content type: text/cs; charset=UTF-8",
-        UnsupportedContentTypeError,
-    ),
-}
-
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_error_fixture_parses(name: str) -> None:
@@ -616,68 +586,3 @@ def test_error_fixture_parses(name: str) -> None:
     assert info.exception_code == code
     assert info.exception_message == message
     assert child_names(info.to_xml()) == child_names(raw) == ["exceptionCode", "exceptionMessage"]
-
-
-@pytest.mark.parametrize("name", sorted(ERRORS))
-def test_error_fixture_maps_to_exception(name: str) -> None:
-    bulk1 = pytest.importorskip("sfbulk_sdk.core.bulk1")
-    parse_error = getattr(bulk1, "parse_error", None)
-    if parse_error is None:
-        pytest.skip("sfbulk_sdk.core.bulk1.parse_error is not written yet")
-    code, message, cls = ERRORS[name]
-    response = httpx.Response(
-        400, headers={"Content-Type": "application/xml"}, content=read_fixture(f"bulk1/{name}")
-    )
-    error = parse_error(response)
-    assert type(error) is cls
-    assert error.code == code
-    assert error.message == message
-    assert error.status_code == 400
-
-
-# --------------------------------------------------------------------------- SOAP login
-
-
-def test_soap_login_response_fixture() -> None:
-    result = parse_login_result(
-        read_fixture("soap_login/partner_login_response_v24_jorgevaldivia.xml"), status_code=200
-    )
-    assert isinstance(result, LoginResult)
-    assert (
-        result.server_url == "https://na9-api.salesforce.com/services/Soap/u/24.0/00DE0000000YSKp"
-    )
-    assert result.metadata_server_url == (
-        "https://na9-api.salesforce.com/services/Soap/m/24.0/00DE0000000YSKp"
-    )
-    assert result.instance_url == "https://na9.salesforce.com"
-    assert result.session_id.get_secret_value().startswith("00DE0000000YSKp!AQ4AQNQhDKLMORZx2")
-    assert result.password_expired is False
-    assert result.sandbox is False
-    assert result.user_id == "005E00000017spfIAA"
-    info = result.user_info
-    assert info.organization_id == "00DE0000000YSKpMAO"
-    assert info.organization_name == "Gmail"
-    assert info.user_name == "jjfutbol@gmail.com"
-    assert info.user_full_name == "Javier Julio"
-    assert info.session_seconds_valid == 7200
-    assert result.session_seconds_valid == 7200
-    assert info.org_attachment_file_size_limit == 5242880
-    assert info.currency_symbol == "$"
-    assert info.role_id is None  # xsi:nil
-    assert info.user_default_currency_iso_code is None  # xsi:nil
-    assert info.org_default_currency_locale is None  # absent in v24
-    assert info.accessibility_mode is False
-    assert info.user_time_zone == "America/Panama"
-    assert info.user_type == "Standard"
-    assert info.user_ui_skin == "Theme3"
-
-
-def test_soap_login_fault_fixture() -> None:
-    raw = read_fixture("soap_login/partner_login_fault_INVALID_LOGIN_jorgevaldivia.xml")
-    with pytest.raises(LoginError) as caught:
-        parse_login_result(raw, status_code=500)
-    error = caught.value
-    assert not isinstance(error, LoginRateExceededError)
-    assert error.code == error.fault_code == "INVALID_LOGIN"
-    assert error.message == "Invalid username, password, security token; or user locked out."
-    assert error.status_code == 500

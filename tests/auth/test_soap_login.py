@@ -25,6 +25,7 @@ from sfbulk_sdk.errors import (
     ProtocolError,
     SfBulkError,
 )
+from sfbulk_sdk.models import LoginResult
 from tests.conftest import read_fixture
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -322,6 +323,14 @@ def test_repr_shows_user_and_url_but_no_secret() -> None:
         assert "S3cret" not in text
 
 
+@pytest.mark.review("hardening")
+def test_usernames_differing_only_in_case_share_one_session_key() -> None:
+    a = SoapLogin("Admin@Example.com", "pw", login_url="https://Login.Example")
+    b = SoapLogin("admin@example.com ", "other-pw", login_url="https://login.example")
+    c = SoapLogin("someone@example.com", "pw", login_url="https://login.example")
+    assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
 # --------------------------------------------------------------------------- replies
 
 
@@ -444,6 +453,28 @@ def test_unusable_replies_are_protocol_errors(status: int, body: bytes) -> None:
     assert caught.value.response is None  # the login request (and password) is not attached
 
 
+@pytest.mark.review("client")
+@pytest.mark.parametrize(
+    ("server_url", "seconds_valid"),
+    [
+        ("/services/Soap/u/64.0/00Dx0000000001A", "7200"),  # not absolute
+        ("ftp://na1.example.test/services/Soap/u/64.0/00D", "7200"),  # not http(s)
+        ("https://na1.example.test/services/Soap/u/64.0/00D", "-60"),
+        ("https://na1.example.test/services/Soap/u/64.0/00D", "99999999999999999999"),
+    ],
+)
+def test_an_unusable_login_result_raises_protocol_error_without_the_session_id(
+    server_url: str, seconds_valid: str
+) -> None:
+    reply = httpx.Response(
+        200, content=login_reply(server_url=server_url, seconds_valid=seconds_valid)
+    )
+    with pytest.raises(ProtocolError) as caught:
+        make_login().parse_login_response(reply, now=NOW)
+    assert caught.value.status_code == 200
+    assert SESSION_ID not in str(caught.value)
+
+
 def test_result_without_server_url_does_not_leak_the_session_id() -> None:
     reply = login_reply(server_url="")
     with pytest.raises(ProtocolError, match="serverUrl") as caught:
@@ -511,3 +542,51 @@ def test_login_through_an_httpx_transport() -> None:
         with pytest.raises(LoginError, match="INVALID_LOGIN"):
             wrong.parse_login_response(client.send(wrong.login_request()), now=NOW)
     assert seen == [("ops@acme.test", PASSWORD + TOKEN), ("ops@acme.test", "wrong")]
+
+
+# --------------------------------------------------------------------------- recorded replies
+
+
+def test_soap_login_response_fixture() -> None:
+    result = parse_login_result(
+        read_fixture("soap_login/partner_login_response_v24_jorgevaldivia.xml"), status_code=200
+    )
+    assert isinstance(result, LoginResult)
+    assert (
+        result.server_url == "https://na9-api.salesforce.com/services/Soap/u/24.0/00DE0000000YSKp"
+    )
+    assert result.metadata_server_url == (
+        "https://na9-api.salesforce.com/services/Soap/m/24.0/00DE0000000YSKp"
+    )
+    assert result.instance_url == "https://na9.salesforce.com"
+    assert result.session_id.get_secret_value().startswith("00DE0000000YSKp!AQ4AQNQhDKLMORZx2")
+    assert result.password_expired is False
+    assert result.sandbox is False
+    assert result.user_id == "005E00000017spfIAA"
+    info = result.user_info
+    assert info.organization_id == "00DE0000000YSKpMAO"
+    assert info.organization_name == "Gmail"
+    assert info.user_name == "jjfutbol@gmail.com"
+    assert info.user_full_name == "Javier Julio"
+    assert info.session_seconds_valid == 7200
+    assert result.session_seconds_valid == 7200
+    assert info.org_attachment_file_size_limit == 5242880
+    assert info.currency_symbol == "$"
+    assert info.role_id is None  # xsi:nil
+    assert info.user_default_currency_iso_code is None  # xsi:nil
+    assert info.org_default_currency_locale is None  # absent in v24
+    assert info.accessibility_mode is False
+    assert info.user_time_zone == "America/Panama"
+    assert info.user_type == "Standard"
+    assert info.user_ui_skin == "Theme3"
+
+
+def test_soap_login_fault_fixture() -> None:
+    raw = read_fixture("soap_login/partner_login_fault_INVALID_LOGIN_jorgevaldivia.xml")
+    with pytest.raises(LoginError) as caught:
+        parse_login_result(raw, status_code=500)
+    error = caught.value
+    assert not isinstance(error, LoginRateExceededError)
+    assert error.code == error.fault_code == "INVALID_LOGIN"
+    assert error.message == "Invalid username, password, security token; or user locked out."
+    assert error.status_code == 500

@@ -1,18 +1,22 @@
-"""The sans-IO Bulk 1.0 core: request builders, reply parsing, error mapping, decoders."""
+"""The sans-IO Bulk 1.0 core: request builders, reply parsing, error mapping.
+
+(The record decoders are in ``test_decoders.py``.)
+"""
 
 from __future__ import annotations
 
 import json
-import random
 from datetime import datetime, timezone
 
 import httpx
 import pytest
 
 from sfbulk_sdk import errors
-from sfbulk_sdk.core import bulk1, decoders
+from sfbulk_sdk.core import bulk1
 from sfbulk_sdk.models import ContentType, JobInfo, Operation, Session
 from sfbulk_sdk.models.xml import NS, parse_xml
+from tests.conftest import read_fixture
+from tests.recorded import ERRORS
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SESSION = Session.static("https://na1.example.test", "00Dx!SECRET-SESSION", now=NOW)
@@ -122,6 +126,13 @@ def test_retired_api_version_refused() -> None:
         bulk1.validate_api_version("26.0")
 
 
+@pytest.mark.review("client")
+@pytest.mark.parametrize("version", ["nan", "inf", "1e2", "64.05", "6_4.0", "64.5"])
+def test_an_api_version_that_is_not_a_version_number_is_refused(version: str) -> None:
+    with pytest.raises(errors.InvalidInputError):
+        bulk1.validate_api_version(version)
+
+
 def _xml_response(status: int, body: str, media: str = "application/xml") -> httpx.Response:
     return httpx.Response(status, headers={"content-type": media}, content=body.encode())
 
@@ -178,6 +189,19 @@ def test_error_mapping_json_and_rest_shapes() -> None:
     assert isinstance(bulk1.parse_error(garbage), errors.ServerError)
 
 
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_error_fixture_maps_to_exception(name: str) -> None:
+    code, message, cls = ERRORS[name]
+    response = httpx.Response(
+        400, headers={"Content-Type": "application/xml"}, content=read_fixture(f"bulk1/{name}")
+    )
+    error = bulk1.parse_error(response)
+    assert type(error) is cls
+    assert error.code == code
+    assert error.message == message
+    assert error.status_code == 400
+
+
 def test_is_invalid_session() -> None:
     assert bulk1.is_invalid_session(_xml_response(400, _error_xml("InvalidSessionId", "x")))
     assert not bulk1.is_invalid_session(_xml_response(400, _error_xml("InvalidJob", "x")))
@@ -196,68 +220,6 @@ def test_job_reply_parsed_by_its_own_content_type() -> None:
     assert as_xml == as_json == job
     with pytest.raises(errors.ProtocolError):
         call.parse(_xml_response(200, "<jobInfo"))
-
-
-def _chunks(data: bytes, rng: random.Random) -> list[bytes]:
-    out, i = [], 0
-    while i < len(data):
-        n = rng.randint(1, 7)
-        out.append(data[i : i + n])
-        i += n
-    return out
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_csv_decoder_keeps_multiline_values_whatever_the_chunking(seed: int) -> None:
-    body = (
-        '"Id","Name","Note"\r\n'
-        '"001","Ünïcode","line one\nline two"\r\n'
-        '"002","Quote ""x""",""\r\n'
-        '"003","Comma, inside","a\r\nb\r\nc"\r\n'
-    ).encode()
-    records = list(decoders.decode_records("text/csv", _chunks(body, random.Random(seed))))
-    assert records == [
-        {"Id": "001", "Name": "Ünïcode", "Note": "line one\nline two"},
-        {"Id": "002", "Name": 'Quote "x"', "Note": ""},
-        {"Id": "003", "Name": "Comma, inside", "Note": "a\r\nb\r\nc"},
-    ]
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_json_decoder_streams_array_elements(seed: int) -> None:
-    data = [
-        {"attributes": {"type": "Account"}, "Id": "001", "Name": "a [b] {c}", "N": 1.5},
-        {
-            "attributes": {"type": "Account"},
-            "Id": "002",
-            "Name": None,
-            "CreatedDate": 1450219969000,
-        },
-    ]
-    body = json.dumps(data, indent=2).encode()
-    records = list(decoders.decode_records("application/json", _chunks(body, random.Random(seed))))
-    assert records == data
-
-
-def test_json_decoder_rejects_truncated_body() -> None:
-    with pytest.raises(ValueError, match="ended early"):
-        list(decoders.decode_records("application/json", [b'[{"Id": "001"}, {"Id"']))
-
-
-def test_xml_decoder_records() -> None:
-    body = (
-        f'<?xml version="1.0" encoding="UTF-8"?><queryResult xmlns="{NS}" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        '<records xsi:type="sObject"><type>Account</type><Id>001A</Id><Id>001A</Id>'
-        '<Name>Acme &amp; Co</Name><Phone xsi:nil="true"/></records>'
-        '<records xsi:type="sObject"><type>Account</type><Id>001B</Id><Id>001B</Id>'
-        "<Name>Beta</Name><Phone>123</Phone></records></queryResult>"
-    ).encode()
-    records = list(decoders.decode_records("application/xml", _chunks(body, random.Random(1))))
-    assert records == [
-        {"attributes": {"type": "Account"}, "Id": "001A", "Name": "Acme & Co", "Phone": None},
-        {"attributes": {"type": "Account"}, "Id": "001B", "Name": "Beta", "Phone": "123"},
-    ]
 
 
 def test_session_id_never_in_call_repr_or_error() -> None:

@@ -16,17 +16,10 @@ import httpx
 import pytest
 
 from sfbulk_sdk import AsyncBulk, Bulk
-from sfbulk_sdk.auth import SoapLogin
 from sfbulk_sdk.models import BatchState
-from sfbulk_sdk.testing import (
-    DEFAULT_PASSWORD,
-    DEFAULT_SECURITY_TOKEN,
-    DEFAULT_USERNAME,
-    FakeOrg,
-    FakeOrgTransport,
-    FieldSpec,
-)
+from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport, FieldSpec
 from sfbulk_sdk.testing.server import serve_in_thread
+from tests.org_clients import soap_auth
 from tests.timing import FakeTime
 
 
@@ -127,12 +120,6 @@ def _org() -> FakeOrg:
     return org
 
 
-def _auth(login_url: str) -> SoapLogin:
-    return SoapLogin(
-        DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, login_url=login_url
-    )
-
-
 @contextlib.contextmanager
 def _served(org: FakeOrg, mode: str) -> Iterator[str | None]:
     if mode == "in-process":
@@ -148,9 +135,13 @@ async def test_sync_client_runs_all_seven_operations(mode: str) -> None:
     org = _org()
     with _served(org, mode) as url:
         if url is None:
-            bulk = Bulk(auth=_auth("https://login.salesforce.com"), transport=FakeOrgTransport(org))
+            bulk = Bulk(
+                auth=soap_auth("https://login.salesforce.com"), transport=FakeOrgTransport(org)
+            )
         else:
-            bulk = Bulk(auth=_auth(url), http_client=httpx.Client(timeout=30), **FakeTime().sync())
+            bulk = Bulk(
+                auth=soap_auth(url), http_client=httpx.Client(timeout=30), **FakeTime().sync()
+            )
         with bulk:
             await _scenario(_SyncAsAsync(bulk), org)
         if url is not None:
@@ -166,11 +157,11 @@ async def test_async_client_runs_all_seven_operations(mode: str) -> None:
         client = None
         if url is None:
             bulk = AsyncBulk(
-                auth=_auth("https://login.salesforce.com"), transport=FakeOrgTransport(org)
+                auth=soap_auth("https://login.salesforce.com"), transport=FakeOrgTransport(org)
             )
         else:
             client = httpx.AsyncClient(timeout=30)
-            bulk = AsyncBulk(auth=_auth(url), http_client=client, **FakeTime().async_())
+            bulk = AsyncBulk(auth=soap_auth(url), http_client=client, **FakeTime().async_())
         async with bulk:
             await _scenario(bulk, org)
         if client is not None:

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1] / "sfbulk_sdk"
+#: The repository: the nearest folder above this file that holds ``pyproject.toml``.
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+PACKAGE_DIR = ROOT / "sfbulk_sdk"
 
 #: Import edges that close a cycle today, in files this change does not own.
 #: Each is ``(importer, imported)``; the cycle test ignores exactly these edges,

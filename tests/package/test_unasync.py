@@ -16,7 +16,8 @@ from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+#: The repository: the nearest folder above this file that holds ``pyproject.toml``.
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 
 
 def _script() -> ModuleType:
