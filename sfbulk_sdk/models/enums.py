@@ -80,18 +80,14 @@ class JobState(_LenientStrEnum):
 
 class BatchState(_LenientStrEnum):
     """A Bulk 1.0 batch's state (``NotProcessed`` also parses from
-    ``Not Processed`` and ``NOT_PROCESSED``)."""
+    ``Not Processed`` and ``NOT_PROCESSED``). Which states are final is the
+    core's state table (:mod:`sfbulk_sdk.core.states`)."""
 
     QUEUED = "Queued"
     IN_PROGRESS = "InProgress"
     COMPLETED = "Completed"
     FAILED = "Failed"
     NOT_PROCESSED = "NotProcessed"
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the batch will not change any more."""
-        return self in (BatchState.COMPLETED, BatchState.FAILED, BatchState.NOT_PROCESSED)
 
 
 class ConcurrencyMode(_LenientStrEnum):

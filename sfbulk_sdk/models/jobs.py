@@ -50,11 +50,6 @@ class JobInfo(WireModel):
             return ConcurrencyMode.SERIAL if value == 1 else ConcurrencyMode.PARALLEL
         return value
 
-    @property
-    def is_open(self) -> bool:
-        """True while batches can still be added."""
-        return self.state == JobState.OPEN
-
 
 class BatchInfo(WireModel):
     """A Bulk API 1.0 batch (``batchInfo``)."""
@@ -72,11 +67,6 @@ class BatchInfo(WireModel):
     total_processing_time: int = 0
     api_active_processing_time: int = 0
     apex_processing_time: int = 0
-
-    @property
-    def is_done(self) -> bool:
-        """True once the batch is ``Completed``, ``Failed`` or ``NotProcessed``."""
-        return self.state.is_terminal
 
 
 class BatchInfoList(ListDocument[BatchInfo]):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from sfbulk_sdk.core import states
 from sfbulk_sdk.models import (
     BatchInfo,
     BatchInfoList,
@@ -55,7 +56,7 @@ def test_not_processed_spellings(spelling: str) -> None:
     assert BatchState(spelling) is BatchState.NOT_PROCESSED
     batch = BatchInfo.from_xml(batch_xml(spelling))
     assert batch.state is BatchState.NOT_PROCESSED
-    assert batch.is_done
+    assert states.batch_is_done(batch)
     assert "<state>NotProcessed</state>" in batch.to_xml()
     assert json.loads(batch.to_wire_json())["state"] == "NotProcessed"
 
@@ -99,8 +100,8 @@ def test_other_enums() -> None:
     assert ContentType.ZIP_JSON.is_json
     assert not ContentType.XML.is_json
     assert ConcurrencyMode("serial") is ConcurrencyMode.SERIAL
-    assert BatchState.FAILED.is_terminal
-    assert not BatchState.QUEUED.is_terminal
+    assert BatchState.FAILED in states.BATCH_TERMINAL
+    assert BatchState.QUEUED not in states.BATCH_TERMINAL
 
 
 def test_concurrency_mode_from_simple_salesforce_integers() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from sfbulk_sdk.core import states
 from sfbulk_sdk.models import (
     BatchInfo,
     BatchInfoList,
@@ -392,7 +393,9 @@ def test_xml_batchinfo_fixture(name: str) -> None:
     batch = BatchInfo.from_xml(raw)
     assert_fields(batch, XML_BATCHES[name])
     assert batch.state_message is None
-    assert batch.is_done == (batch.state in (BatchState.COMPLETED, BatchState.NOT_PROCESSED))
+    assert states.batch_is_done(batch) == (
+        batch.state in (BatchState.COMPLETED, BatchState.NOT_PROCESSED)
+    )
     assert BatchInfo.from_xml(batch.to_xml()) == batch
     assert child_names(batch.to_xml()) == child_names(raw)
 
@@ -434,7 +437,7 @@ def test_batchinfolist_docs_two_in_progress() -> None:
     assert batches[1].number_records_processed == 800
     assert batches[1].total_processing_time == 5870
     assert batches[1].apex_processing_time == 2166
-    assert not any(b.is_done for b in batches)
+    assert not any(states.batch_is_done(b) for b in batches)
 
 
 def test_batchinfolist_pk_chunking_original_batch_not_processed() -> None:
@@ -444,7 +447,7 @@ def test_batchinfolist_pk_chunking_original_batch_not_processed() -> None:
     assert [b.state for b in batches] == [BatchState.NOT_PROCESSED] + [BatchState.COMPLETED] * 4
     assert batches[0].id == "751D00000004YjwIAE"
     assert [b.number_records_processed for b in batches] == [0, 100000, 100000, 100000, 50000]
-    assert all(b.is_done for b in batches)
+    assert all(states.batch_is_done(b) for b in batches)
     assert "<state>NotProcessed</state>" in batches.to_xml()
 
 
