@@ -1,0 +1,231 @@
+"""Refresh-token grants under rotation, sans-IO: which token to send, what to record.
+
+With refresh-token rotation every refresh returns a new refresh token and kills
+the old one, and **any reuse of a killed token revokes the whole grant**: the
+current refresh token and every access token issued from it (spec §9). Two
+workers refreshing with the same token do not race, they log everyone out. So
+the session manager keeps one :class:`GrantRecord` per grant in the shared
+session store, beside the session, and changes it only under the store's
+refresh lock:
+
+* the record holds the **current** refresh token and the digests of every
+  token rotated away (never the old tokens themselves);
+* :func:`choose_token` picks the token to send: the store's current one,
+  never one the store knows was rotated away. A token the store has never seen
+  (a new authorisation) starts a new current token;
+* before the request goes out the record notes it (``pending``), so that a
+  worker that dies after the token endpoint answered but before the new token
+  reached the store leaves a trace: the next refresh says so if Salesforce
+  then refuses the token;
+* a refusal (``invalid_grant``) marks the record revoked; from then on no
+  worker sends the token again, each raises
+  :class:`~sfbulk_sdk.errors.RefreshTokenRevokedError` until a new refresh
+  token (a new authorisation) is given.
+
+Nothing here sends, stores or reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from pydantic import SecretStr
+
+from ..errors import InvalidInputError, RefreshTokenRevokedError
+from ..models.base import JsonValue
+from .session_state import credential_digest
+
+__all__ = [
+    "GRANT_PAYLOAD_VERSION",
+    "MAX_HISTORY",
+    "GrantRecord",
+    "TokenChoice",
+    "choose_token",
+    "revoked_error",
+]
+
+#: Version of a stored grant document.
+GRANT_PAYLOAD_VERSION = 1
+#: Digests of rotated-away tokens kept (a token older than these is still never sent
+#: while the record's current token differs from it; see :func:`choose_token`).
+MAX_HISTORY = 256
+
+
+def _shown(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class GrantRecord:
+    """One grant as the store keeps it. ``refresh_token`` is the only secret in it."""
+
+    refresh_token: SecretStr
+    updated_at: datetime
+    #: SHA-256 digests of the tokens rotated away, newest last.
+    history: tuple[str, ...] = ()
+    rotations: int = 0
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    #: A refresh was sent with the current token at this time and no answer recorded.
+    pending_since: datetime | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"GrantRecord(rotations={self.rotations}, updated_at={self.updated_at.isoformat()}, "
+            f"revoked={self.revoked_at is not None}, pending={self.pending_since is not None})"
+        )
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the current refresh token."""
+        return credential_digest(self.refresh_token.get_secret_value())
+
+    def knows(self, digest: str) -> bool:
+        """True for the current token's digest and those of rotated-away tokens."""
+        return digest == self.digest or digest in self.history
+
+    def sending(self, now: datetime) -> GrantRecord:
+        """The record noting that a refresh with the current token goes out at ``now``."""
+        return replace(self, pending_since=now, updated_at=now)
+
+    def rotated(self, new_token: SecretStr, now: datetime) -> GrantRecord:
+        """The record after a refresh returned ``new_token`` (the old one is dead)."""
+        if new_token.get_secret_value() == self.refresh_token.get_secret_value():
+            return self.answered(now)
+        history = (*self.history, self.digest)[-MAX_HISTORY:]
+        return GrantRecord(
+            refresh_token=new_token,
+            updated_at=now,
+            history=history,
+            rotations=self.rotations + 1,
+        )
+
+    def answered(self, now: datetime) -> GrantRecord:
+        """The record after a refresh that kept the same token (rotation off)."""
+        return replace(self, pending_since=None, updated_at=now)
+
+    def revoked(self, reason: str, now: datetime) -> GrantRecord:
+        """The record after Salesforce refused the current token."""
+        return replace(
+            self, revoked_at=now, revoked_reason=reason[:300], pending_since=None, updated_at=now
+        )
+
+    # ------------------------------------------------------------------ storage
+
+    def to_store_dict(self) -> dict[str, JsonValue]:
+        """A JSON-ready dict *including the current refresh token*, for stores only."""
+        return {
+            "v": GRANT_PAYLOAD_VERSION,
+            "refresh_token": self.refresh_token.get_secret_value(),
+            "updated_at": self.updated_at.isoformat(),
+            "history": list(self.history),
+            "rotations": self.rotations,
+            "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat(),
+            "revoked_reason": self.revoked_reason,
+            "pending_since": None if self.pending_since is None else self.pending_since.isoformat(),
+        }
+
+    @classmethod
+    def from_store_dict(cls, data: object) -> GrantRecord:
+        """Rebuild a record written by :meth:`to_store_dict`.
+
+        Raises :class:`~sfbulk_sdk.errors.InvalidInputError` naming what is
+        wrong, never quoting a stored value.
+        """
+        if not isinstance(data, dict) or data.get("v") != GRANT_PAYLOAD_VERSION:
+            raise InvalidInputError(f"not a version {GRANT_PAYLOAD_VERSION} grant record")
+        token = data.get("refresh_token")
+        history = data.get("history", [])
+        rotations = data.get("rotations", 0)
+        if not isinstance(token, str) or not token:
+            raise InvalidInputError("the grant record has no refresh token")
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise InvalidInputError("the grant record's history is not a list of digests")
+        if isinstance(rotations, bool) or not isinstance(rotations, int):
+            raise InvalidInputError("the grant record's rotation count is not a number")
+        reason = data.get("revoked_reason")
+        return cls(
+            refresh_token=SecretStr(token),
+            updated_at=_moment(data, "updated_at", required=True),  # type: ignore[arg-type]
+            history=tuple(history),
+            rotations=rotations,
+            revoked_at=_moment(data, "revoked_at"),
+            revoked_reason=reason if isinstance(reason, str) else None,
+            pending_since=_moment(data, "pending_since"),
+        )
+
+
+def _moment(data: dict[str, object], name: str, *, required: bool = False) -> datetime | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError(f"the grant record has no valid {name}")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"the grant record has an invalid {name}") from None
+
+
+@dataclass(frozen=True)
+class TokenChoice:
+    """What :func:`choose_token` decided: the record to write, then the token to send."""
+
+    record: GrantRecord
+    #: True when the stored record was replaced by the token given to the authenticator.
+    reset: bool = False
+    #: When a worker sent the stored token without recording an answer (it may have died
+    #: after Salesforce rotated it); ``None`` if no refresh was left unanswered.
+    unanswered_since: datetime | None = None
+
+    @property
+    def token(self) -> SecretStr:
+        """The refresh token to send."""
+        return self.record.refresh_token
+
+
+def revoked_error(
+    record: GrantRecord, *, unanswered_since: datetime | None = None
+) -> RefreshTokenRevokedError:
+    """The error every worker raises for a grant Salesforce refused (no secret in it)."""
+    when = "" if record.revoked_at is None else f" at {_shown(record.revoked_at)}"
+    why = f" ({record.revoked_reason})" if record.revoked_reason else ""
+    lost = ""
+    if unanswered_since is not None:
+        lost = (
+            f"; a worker sent this refresh token at {_shown(unanswered_since)} and stopped "
+            "before it could store the new one Salesforce returned, so the grant was lost "
+            "with it"
+        )
+    return RefreshTokenRevokedError(
+        "invalid_grant",
+        f"the refresh token was refused{when}{why}{lost}: the grant is revoked and no "
+        "worker will send it again. Re-authorise the app and give the SDK the new refresh "
+        "token (RefreshToken(client_id, new_refresh_token))",
+    )
+
+
+def choose_token(stored: GrantRecord | None, given: SecretStr, *, now: datetime) -> TokenChoice:
+    """The refresh token to send: the store's, unless ``given`` is one it has never seen.
+
+    * no record: ``given`` seeds one;
+    * ``given`` is the stored current token or one rotated away: send the stored
+      current token (a worker holding an older token never sends it);
+    * ``given`` is unknown to the record: a new authorisation; it replaces the
+      record's token (the old digests are kept, so the old tokens stay refused);
+    * the record is revoked and ``given`` is not new: raise
+      :class:`~sfbulk_sdk.errors.RefreshTokenRevokedError` without sending.
+    """
+    digest = credential_digest(given.get_secret_value())
+    if stored is None:
+        return TokenChoice(GrantRecord(refresh_token=given, updated_at=now), reset=True)
+    if not stored.knows(digest):
+        history = (*stored.history, stored.digest)[-MAX_HISTORY:]
+        record = GrantRecord(refresh_token=given, updated_at=now, history=history)
+        return TokenChoice(record, reset=True)
+    if stored.revoked_at is not None:
+        raise revoked_error(stored)
+    return TokenChoice(stored, unanswered_since=stored.pending_since)
