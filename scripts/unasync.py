@@ -60,6 +60,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("aread", "read"),
     ("aclose", "close"),
     # this package
+    ("gather_async", "gather_sync"),
     ("AsyncSleep", "Sleep"),
     ("asleep", "sleep"),
     ("AsyncBulk", "Bulk"),

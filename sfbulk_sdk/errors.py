@@ -34,8 +34,11 @@ session id, token or password.
     │   ├── ApiVersionError                   InvalidVersion / Gone / HttpsRequired
     │   ├── TooManyLockFailureError           TooManyLockFailure (retryable)
     │   ├── ProcessingTimeoutError            Timeout (retryable)
-    │   └── ServerError                       InternalServerError / HTTP 5xx (retryable)
+    │   ├── ServerError                       InternalServerError / HTTP 5xx (retryable)
+    │   ├── NotFoundError                     NOT_FOUND (REST 404)
+    │   └── JobNotCompleteError               JOB_NOT_COMPLETE (results asked too early)
     ├── BatchFailedError                      a batch ended Failed
+    ├── JobFailedError                        a Bulk 2.0 job ended Failed
     ├── PollTimeoutError                      waiting passed its deadline
     └── SessionError                          session stores and refresh
         ├── SessionStoreError                 a store backend failed
@@ -65,9 +68,12 @@ __all__ = [
     "InvalidRequestError",
     "InvalidSessionError",
     "InvalidXmlError",
+    "JobFailedError",
+    "JobNotCompleteError",
     "LockTimeoutError",
     "LoginError",
     "LoginRateExceededError",
+    "NotFoundError",
     "OAuthError",
     "PollTimeoutError",
     "ProcessingTimeoutError",
@@ -310,7 +316,7 @@ class InvalidBatchError(APIError):
 class InvalidOperationError(APIError):
     """The operation, URL or entity is not valid for the Bulk API."""
 
-    codes = ("InvalidOperation", "InvalidUrl", "InvalidEntity", "MethodNotAllowed", "NOT_FOUND")
+    codes = ("InvalidOperation", "InvalidUrl", "InvalidEntity", "MethodNotAllowed")
 
 
 class InvalidXmlError(APIError):
@@ -390,6 +396,40 @@ class BatchFailedError(SfBulkError):
         self.state_message = state_message
 
 
+class JobFailedError(SfBulkError):
+    """A Bulk API 2.0 job ended ``Failed`` (HTTP 200 with ``state: "Failed"``).
+
+    ``error_message`` is Salesforce's reason (``InvalidBatch : Field name not
+    found : X``); records processed before the failure are not rolled back.
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        error_message: str | None,
+        *,
+        records_processed: int | None = None,
+        records_failed: int | None = None,
+    ) -> None:
+        super().__init__(f"job {job_id} failed: {error_message or 'no reason given'}")
+        self.job_id = job_id
+        self.error_message = error_message
+        self.records_processed = records_processed
+        self.records_failed = records_failed
+
+
+class NotFoundError(APIError):
+    """The job or resource does not exist (REST 404 ``NOT_FOUND``)."""
+
+    codes = ("NOT_FOUND", "NotFound")
+
+
+class JobNotCompleteError(APIError):
+    """Results were asked for before the job completed (Bulk 2.0 412 ``JOB_NOT_COMPLETE``)."""
+
+    codes = ("JOB_NOT_COMPLETE",)
+
+
 class PollTimeoutError(SfBulkError):
     """Waiting for a job or batch passed its deadline. The work may still finish."""
 
@@ -430,6 +470,8 @@ _ALL_API_ERRORS: tuple[type[APIError], ...] = (
     TooManyLockFailureError,
     ProcessingTimeoutError,
     ServerError,
+    NotFoundError,
+    JobNotCompleteError,
 )
 _BY_CODE: dict[str, type[APIError]] = {
     _normalise(code): cls for cls in _ALL_API_ERRORS for code in cls.codes

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import httpx
 
+from .._parallel import gather_async
 from ..core import flow as f
 from ..core.clock import AsyncSleep, Monotonic
 from ..core.transport_errors import HTTPX_ERRORS, wrap_transport_error
@@ -121,6 +122,8 @@ class AsyncDriver:
             return await self._chunk(effect.response, streams)
         if isinstance(effect, f.Send):
             return await self._send(effect.request, effect.stream, streams)
+        if isinstance(effect, f.Gather):
+            return await gather_async(self.run, effect.flows, effect.limit)
         if isinstance(effect, f.GetSession):
             return await self._manager().get()
         if isinstance(effect, f.Touch):

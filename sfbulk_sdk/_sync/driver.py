@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import httpx
 
+from .._parallel import gather_sync
 from ..core import flow as f
 from ..core.clock import Monotonic, Sleep
 from ..core.transport_errors import HTTPX_ERRORS, wrap_transport_error
@@ -122,6 +123,8 @@ class Driver:
             return self._chunk(effect.response, streams)
         if isinstance(effect, f.Send):
             return self._send(effect.request, effect.stream, streams)
+        if isinstance(effect, f.Gather):
+            return gather_sync(self.run, effect.flows, effect.limit)
         if isinstance(effect, f.GetSession):
             return self._manager().get()
         if isinstance(effect, f.Touch):

@@ -56,7 +56,7 @@ __all__ = [
     "get_query_job",
     "ingest_results",
     "list_jobs",
-    "next_locator",
+    "next_locator_from",
     "query_results",
     "result_pages",
     "upload_complete",
@@ -406,16 +406,17 @@ def query_results(
     )
 
 
-def next_locator(response: httpx.Response) -> str | None:
+def next_locator_from(headers: httpx.Headers) -> str | None:
     """The ``Sforce-Locator`` of a results page, or ``None`` on the last page.
 
     The last page says so with the literal string ``null``, not with an absent
-    header (spec §3.4).
+    header (spec §3.4): a page without the header is a broken reply.
     """
-    value: str | None = response.headers.get("sforce-locator")
-    if value is None or value.strip() in ("", "null"):
-        return None
-    return value.strip()
+    value: str | None = headers.get("sforce-locator")
+    if value is None:
+        raise ProtocolError("a query results page came without its Sforce-Locator header")
+    value = value.strip()
+    return None if value in ("", "null") else value
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Generic, TypeVar, cast
+from typing import Generic, Protocol, TypeVar, cast
 
 import httpx
 
@@ -46,17 +46,18 @@ from ..models.enums import ContentType
 from ..models.jobs import BatchInfo, BatchInfoList
 from ..models.session import Session
 from . import bulk1, states
-from .bulk1 import Call
 from .decoders import record_decoder
 from .policy import PollPolicy, RetryPolicy
 
 __all__ = [
+    "CallSpec",
     "CloseResponse",
     "Done",
     "Effect",
     "Emit",
     "Flow",
     "FlowContext",
+    "Gather",
     "GetSession",
     "Invalidate",
     "Now",
@@ -82,6 +83,7 @@ log = logging.getLogger("sfbulk_sdk")
 
 T = TypeVar("T")
 R = TypeVar("R")
+T_co = TypeVar("T_co", covariant=True)
 
 
 # --------------------------------------------------------------------------- effects
@@ -91,6 +93,29 @@ class Effect(Generic[R]):
     """Something a flow asks its driver to do; ``R`` is what the driver sends back."""
 
     __slots__ = ()
+
+
+#: A flow: yields effects, is sent their results, returns ``T``.
+Flow = Generator[Effect[object], object, T]
+
+
+class CallSpec(Protocol[T_co]):
+    """A request not yet bound to a session (:class:`~sfbulk_sdk.core.bulk1.Call`,
+    :class:`~sfbulk_sdk.core.rest.RestCall`)."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def idempotent(self) -> bool: ...
+
+    @property
+    def parse(self) -> Callable[[httpx.Response], T_co]: ...
+
+    def build(self, session: Session, api_version: str) -> httpx.Request: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +185,15 @@ class Emit(Effect[None], Generic[T]):
     items: list[T]
 
 
-#: A flow: yields effects, is sent their results, returns ``T``.
-Flow = Generator[Effect[object], object, T]
+@dataclass(frozen=True, slots=True)
+class Gather(Effect[list[object]], Generic[T]):
+    """Run ``flows`` side by side, at most ``limit`` at a time; their results, in order.
+
+    The first error any of them raises is raised here (the others are stopped).
+    """
+
+    flows: list[Flow[T]]
+    limit: int
 
 
 def perform(effect: Effect[R]) -> Generator[Effect[object], object, R]:
@@ -236,21 +268,30 @@ class ParsedBody(Generic[T]):
 
 
 class RecordStream:
-    """A query result file streamed record by record, resumable after a dropped connection.
+    """A result file streamed record by record, resumable after a dropped connection.
 
     ``delivered`` counts the records already handed to the caller; a repeated
-    request skips that many, so a retry never repeats or loses one.
+    request skips that many, so a retry never repeats or loses one. ``delimiter``
+    is the CSV column separator; ``headers`` the reply headers of the last
+    attempt (a Bulk 2.0 page's ``Sforce-Locator``). A 204 reply is an empty file.
     """
 
     streams = True
 
-    def __init__(self, check: Callable[[httpx.Response], object]) -> None:
+    def __init__(self, check: Callable[[httpx.Response], object], delimiter: str = ",") -> None:
         self._check = check
+        self._delimiter = delimiter
         self.delivered = 0
+        self.headers: httpx.Headers | None = None
 
     def read(self, response: httpx.Response) -> Flow[int]:
         self._check(response)
-        decoder = record_decoder(response.headers.get("content-type", ""))
+        self.headers = response.headers
+        if response.status_code == 204:
+            yield from perform(ReadBody(response))
+            return self.delivered
+        media = response.headers.get("content-type", "text/csv")
+        decoder = record_decoder(media, delimiter=self._delimiter)
         skip = self.delivered
         while True:
             chunk = yield from perform(ReadChunk(response))
@@ -271,7 +312,9 @@ class RecordStream:
                 return self.delivered
 
 
-def exchange(call: Call[object], ctx: FlowContext, reader: ParsedBody[T] | RecordStream) -> Flow[T]:
+def exchange(
+    call: CallSpec[object], ctx: FlowContext, reader: ParsedBody[T] | RecordStream
+) -> Flow[T]:
     """One request, with session recovery and retries: the rule of the module docstring."""
     attempt = 0
     refreshed = False
@@ -312,9 +355,9 @@ def exchange(call: Call[object], ctx: FlowContext, reader: ParsedBody[T] | Recor
         return cast(T, result)
 
 
-def request(call: Call[T], ctx: FlowContext) -> Flow[T]:
+def request(call: CallSpec[T], ctx: FlowContext) -> Flow[T]:
     """A request whose reply is read whole and parsed by ``call``."""
-    return exchange(cast(Call[object], call), ctx, ParsedBody(call.parse))
+    return exchange(call, ctx, ParsedBody(call.parse))
 
 
 # --------------------------------------------------------------------------- polling

@@ -1,5 +1,9 @@
 """Job and batch state rules, in one table per API (spec §4).
 
+Bulk API 2.0 jobs (§4.2 and §4.3) go ``Open → UploadComplete → InProgress →
+JobComplete | Failed`` (query jobs start at ``UploadComplete``), or end
+``Aborted``; ``Failed`` arrives on HTTP 200 with ``errorMessage``.
+
 Bulk API 1.0 batches go ``Queued → InProgress → Completed | Failed``, or
 ``Queued → NotProcessed`` (the original batch of a PK-chunked query, or a
 batch still queued when its job was aborted). A job is ``Open`` until it is
@@ -11,17 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import BatchFailedError, PollTimeoutError
+from ..errors import BatchFailedError, JobFailedError, PollTimeoutError
+from ..models.bulk2 import Bulk2JobState, IngestJobInfo, QueryJobInfo
 from ..models.enums import BatchState, JobState
 from ..models.jobs import BatchInfo, JobInfo
 
 __all__ = [
     "BATCH_TERMINAL",
+    "BULK2_TERMINAL",
     "JOB_ACCEPTS_BATCHES",
     "all_batches_done",
     "batch_finished",
     "batch_has_results",
     "batch_is_done",
+    "bulk2_job_finished",
     "job_needs_no_wait",
     "poll_timeout",
 ]
@@ -70,3 +77,21 @@ def poll_timeout(job_id: str, batch_id: str | None, elapsed: float) -> PollTimeo
         job_id=job_id,
         batch_id=batch_id,
     )
+
+
+#: Bulk 2.0 job states that never change again.
+BULK2_TERMINAL = frozenset(
+    {Bulk2JobState.JOB_COMPLETE, Bulk2JobState.FAILED, Bulk2JobState.ABORTED}
+)
+
+
+def bulk2_job_finished(job: IngestJobInfo | QueryJobInfo, *, raise_on_failure: bool) -> bool:
+    """True once a Bulk 2.0 job is done; a ``Failed`` one raises :class:`JobFailedError`."""
+    if job.state is Bulk2JobState.FAILED and raise_on_failure:
+        raise JobFailedError(
+            job.id or "unknown",
+            job.error_message,
+            records_processed=job.number_records_processed,
+            records_failed=getattr(job, "number_records_failed", None),
+        )
+    return job.state in BULK2_TERMINAL
