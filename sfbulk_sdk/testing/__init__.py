@@ -1,4 +1,4 @@
-"""A faithful in-memory Salesforce org for tests: SOAP ``login()`` and Bulk API 1.0.
+"""A faithful in-memory Salesforce org for tests: SOAP ``login()``, OAuth 2.0 and Bulk API 1.0.
 
 Use it in-process as an httpx transport::
 
@@ -24,6 +24,7 @@ from .accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
 from .faults import Fault
 from .http import FakeRequest, FakeResponse
 from .ids import checksum_suffix, is_valid_id, normalize_id, to_18
+from .oauth import ExternalClientApp, OAuthFlow, OAuthRegistry, OAuthStats
 from .org import FakeOrg
 from .schema import FieldSpec, FieldType, FieldValue, SObjectSpec
 from .settings import OrgSettings
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_SECURITY_TOKEN",
     "DEFAULT_USERNAME",
     "Clock",
+    "ExternalClientApp",
     "FakeOrg",
     "FakeOrgTransport",
     "FakeRequest",
@@ -49,6 +51,9 @@ __all__ = [
     "FieldType",
     "FieldValue",
     "ManualClock",
+    "OAuthFlow",
+    "OAuthRegistry",
+    "OAuthStats",
     "OrgSettings",
     "OrgState",
     "OrgStats",

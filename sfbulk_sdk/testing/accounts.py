@@ -1,6 +1,6 @@
 """The fake org's users and their sessions.
 
-A session id is what SOAP ``login()`` (or, later, an OAuth flow) hands out; it
+A session id is what SOAP ``login()`` or an OAuth token request hands out; it
 stays valid while it is used at least every ``session_timeout`` seconds and is
 never shown in a ``repr``. Login attempts are counted per user for the hourly
 allowance Salesforce enforces.
@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import Literal, NamedTuple, TypedDict
 
 from ..core.clock import Clock
 from ..models.session import UserInfo
@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_USERNAME",
     "EXPIRED_PASSWORD",
     "Accounts",
+    "CredentialCheck",
     "FakeUser",
     "UserDetails",
 ]
@@ -81,6 +82,18 @@ class UserDetails(TypedDict, total=False):
     locale: str
     time_zone: str
     password_expired: bool
+
+
+class CredentialCheck(NamedTuple):
+    """What :meth:`Accounts.check_credentials` found: the user, or why the password failed.
+
+    ``problem`` is ``None`` when the credentials are right, ``"INVALID_LOGIN"``
+    for an unknown user or a wrong password, and ``"LOGIN_MUST_USE_SECURITY_TOKEN"``
+    for the bare password of a user who has a security token.
+    """
+
+    user: FakeUser | None
+    problem: Literal["INVALID_LOGIN", "LOGIN_MUST_USE_SECURITY_TOKEN"] | None
 
 
 class _Session:
@@ -197,6 +210,20 @@ class Accounts:
             user_type="Standard",
             user_ui_skin="Theme3",
         )
+
+    def check_credentials(self, username: str, password: str) -> CredentialCheck:
+        """Check ``password`` (the password, with the security token appended) for a user.
+
+        The one check every login path uses: SOAP ``login()`` and the OAuth
+        username-password flow. The password alone is accepted only from a user
+        without a security token (as from a trusted network).
+        """
+        user = self.find(username)
+        if user is None or password not in (user.password + user.security_token, user.password):
+            return CredentialCheck(None, "INVALID_LOGIN")
+        if user.security_token and password == user.password:
+            return CredentialCheck(user, "LOGIN_MUST_USE_SECURITY_TOKEN")
+        return CredentialCheck(user, None)
 
     def check_login_rate(self, user: FakeUser) -> bool:
         """Record a login attempt; False when the user exceeded the hourly allowance."""

@@ -28,6 +28,7 @@ from .accounts import (
 )
 from .faults import Fault, FaultSet
 from .http import FakeRequest, FakeResponse
+from .oauth import OAuthRegistry
 from .router import dispatch
 from .schema import FieldSpec, FieldValue, FieldValueError, SObjectSpec
 from .settings import DEFAULT_INSTANCE_URL, OrgSettings
@@ -49,7 +50,7 @@ def _clock_name(clock: Clock) -> str:
 
 
 class FakeOrg:
-    """An in-memory Salesforce org speaking SOAP ``login()`` and Bulk API 1.0.
+    """An in-memory Salesforce org speaking SOAP ``login()``, OAuth 2.0 and Bulk API 1.0.
 
     Parameters (all keyword-only):
 
@@ -225,6 +226,16 @@ class FakeOrg:
         """Open a session for a user without a SOAP login (as an OAuth flow would)."""
         return self._state.accounts.issue_session(username)
 
+    @property
+    def oauth(self) -> OAuthRegistry:
+        """The OAuth controls: external client apps, refresh tokens, counters.
+
+        ``org.oauth.add_app(...)`` configures an app (returned with its client id
+        and secret), ``org.oauth.issue_refresh_token(app, username)`` stands in
+        for a web-server flow, ``org.oauth.stats()`` counts token requests.
+        """
+        return self._state.oauth
+
     def end_session(self, session_id: str) -> bool:
         """Invalidate one session (SOAP ``logout()``)."""
         return self._state.accounts.end_session(session_id)
@@ -304,7 +315,11 @@ class FakeOrg:
 
     @property
     def login_count(self) -> int:
-        """Successful SOAP logins so far."""
+        """Successful SOAP logins so far.
+
+        Successful OAuth token requests are ``org.oauth.logins``; both together
+        are ``org.stats()["all_logins"]``.
+        """
         return self._state.logins
 
     @property

@@ -139,6 +139,7 @@ def serve(
     echo(f"Fake Salesforce org listening on {url}")
     echo(f"  SOAP login      POST {url}/services/Soap/u/{LOGIN_API_VERSION}")
     echo(f"  Bulk API 1.0    {url}/services/async/{LOGIN_API_VERSION}/")
+    echo(f"  OAuth token     POST {url}/services/oauth2/token (apps: POST {url}/_fake/oauth/apps)")
     echo(f"  controls        {url}/_fake/stats")
     echo(f"  username        {user.username}")
     echo(f"  password        {user.password}")

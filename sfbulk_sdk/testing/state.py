@@ -2,7 +2,8 @@
 
 :class:`OrgState` holds the settings, the clock, the tables (a
 :class:`~sfbulk_sdk.testing.store.Database`), the users and sessions
-(:class:`~sfbulk_sdk.testing.accounts.Accounts`), the Bulk 1.0 jobs and batches
+(:class:`~sfbulk_sdk.testing.accounts.Accounts`), the OAuth apps and tokens
+(:class:`~sfbulk_sdk.testing.oauth.OAuthRegistry`), the Bulk 1.0 jobs and batches
 (:class:`~sfbulk_sdk.testing.engine.Bulk1Engine`), the injected faults and the
 request counters. The handlers in :mod:`sfbulk_sdk.testing.api` read and change
 it; :class:`~sfbulk_sdk.testing.FakeOrg` is the small facade tests use.
@@ -27,6 +28,7 @@ from .accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
 from .engine import Bulk1Engine
 from .faults import FaultSet
 from .ids import IdGenerator, key_prefix_sequence, normalize_id
+from .oauth import OAuthRegistry, OAuthStats
 from .query import compile_query
 from .schema import (
     FieldSpec,
@@ -64,6 +66,8 @@ class OrgStats(TypedDict):
 
     logins: int
     failed_logins: int
+    all_logins: int
+    oauth: OAuthStats
     active_sessions: int
     requests: dict[str, int]
     faults_fired: int
@@ -77,7 +81,8 @@ class OrgStats(TypedDict):
 class OrgState:
     """The tables, users, sessions, jobs, clock, limits, faults and counters of one org.
 
-    ``logins`` and ``failed_logins`` count SOAP ``login()`` calls; ``requests``
+    ``logins`` and ``failed_logins`` count SOAP ``login()`` calls (OAuth token
+    requests are counted by :attr:`oauth`); ``requests``
     counts requests per kind (``job_create``, ``batch_get``, ``soap``,
     ``control``, ``fault``, ``other``...).
     """
@@ -104,6 +109,7 @@ class OrgState:
             lock=self.lock,
             user_ids=self.db.user_ids,
         )
+        self.oauth = OAuthRegistry(accounts=self.accounts, lock=self.lock)
         self.bulk1 = Bulk1Engine(self.db, clock, self.settings)
         self.faults = FaultSet()
         self.logins = 0
@@ -329,13 +335,21 @@ class OrgState:
     # -- observation -----------------------------------------------------------
 
     def stats(self) -> OrgStats:
-        """Counters for tests and benchmarks (no secrets): logins, requests, jobs, rows."""
+        """Counters for tests and benchmarks (no secrets): logins, requests, jobs, rows.
+
+        ``logins`` counts SOAP logins, ``oauth`` the OAuth token requests
+        (:class:`~sfbulk_sdk.testing.oauth.OAuthStats`), and ``all_logins`` both:
+        SOAP logins plus successful token requests of every grant type.
+        """
         with self.lock:
             self.bulk1.advance()
             requests = dict(sorted(self.requests.items()))
+            oauth = self.oauth.stats()
             return {
                 "logins": self.logins,
                 "failed_logins": self.failed_logins,
+                "all_logins": self.logins + oauth["logins"],
+                "oauth": oauth,
                 "active_sessions": self.accounts.active_sessions,
                 "requests": {"total": sum(self.requests.values()), **requests},
                 "faults_fired": self.faults.fired,

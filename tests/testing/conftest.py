@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import pytest
 from fakeorg_support import Tls
 
 from sfbulk_sdk.testing import FakeOrg, ManualClock
+
+if TYPE_CHECKING:
+    from oauth_support import KeyPair
 
 START = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 
@@ -41,3 +45,19 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
         extra.write_to_path(str(tls.cert_file), append=True)
     cert.private_key_pem.write_to_path(str(tls.key_file))
     return tls
+
+
+@pytest.fixture(scope="session")
+def keys() -> KeyPair:
+    """An RSA key pair with a self-signed certificate, for an app's JWT bearer flow."""
+    from oauth_support import make_key_pair  # skips without PyJWT / cryptography
+
+    return make_key_pair("app-key")
+
+
+@pytest.fixture(scope="session")
+def other_keys() -> KeyPair:
+    """A second key pair, which no app holds."""
+    from oauth_support import make_key_pair
+
+    return make_key_pair("stranger")

@@ -1,8 +1,10 @@
-"""The routes of APIs the fake org does not emulate yet: OAuth 2.0, Bulk API 2.0, describe.
+"""Routes of APIs the fake does not emulate yet (Bulk API 2.0, describe), and OAuth's routes.
 
-They answer what a real org answers when the feature is not set up, so that a
-client probing them sees a realistic refusal rather than a generic 404, and the
-fault injection shapes its errors for them like the API would.
+The missing APIs answer what a real org answers when the feature is not set
+up, so that a client probing them sees a realistic refusal rather than a
+generic 404, and the fault injection shapes its errors for them like the API
+would. The OAuth endpoints (``tests/testing/test_fake_oauth_*.py`` test their
+flows) are reached under any path prefix and shape faults as OAuth errors.
 """
 
 from __future__ import annotations
@@ -23,24 +25,33 @@ def client(org: FakeOrg) -> httpx.Client:
     return httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url)
 
 
+UNKNOWN_TOKEN = {
+    "error": "unsupported_token_type",
+    "error_description": "this token type is not supported",
+}
+
+
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "form", "expected"),
     [
-        ("POST", "/services/oauth2/token"),
-        ("POST", "/services/oauth2/token/"),
-        ("POST", "/services/oauth2/revoke"),
-        ("GET", "/services/oauth2/authorize"),
+        # the web-server flow's code exchange is not emulated: an unknown grant type
+        ("POST", "/services/oauth2/token", {"grant_type": "authorization_code"}, OAUTH_REFUSAL),
+        ("POST", "/services/oauth2/token/", {"grant_type": "authorization_code"}, OAUTH_REFUSAL),
+        ("POST", "/services/oauth2/revoke", {"token": "not-a-token"}, UNKNOWN_TOKEN),
+        ("GET", "/services/oauth2/authorize", {}, OAUTH_REFUSAL),
         # any prefix, as clients that build https://{domain}.salesforce.com URLs send
-        ("POST", "/login.salesforce.com/services/oauth2/token"),
+        ("POST", "/login.salesforce.com/services/oauth2/token", {}, OAUTH_REFUSAL),
     ],
 )
-def test_oauth_answers_as_an_org_without_the_grant(org: FakeOrg, method: str, path: str) -> None:
+def test_oauth_routes_answer_under_any_prefix(
+    org: FakeOrg, method: str, path: str, form: dict[str, str], expected: dict[str, str]
+) -> None:
     with client(org) as http:
-        reply = http.request(method, path, data={"grant_type": "password"})
+        reply = http.request(method, path, data=form or None)
     assert reply.status_code == 400
     assert reply.headers["content-type"] == "application/json"
     assert reply.headers["cache-control"] == "no-store"
-    assert reply.json() == OAUTH_REFUSAL
+    assert reply.json() == expected
     assert org.requests["oauth"] == 1 and org.requests["other"] == 0
 
 

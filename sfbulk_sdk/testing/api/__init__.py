@@ -2,7 +2,7 @@
 
 * :mod:`.soap`: SOAP partner ``login()``, ``logout()``, ``getUserInfo()``;
 * :mod:`.bulk1`: Bulk API 1.0 (``/services/async/...``);
-* :mod:`.oauth`: the OAuth 2.0 endpoints (``/services/oauth2/...``), not set up yet;
+* :mod:`.oauth`: the OAuth 2.0 token and revoke endpoints (``/services/oauth2/...``);
 * :mod:`.bulk2`: Bulk API 2.0 and ``describe`` (``/services/data/...``), not there yet;
 * :mod:`.control`: the fake's own ``/_fake/...`` controls.
 

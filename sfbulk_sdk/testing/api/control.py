@@ -2,8 +2,23 @@
 
 What a test in the same process does through :class:`~sfbulk_sdk.testing.FakeOrg`
 (read the stats and rows, seed rows, open and expire sessions, inject faults and
-record errors, move a manual clock, list jobs), a test in another process does
-here. No session is needed: keep a served org on a loopback interface.
+record errors, move a manual clock, list jobs, configure OAuth apps and issue
+refresh tokens), a test in another process does here. No session is needed:
+keep a served org on a loopback interface.
+
+The OAuth controls (``/_fake/oauth/...``):
+
+* ``GET stats``: :class:`~sfbulk_sdk.testing.oauth.OAuthStats`;
+* ``GET apps``: every app (without its secret);
+* ``POST apps`` ``{"name", "client_id", "client_secret", "certificate",
+  "rotate_refresh_tokens", "run_as", "scopes", "flows", "approved_users",
+  "require_secret_for_refresh"}`` (all optional): 201 with the app and its
+  ``client_secret``;
+* ``PATCH apps/{client_id}`` with any of those but the id and secret: the app;
+* ``POST refresh-tokens`` ``{"client_id", "username", "scopes"}``: 201
+  ``{"refresh_token", "client_id", "username", "scope"}``;
+* ``POST site-urls`` ``{"url"}``: accept an Experience Cloud site URL as a JWT
+  audience: 201 ``{"site_urls": [...]}``.
 
 Control requests are counted as ``control``; they neither let batches progress
 first nor consume injected faults, and their replies are never gzipped.
@@ -19,6 +34,7 @@ from urllib.parse import parse_qs, unquote
 from ...core.clock import ManualClock
 from ..faults import Fault
 from ..http import FakeRequest, FakeResponse
+from ..oauth import ALL_FLOWS, AppOptions, OAuthFlow
 from ..schema import FieldValueError
 from ..state import OrgState
 
@@ -88,6 +104,10 @@ def _control(state: OrgState, request: FakeRequest, rest: str) -> FakeResponse:
                 return FakeResponse.json(409, {"error": "the org runs on the system clock"})
             state.advance(float(body.get("seconds", 0)))
             return FakeResponse.json(200, {"now": state.now().isoformat()})
+        if parts[:1] == ["oauth"]:
+            answer = _oauth(state, method, parts[1:], body)
+            if answer is not None:
+                return answer
         if parts == ["jobs"] and method == "GET":
             return FakeResponse.json(200, [json.loads(j.to_wire_json()) for j in state.jobs()])
     except KeyError as exc:
@@ -95,3 +115,120 @@ def _control(state: OrgState, request: FakeRequest, rest: str) -> FakeResponse:
     except ValueError as exc:
         return FakeResponse.json(400, {"error": str(exc)})
     return FakeResponse.json(404, {"error": f"no control {method} /_fake/{rest}"})
+
+
+_APP_KEYS = frozenset(AppOptions.__annotations__) | {"name"}
+_FLOWS: dict[str, OAuthFlow] = {flow: flow for flow in ALL_FLOWS}
+
+
+def _oauth(state: OrgState, method: str, parts: list[str], body: Any) -> FakeResponse | None:
+    registry = state.oauth
+    if parts == ["stats"] and method == "GET":
+        return FakeResponse.json(200, registry.stats())
+    if parts == ["apps"] and method == "GET":
+        return FakeResponse.json(200, [app.to_json() for app in registry.apps])
+    if parts == ["apps"] and method == "POST":
+        options = _app_options(body)
+        name = body.get("name", "Fake External Client App")  # a dict: _app_options checked
+        if not isinstance(name, str):
+            raise ValueError("name must be a string")
+        app = registry.add_app(name, **options)
+        return FakeResponse.json(201, app.to_json(secret=True))
+    if len(parts) == 2 and parts[0] == "apps" and method == "PATCH":
+        options = _app_options(body)
+        if "name" in body:
+            raise ValueError("an app's name cannot be changed")
+        app = registry.update_app(parts[1], **options)
+        return FakeResponse.json(200, app.to_json())
+    if parts == ["refresh-tokens"] and method == "POST" and isinstance(body, dict):
+        client_id = body.get("client_id")
+        username = body.get("username")
+        scopes = body.get("scopes")
+        if not isinstance(client_id, str):
+            raise ValueError("client_id must be a string")
+        if username is not None and not isinstance(username, str):
+            raise ValueError("username must be a string")
+        token = registry.issue_refresh_token(
+            client_id, username, scopes=None if scopes is None else _strings(scopes, "scopes")
+        )
+        user = state.accounts.user(username)
+        family_scopes = registry.app(client_id).scopes if scopes is None else scopes
+        return FakeResponse.json(
+            201,
+            {
+                "refresh_token": token,
+                "client_id": client_id,
+                "username": user.username,
+                "scope": " ".join(family_scopes),
+            },
+        )
+    if parts == ["site-urls"] and method == "POST" and isinstance(body, dict):
+        url = body.get("url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ValueError("url must be an http(s) URL")
+        registry.site_urls.append(url)
+        return FakeResponse.json(201, {"site_urls": registry.site_urls})
+    return None
+
+
+def _strings(value: Any, name: str) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{name} must be a list of strings")
+    return list(value)
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty string")
+    return value
+
+
+def _optional_text(body: dict[str, Any], key: str) -> str | None:
+    value = body[key]
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{key} must be a string or null")
+    return value
+
+
+def _flag(body: dict[str, Any], key: str) -> bool:
+    value = body[key]
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false")
+    return value
+
+
+def _app_options(body: Any) -> AppOptions:
+    """The app settings of a JSON body, type-checked (``ValueError`` otherwise)."""
+    if not isinstance(body, dict):
+        raise ValueError("send a JSON object")
+    unknown = set(body) - _APP_KEYS
+    if unknown:
+        raise ValueError(f"unknown app settings: {sorted(unknown)}")
+    options: AppOptions = {}
+    if "client_id" in body:
+        options["client_id"] = _text(body, "client_id")
+    if "client_secret" in body:
+        options["client_secret"] = _text(body, "client_secret")
+    if "certificate" in body:
+        options["certificate"] = _optional_text(body, "certificate")
+    if "run_as" in body:
+        options["run_as"] = _optional_text(body, "run_as")
+    if "rotate_refresh_tokens" in body:
+        options["rotate_refresh_tokens"] = _flag(body, "rotate_refresh_tokens")
+    if "require_secret_for_refresh" in body:
+        options["require_secret_for_refresh"] = _flag(body, "require_secret_for_refresh")
+    if "scopes" in body:
+        options["scopes"] = _strings(body["scopes"], "scopes")
+    if "flows" in body:
+        names = _strings(body["flows"], "flows")
+        unknown = set(names) - set(_FLOWS)
+        if unknown:
+            raise ValueError(f"unknown OAuth flows {sorted(unknown)}; known: {sorted(_FLOWS)}")
+        options["flows"] = [_FLOWS[name] for name in names]
+    if "approved_users" in body:
+        approved = body["approved_users"]
+        options["approved_users"] = None if approved is None else _strings(approved, "users")
+    return options

@@ -293,11 +293,11 @@ def _login(
             "administrator to enable SOAP API login().",
         )
     accounts = state.accounts
-    user = accounts.find(username)
-    if user is None or password not in (user.password + user.security_token, user.password):
+    user, problem = accounts.check_credentials(username, password)
+    if user is None or problem == "INVALID_LOGIN":
         state.failed_logins += 1
         raise SoapFault("INVALID_LOGIN", INVALID_LOGIN)
-    if user.security_token and password == user.password:
+    if problem == "LOGIN_MUST_USE_SECURITY_TOKEN":
         state.failed_logins += 1
         raise SoapFault(
             "LOGIN_MUST_USE_SECURITY_TOKEN",
