@@ -65,6 +65,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("asleep", "sleep"),
     ("AsyncBulk", "Bulk"),
     ("AsyncBulk1Client", "Bulk1Client"),
+    ("AsyncBulk2Client", "Bulk2Client"),
     ("AsyncSeedFacade", "SeedFacade"),
     ("AsyncDriver", "Driver"),
     ("AsyncSessionManager", "SessionManager"),

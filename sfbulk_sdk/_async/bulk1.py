@@ -28,7 +28,7 @@ from .._base import (
 )
 from ..auth.base import Authenticator, StaticSession
 from ..core import bulk1, flow
-from ..core.bulk1 import Call, JobOptions
+from ..core.bulk1 import JobOptions
 from ..core.clock import AsyncSleep, Monotonic
 from ..core.decoders import QueryRecord
 from ..core.policy import PollPolicy, RetryPolicy
@@ -91,6 +91,8 @@ class AsyncBulk1Client:
         self._job_types: dict[str, ContentType] = {}
         #: The seed facade's current job (see :mod:`sfbulk_sdk._async.seed`).
         self._facade = FacadeState()
+        #: Bulk 2.0 jobs' API version and column delimiter, as their replies said.
+        self._bulk2_jobs: dict[str, tuple[str | None, str]] = {}
         if auth is not None:
             self._use_auth(auth)
         elif bulk_server is not None and sessionid is not None:
@@ -142,7 +144,7 @@ class AsyncBulk1Client:
         self._ctx = flow.FlowContext(self.config.api_version, self.config.retry, auth.can_refresh)
         return manager
 
-    async def _call(self, call: Call[T]) -> T:
+    async def _call(self, call: flow.CallSpec[T]) -> T:
         return await self._driver.run(flow.request(call, self._ctx))
 
     async def _content_type(self, job_id: str) -> ContentType:

@@ -29,7 +29,7 @@ from .._base import (
 )
 from ..auth.base import Authenticator, StaticSession
 from ..core import bulk1, flow
-from ..core.bulk1 import Call, JobOptions
+from ..core.bulk1 import JobOptions
 from ..core.clock import Monotonic, Sleep
 from ..core.decoders import QueryRecord
 from ..core.policy import PollPolicy, RetryPolicy
@@ -92,6 +92,8 @@ class Bulk1Client:
         self._job_types: dict[str, ContentType] = {}
         #: The seed facade's current job (see :mod:`sfbulk_sdk._sync.seed`).
         self._facade = FacadeState()
+        #: Bulk 2.0 jobs' API version and column delimiter, as their replies said.
+        self._bulk2_jobs: dict[str, tuple[str | None, str]] = {}
         if auth is not None:
             self._use_auth(auth)
         elif bulk_server is not None and sessionid is not None:
@@ -143,7 +145,7 @@ class Bulk1Client:
         self._ctx = flow.FlowContext(self.config.api_version, self.config.retry, auth.can_refresh)
         return manager
 
-    def _call(self, call: Call[T]) -> T:
+    def _call(self, call: flow.CallSpec[T]) -> T:
         return self._driver.run(flow.request(call, self._ctx))
 
     def _content_type(self, job_id: str) -> ContentType:

@@ -220,10 +220,10 @@ class _LineTap:
         return raw
 
 
-def _records(chunks: Iterable[str], limit: int) -> Iterator[CsvRecord]:
+def _records(chunks: Iterable[str], limit: int, delimiter: str = ",") -> Iterator[CsvRecord]:
     """The records of CSV text, the header first, with their raw text; blank lines skipped."""
     tap = _LineTap(_lines(chunks, limit), limit)
-    reader = csv.reader(tap, strict=True)
+    reader = csv.reader(tap, strict=True, delimiter=delimiter)
     number = 0
     last_line = 0
     while True:
@@ -252,6 +252,11 @@ def _records(chunks: Iterable[str], limit: int) -> Iterator[CsvRecord]:
 # --------------------------------------------------------------------------- public API
 
 
+def _check_delimiter(delimiter: str) -> None:
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
+        raise InvalidInputError(f"the CSV delimiter must be one character, not {delimiter!r}")
+
+
 def split_csv(
     source: CsvSource,
     *,
@@ -259,6 +264,7 @@ def split_csv(
     max_bytes: int = MAX_BATCH_BYTES,
     max_chars: int = MAX_BATCH_CHARS,
     encoding: str = "utf-8",
+    delimiter: str = ",",
 ) -> Iterator[CsvBatch]:
     """Cut CSV input into batches of whole records, each starting with the header row.
 
@@ -275,8 +281,9 @@ def split_csv(
     first).
     """
     check_limits(max_records, max_bytes, max_chars)
+    _check_delimiter(delimiter)
     return pack_records(
-        _records(_text_chunks(source, encoding), max_chars),
+        _records(_text_chunks(source, encoding), max_chars, delimiter),
         max_records=max_records,
         max_bytes=max_bytes,
         max_chars=max_chars,
@@ -290,6 +297,7 @@ def scan_csv(
     max_bytes: int = MAX_BATCH_BYTES,
     max_chars: int = MAX_BATCH_CHARS,
     encoding: str = "utf-8",
+    delimiter: str = ",",
 ) -> CsvSummary:
     """Check CSV input without building any batch: the header, record and batch counts.
 
@@ -297,7 +305,8 @@ def scan_csv(
     clean scan guarantees that splitting the same data succeeds.
     """
     check_limits(max_records, max_bytes, max_chars)
-    records = _records(_text_chunks(source, encoding), max_chars)
+    _check_delimiter(delimiter)
+    records = _records(_text_chunks(source, encoding), max_chars, delimiter)
     header = next(records, None)
     if header is None:
         return CsvSummary(fields=(), records=0, batches=0)

@@ -1,0 +1,287 @@
+"""The async client's Bulk API 2.0 half: ingest and query jobs, their results.
+
+Requests go through the same flows as Bulk 1.0 (:mod:`sfbulk_sdk.core.flow`):
+the session is read per request, a 401 ``INVALID_SESSION_ID`` refreshes it once
+and repeats the request (mid-download too: the page is read again and the
+records already handed out are skipped), and results are read with the job's
+own API version and column delimiter, which the client learns from the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import cast
+
+from typing_extensions import Unpack
+
+from ..core import bulk2, bulk2_flows, flow
+from ..core.bulk2 import IngestOptions
+from ..core.bulk2_results import IngestResult, parse_result
+from ..core.csvsplit import CsvSource, split_csv
+from ..core.decoders import QueryRecord
+from ..core.policy import PollPolicy
+from ..errors import InvalidInputError
+from ..models.bulk2 import (
+    Bulk2Operation,
+    ColumnDelimiter,
+    IngestJobInfo,
+    LineEnding,
+    QueryJobInfo,
+)
+from .bulk1 import AsyncBulk1Client
+
+__all__ = ["AsyncBulk2Client"]
+
+#: More than Salesforce processes in a day: a Bulk 2.0 job has no record cap of its own.
+_NO_RECORD_CAP = 150_000_000
+
+
+def _version(job: IngestJobInfo | QueryJobInfo) -> str | None:
+    return None if job.api_version is None else f"{job.api_version:.1f}"
+
+
+def _line_ending(data: bytes) -> LineEnding:
+    """The line ending the data's first record uses (what the job must declare)."""
+    end = data.find(b"\n")
+    return LineEnding.CRLF if end > 0 and data[end - 1 : end] == b"\r" else LineEnding.LF
+
+
+class AsyncBulk2Client(AsyncBulk1Client):
+    """The Bulk API 2.0 calls of :class:`~sfbulk_sdk.AsyncBulk`."""
+
+    def _learn(self, job: IngestJobInfo | QueryJobInfo) -> None:
+        if job.id is not None:
+            delimiter = (job.column_delimiter or ColumnDelimiter.COMMA).char
+            known = self._bulk2_jobs.get(job.id)
+            version = _version(job) or (known[0] if known else None)
+            self._bulk2_jobs[job.id] = (version, delimiter)
+
+    async def _ingest(self, call: flow.CallSpec[IngestJobInfo]) -> IngestJobInfo:
+        job = await self._call(call)
+        self._learn(job)
+        return job
+
+    async def _query(self, call: flow.CallSpec[QueryJobInfo]) -> QueryJobInfo:
+        job = await self._call(call)
+        self._learn(job)
+        return job
+
+    async def _job_format(self, job_id: str, kind: str) -> tuple[str | None, str]:
+        known = self._bulk2_jobs.get(job_id)
+        if known is None or known[0] is None:
+            if kind == "ingest":
+                await self.get_ingest_job(job_id)
+            else:
+                await self.get_query_job(job_id)
+            known = self._bulk2_jobs.get(job_id, (None, ","))
+        return known
+
+    # ------------------------------------------------------------------ ingest jobs
+
+    async def create_ingest_job(
+        self, operation: Bulk2Operation | str, sobject: str, **options: Unpack[IngestOptions]
+    ) -> IngestJobInfo:
+        """Open a Bulk 2.0 ingest job (``POST jobs/ingest``, state ``Open``)."""
+        return await self._ingest(bulk2.create_ingest_job(operation, sobject, **options))
+
+    async def create_ingest_job_with_data(
+        self,
+        operation: Bulk2Operation | str,
+        sobject: str,
+        data: bytes,
+        **options: Unpack[IngestOptions],
+    ) -> IngestJobInfo:
+        """Create a job and upload its CSV in one multipart request (≤ 100,000 characters)."""
+        call = bulk2.create_ingest_job_with_data(operation, sobject, data, **options)
+        return await self._ingest(call)
+
+    async def upload_job_data(
+        self,
+        job_id: str,
+        data: bytes,
+        *,
+        max_bytes: int = bulk2.MAX_UPLOAD_BYTES,
+        gzip: bool = False,
+    ) -> None:
+        """Upload a job's CSV (``PUT .../batches``; once per job, as Salesforce allows)."""
+        await self._call(bulk2.upload_job_data(job_id, data, max_bytes=max_bytes, gzip=gzip))
+
+    async def upload_complete(self, job_id: str) -> IngestJobInfo:
+        """Mark the job's data complete (``UploadComplete``): Salesforce starts processing."""
+        return await self._ingest(bulk2.upload_complete(job_id))
+
+    async def abort_ingest_job(self, job_id: str) -> IngestJobInfo:
+        """Abort an ingest job."""
+        return await self._ingest(bulk2.abort_ingest_job(job_id))
+
+    async def get_ingest_job(self, job_id: str) -> IngestJobInfo:
+        """An ingest job's current state and counters."""
+        return await self._ingest(bulk2.get_ingest_job(job_id))
+
+    async def delete_ingest_job(self, job_id: str) -> None:
+        """Delete an ingest job (once it is no longer Open)."""
+        await self._call(bulk2.delete_ingest_job(job_id))
+        self._bulk2_jobs.pop(job_id, None)
+
+    async def wait_for_ingest_job(
+        self, job_id: str, *, poll: PollPolicy | None = None, raise_on_failure: bool = True
+    ) -> IngestJobInfo:
+        """Poll until the job is JobComplete, Failed or Aborted (``Failed`` raises
+        :class:`~sfbulk_sdk.errors.JobFailedError` unless ``raise_on_failure`` is false)."""
+        job = await self._driver.run(
+            bulk2_flows.wait_for_job(
+                bulk2.get_ingest_job(job_id),
+                policy=poll or self.config.poll,
+                ctx=self._ctx,
+                raise_on_failure=raise_on_failure,
+            )
+        )
+        self._learn(job)
+        return job
+
+    async def ingest_csv(
+        self,
+        operation: Bulk2Operation | str,
+        sobject: str,
+        source: CsvSource,
+        *,
+        max_bytes: int = bulk2.MAX_UPLOAD_BYTES,
+        gzip: bool = False,
+        **options: Unpack[IngestOptions],
+    ) -> list[IngestJobInfo]:
+        """Load CSV input through as many jobs as its size needs; return them (UploadComplete).
+
+        The input is cut at whole records into jobs of at most ``max_bytes``
+        encoded bytes (default 100 MB, Salesforce's guidance), each with the
+        header; the jobs' ``lineEnding`` follows the data's own line ending
+        unless given. Nothing is created before the input is known to be CSV
+        the delimiter can read.
+        """
+        delimiter = ColumnDelimiter(options.get("column_delimiter", "COMMA")).char
+        jobs: list[IngestJobInfo] = []
+        pieces = split_csv(
+            source,
+            max_records=_NO_RECORD_CAP,
+            max_bytes=max_bytes,
+            max_chars=max_bytes,
+            delimiter=delimiter,
+        )
+        for piece in pieces:
+            settings = dict(options)
+            settings.setdefault("line_ending", _line_ending(piece.data))
+            job = await self.create_ingest_job(operation, sobject, **settings)  # type: ignore[arg-type]
+            assert job.id is not None
+            await self.upload_job_data(job.id, piece.data, max_bytes=max_bytes, gzip=gzip)
+            jobs.append(await self.upload_complete(job.id))
+        if not jobs:
+            raise InvalidInputError("the CSV input holds no records: nothing to load")
+        return jobs
+
+    async def iter_ingest_results(self, job_id: str, kind: str) -> AsyncIterator[IngestResult]:
+        """Stream a finished job's ``successful``, ``failed`` or ``unprocessed`` records.
+
+        Rows come in Salesforce's order, which does not follow the input;
+        :class:`~sfbulk_sdk.core.bulk2_results.RowIndex` joins them back to
+        input rows where the operation allows it.
+        """
+        version, delimiter = await self._job_format(job_id, "ingest")
+        records = cast(
+            "AsyncGenerator[QueryRecord, None]",
+            self._driver.stream(
+                bulk2_flows.ingest_result_records(
+                    job_id, kind, api_version=version, delimiter=delimiter, ctx=self._ctx
+                )
+            ),
+        )
+        try:
+            async for record in records:
+                yield parse_result(kind, record)
+        finally:
+            await records.aclose()
+
+    # ------------------------------------------------------------------ query jobs
+
+    async def create_query_job(
+        self,
+        soql: str,
+        *,
+        query_all: bool = False,
+        column_delimiter: ColumnDelimiter | str = ColumnDelimiter.COMMA,
+        line_ending: LineEnding | str = LineEnding.LF,
+    ) -> QueryJobInfo:
+        """Start a Bulk 2.0 query job (``query``, or ``queryAll`` with deleted rows)."""
+        call = bulk2.create_query_job(
+            soql, query_all=query_all, column_delimiter=column_delimiter, line_ending=line_ending
+        )
+        return await self._query(call)
+
+    async def get_query_job(self, job_id: str) -> QueryJobInfo:
+        """A query job's current state."""
+        return await self._query(bulk2.get_query_job(job_id))
+
+    async def abort_query_job(self, job_id: str) -> QueryJobInfo:
+        """Abort a query job (only before it completes)."""
+        return await self._query(bulk2.abort_query_job(job_id))
+
+    async def delete_query_job(self, job_id: str) -> None:
+        """Delete a finished query job and its results."""
+        await self._call(bulk2.delete_query_job(job_id))
+        self._bulk2_jobs.pop(job_id, None)
+
+    async def wait_for_query_job(
+        self, job_id: str, *, poll: PollPolicy | None = None, raise_on_failure: bool = True
+    ) -> QueryJobInfo:
+        """Poll until the query job is JobComplete, Failed or Aborted."""
+        job = await self._driver.run(
+            bulk2_flows.wait_for_job(
+                bulk2.get_query_job(job_id),
+                policy=poll or self.config.poll,
+                ctx=self._ctx,
+                raise_on_failure=raise_on_failure,
+            )
+        )
+        self._learn(job)
+        return job
+
+    async def iter_query_job_results(
+        self,
+        job_id: str,
+        *,
+        max_records: int = bulk2.DEFAULT_MAX_RECORDS,
+        parallel_pages: int = 1,
+    ) -> AsyncIterator[QueryRecord]:
+        """Stream every record of a finished query job.
+
+        With ``parallel_pages`` 1 pages are read one after another by locator,
+        ``max_records`` rows each; above 1 the pages are listed with
+        ``/resultPages`` (API 58.0+) and that many are fetched at once, records
+        still handed out in page order. Memory stays bounded by one network
+        chunk (locator) or ``parallel_pages`` pages of CSV (``/resultPages``).
+        """
+        if isinstance(parallel_pages, bool) or not isinstance(parallel_pages, int):
+            raise InvalidInputError("parallel_pages must be a positive integer")
+        if parallel_pages < 1:
+            raise InvalidInputError("parallel_pages must be a positive integer")
+        version, delimiter = await self._job_format(job_id, "query")
+        if parallel_pages > 1:
+            reading = bulk2_flows.query_records_by_pages(
+                job_id,
+                api_version=version,
+                width=parallel_pages,
+                delimiter=delimiter,
+                ctx=self._ctx,
+            )
+        else:
+            reading = bulk2_flows.query_records(
+                job_id,
+                api_version=version,
+                max_records=max_records,
+                delimiter=delimiter,
+                ctx=self._ctx,
+            )
+        records = cast("AsyncGenerator[QueryRecord, None]", self._driver.stream(reading))
+        try:
+            async for record in records:
+                yield record
+        finally:
+            await records.aclose()
