@@ -51,6 +51,7 @@ class BenchAuth:
     """Logs in without a network: the reply carries a new session id."""
 
     fingerprint = f"bench-{uuid.uuid4().hex}"
+    can_refresh = True
 
     def login_request(self, *, now: datetime | None = None) -> httpx.Request | None:
         return httpx.Request("POST", "https://login.example.invalid/services/Soap/u/64.0")

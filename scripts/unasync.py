@@ -31,6 +31,7 @@ from pathlib import Path
 #: root; the twin of ``X/_async/f.py`` is ``X/_sync/f.py``.
 SOURCE_DIRS = (
     "sfbulk_sdk/_async",
+    "sfbulk_sdk/stores/_async",
     "tests/_async",
 )
 
@@ -48,6 +49,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("AsyncIterator", "Iterator"),
     ("AsyncGenerator", "Generator"),
     ("AsyncExitStack", "ExitStack"),
+    ("AbstractAsyncContextManager", "AbstractContextManager"),
     ("enter_async_context", "enter_context"),
     ("aclosing", "closing"),
     # anyio: sleeping
@@ -73,6 +75,18 @@ RULES: tuple[tuple[str, str], ...] = (
     ("AsyncSessionStore", "SessionStore"),
     ("AsyncLoginFailureStore", "LoginFailureStore"),
     ("AsyncMemoryStore", "MemoryStore"),
+    ("AsyncRedisStore", "RedisStore"),
+    ("AsyncMongoStore", "MongoStore"),
+    ("AsyncMongoCollection", "MongoCollection"),
+    ("AsyncPollingLock", "PollingLock"),
+    ("AsyncLeases", "Leases"),
+    # the stores' seams (sfbulk_sdk/stores/_common.py): what a thread does without
+    ("cancel_shield", "no_shield"),
+    ("async_mutex", "thread_mutex"),
+    # the stores' clients
+    ("redis.asyncio.Redis", "redis.Redis"),
+    ("AsyncMongoClient", "MongoClient"),
+    ("AsyncCollection", "Collection"),
     ("_async", "_sync"),
 )
 

@@ -9,6 +9,14 @@ this package never requires them::
     from sfbulk_sdk.stores import FileStore       # needs sfbulk-sdk[file]
 
 A missing dependency raises :class:`ImportError` naming the extra to install.
+
+Layout: the memory, Redis and MongoDB stores and their refresh lock are
+written once, async, in ``stores/_async/``; their sync twins in
+``stores/_sync/`` are generated from them by ``scripts/unasync.py``. The public
+modules (:mod:`.memory`, :mod:`.redis`, :mod:`.mongodb`) re-export both. The
+file store (:mod:`.file`) is written by hand: its async face runs the sync
+store in worker threads. ``_common`` holds what every backend shares (the JSON
+records, argument checks, error wrapping, the async/sync seams).
 """
 
 from __future__ import annotations

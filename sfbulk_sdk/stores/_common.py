@@ -1,5 +1,6 @@
-"""What every store backend shares: the JSON payload, argument checks, the
-token-owned polling lock and error wrapping that never leaks a session id.
+"""What every store backend shares: the JSON payload, argument checks, error
+wrapping that never leaks a session id, the lock warnings, and the seams between
+an async store and its generated sync twin.
 
 An entry this version cannot read (a newer payload version, a missing or
 renamed field, a foreign value) is *absent*: reads return ``None``,
@@ -10,33 +11,64 @@ make every worker fail on every request until the entry expired.
 Refresh-lock TTLs run in real time: a lock's TTL bounds how long a dead holder
 blocks the others, so it is measured with the wall clock (or a monotonic one
 in process), never with a store's injectable session clock.
+
+Async seams
+-----------
+The stores are written once, async, in :mod:`sfbulk_sdk.stores._async`;
+``scripts/unasync.py`` renames what has no common spelling to its sync
+counterpart defined next to it here:
+
+* ``cancel_shield(ttl)`` becomes ``no_shield(ttl)``: a task can be cancelled
+  mid-call, a thread cannot, so only the async lock needs a shield to finish
+  an acquire the server granted, or a release, when its task is cancelled;
+* ``async_mutex()`` becomes ``thread_mutex()``: one-time setup (MongoDB's TTL
+  index) shared by the tasks, or the threads, of one store.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import secrets
-import time
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from types import TracebackType
-from typing import Any, NoReturn
+from typing import Generic, NoReturn, TypeVar
 
 import anyio
 from pydantic import ValidationError
 
 from ..core.session_rules import LoginFailure
-from ..errors import InvalidInputError, LockTimeoutError, SessionStoreError
+from ..core.session_state import credential_digest
+from ..errors import InvalidInputError, SessionStoreError
 from ..models.session import Session
 
 logger = logging.getLogger("sfbulk_sdk.stores")
 
 #: Version of the stored JSON document; bumped on incompatible changes.
 PAYLOAD_VERSION = 1
+
+
+@contextmanager
+def missing_extra(module: str, package: str, extra: str) -> Iterator[None]:
+    """Turn the failed import of a backend's optional dependency into an error naming its extra.
+
+    ``package`` is the dependency (its distribution's name may follow in
+    parentheses); an import that failed for another reason is raised as it is.
+    """
+    name, _, aka = package.partition(" ")
+    try:
+        yield
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != name:
+            raise
+        raise ImportError(
+            f"{module} needs the {name!r} package{' ' + aka if aka else ''}: "
+            f"pip install 'sfbulk-sdk[{extra}]'"
+        ) from exc
 
 
 #: The least time a shielded lock call (an acquire attempt, a release) may take
@@ -47,6 +79,30 @@ MIN_SHIELD_SECONDS = 1.0
 def shield_bound(ttl: float) -> float:
     """How long a lock call may run shielded from cancellation."""
     return max(ttl, MIN_SHIELD_SECONDS)
+
+
+def cancel_shield(ttl: float) -> anyio.CancelScope:
+    """Run an async lock call to its end even when its task is cancelled meanwhile.
+
+    Bounded by :func:`shield_bound` of ``ttl`` (the lease's own lifetime): a
+    call still running then is abandoned, as the lease expires by itself.
+    """
+    return anyio.move_on_after(shield_bound(ttl), shield=True)
+
+
+def no_shield(ttl: float) -> AbstractContextManager[None]:
+    """The sync twin of :func:`cancel_shield`: a thread is never cancelled mid-call."""
+    return nullcontext()
+
+
+def async_mutex() -> anyio.Lock:
+    """A lock for one-time setup shared by the tasks of one store."""
+    return anyio.Lock()
+
+
+def thread_mutex() -> threading.Lock:
+    """The sync twin of :func:`async_mutex`: shared by the threads of one store."""
+    return threading.Lock()
 
 
 def check_ttl(ttl: float) -> float:
@@ -80,15 +136,6 @@ def epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
-def session_digest(session_id: str) -> str:
-    """SHA-256 of a session id: what conditional writes compare.
-
-    Query filters and script arguments carry the digest, so the id itself
-    only travels inside the stored document.
-    """
-    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
-
-
 def encode_payload(session: Session, deadline: float) -> str:
     """The JSON document stored for ``session``, expiring at epoch ``deadline``.
 
@@ -100,16 +147,11 @@ def encode_payload(session: Session, deadline: float) -> str:
         {
             "v": PAYLOAD_VERSION,
             "expires_at": deadline,
-            "sid": session_digest(session.session_id.get_secret_value()),
+            "sid": credential_digest(session.session_id.get_secret_value()),
             "session": session.to_store_dict(),
         },
         separators=(",", ":"),
     )
-
-
-def session_document(session: Session) -> dict[str, Any]:
-    """The session as a JSON-compatible dict (for document stores)."""
-    return session.to_store_dict()
 
 
 def unreadable(where: str, reason: str) -> None:
@@ -153,7 +195,7 @@ def session_from_document(data: object, *, where: str) -> Session | None:
     return session
 
 
-def decode_payload(raw: str | bytes | bytearray, *, where: str) -> tuple[Session, float] | None:
+def decode_payload(raw: str | bytes | bytearray, where: str) -> tuple[Session, float] | None:
     """``(session, deadline)`` from a document written by :func:`encode_payload`.
 
     ``None`` (logged) when the document cannot be read: see the module docstring.
@@ -224,9 +266,7 @@ def failure_from_document(data: object, *, where: str) -> LoginFailure | None:
         return None
 
 
-def decode_failure(
-    raw: str | bytes | bytearray, *, where: str
-) -> tuple[LoginFailure, float] | None:
+def decode_failure(raw: str | bytes | bytearray, where: str) -> tuple[LoginFailure, float] | None:
     """``(failure, deadline)`` from a document written by :func:`encode_failure`.
 
     ``None`` (logged) when the document cannot be read.
@@ -260,6 +300,51 @@ def is_live(session: Session, deadline: float, now: datetime) -> bool:
     return epoch(now) < deadline and now < session.expires_at
 
 
+_Record = TypeVar("_Record", Session, LoginFailure)
+
+
+@dataclass(frozen=True)
+class Records(Generic[_Record]):
+    """One kind of stored JSON record (:data:`SESSIONS`, :data:`FAILURES`): its
+    document, its reading and its expiry, for the stores that keep JSON text."""
+
+    #: The document for a record expiring at an epoch deadline.
+    encode: Callable[[_Record, float], str]
+    #: ``(record, deadline)`` from a document, ``None`` (logged) when unreadable;
+    #: the second argument names the store and key in the warning.
+    decode: Callable[[str | bytes | bytearray, str], tuple[_Record, float] | None]
+    #: Whether a record with its deadline is still live at a time.
+    is_live: Callable[[_Record, float, datetime], bool]
+
+    def read(
+        self,
+        raw: str | bytes | bytearray,
+        now: datetime,
+        *,
+        where: str,
+        deadline: float | None = None,
+    ) -> tuple[_Record | None, bool]:
+        """``(record, expired)`` of a stored document at ``now``.
+
+        ``(None, False)`` when it cannot be read (it stays until replaced),
+        ``(None, True)`` when it has expired (by ``deadline`` when given, else
+        by the one inside the document), ``(record, False)`` when it is live.
+        """
+        decoded = self.decode(raw, where)
+        if decoded is None:
+            return None, False
+        record, stored = decoded
+        if self.is_live(record, stored if deadline is None else deadline, now):
+            return record, False
+        return None, True
+
+
+#: Sessions, as :func:`encode_payload` writes them.
+SESSIONS: Records[Session] = Records(encode_payload, decode_payload, is_live)
+#: Login failures, as :func:`encode_failure` writes them.
+FAILURES: Records[LoginFailure] = Records(encode_failure, decode_failure, failure_is_live)
+
+
 def raise_store_error(what: str, exc: BaseException, *hidden: str) -> NoReturn:
     """Raise a :class:`SessionStoreError` for a backend failure.
 
@@ -275,138 +360,6 @@ def raise_store_error(what: str, exc: BaseException, *hidden: str) -> NoReturn:
     if leaked:
         raise SessionStoreError(text) from None
     raise SessionStoreError(text) from exc
-
-
-class PollingLock(AbstractContextManager[None]):
-    """A token-owned lock taken by polling ``try_acquire`` until ``wait`` passes.
-
-    ``try_acquire(token)`` takes the lease (with the store's TTL) if it is free
-    or expired; ``release(token)`` drops it if ``token`` still owns it and
-    says whether it did.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        try_acquire: Callable[[str], bool],
-        release: Callable[[str], bool],
-        wait: float,
-        poll: float,
-    ) -> None:
-        self._name = name
-        self._try_acquire = try_acquire
-        self._release = release
-        self._wait = wait
-        self._poll = poll
-        self._token: str | None = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._name!r}, held={self._token is not None})"
-
-    def __enter__(self) -> None:
-        if self._token is not None:
-            raise RuntimeError("this lock is already held; take a new one from store.lock()")
-        token = new_token()
-        deadline = time.monotonic() + self._wait
-        while not self._try_acquire(token):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeoutError(
-                    f"refresh lock {self._name!r} not acquired within {self._wait:g}s"
-                )
-            time.sleep(min(self._poll, remaining))
-        self._token = token
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        token, self._token = self._token, None
-        if token is None:
-            return
-        try:
-            owned = self._release(token)
-        except SessionStoreError:
-            if exc is None:
-                raise
-            release_failed_warning(self._name)
-            return
-        if not owned:
-            lost_lock_warning(self._name)
-
-
-class AsyncPollingLock(AbstractAsyncContextManager[None]):
-    """The async twin of :class:`PollingLock` (sleeps with :func:`anyio.sleep`).
-
-    Each acquire attempt and the release run shielded from cancellation (for
-    at most :func:`shield_bound` of ``ttl``, the lease's own lifetime): a task
-    cancelled while the server grants the lease, or on its way out of the
-    locked region, still releases it instead of blocking everyone for ``ttl``.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        try_acquire: Callable[[str], Awaitable[bool]],
-        release: Callable[[str], Awaitable[bool]],
-        wait: float,
-        poll: float,
-        ttl: float,
-    ) -> None:
-        self._name = name
-        self._try_acquire = try_acquire
-        self._release = release
-        self._wait = wait
-        self._poll = poll
-        self._ttl = ttl
-        self._token: str | None = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._name!r}, held={self._token is not None})"
-
-    async def __aenter__(self) -> None:
-        if self._token is not None:
-            raise RuntimeError("this lock is already held; take a new one from store.lock()")
-        token = new_token()
-        deadline = time.monotonic() + self._wait
-        while True:
-            acquired = False
-            with anyio.move_on_after(shield_bound(self._ttl), shield=True):
-                acquired = await self._try_acquire(token)
-            if acquired:
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeoutError(
-                    f"refresh lock {self._name!r} not acquired within {self._wait:g}s"
-                )
-            await anyio.sleep(min(self._poll, remaining))
-        self._token = token
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        token, self._token = self._token, None
-        if token is None:
-            return
-        owned: bool | None = None
-        with anyio.move_on_after(shield_bound(self._ttl), shield=True):
-            try:
-                owned = await self._release(token)
-            except SessionStoreError:
-                if exc is None:
-                    raise
-        if owned is None:
-            release_failed_warning(self._name)
-        elif not owned:
-            lost_lock_warning(self._name)
 
 
 def lost_lock_warning(name: str) -> None:

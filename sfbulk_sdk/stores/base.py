@@ -54,6 +54,9 @@ a failure only in its own process.
 ``clear_failure(key)``
     Drop the record (a login succeeded); no error when there is none.
 
+The stores' clock (:data:`Clock`, default :func:`utc_now`) is
+:mod:`sfbulk_sdk.core.clock`'s, re-exported here.
+
 Payloads are JSON, never pickle. Backend failures (an unreachable server, a
 closed store, a failed write) are raised as
 :class:`~sfbulk_sdk.errors.SessionStoreError`, never swallowed, and no error
@@ -62,11 +65,10 @@ message or log line contains a session id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
+from ..core.clock import Clock, utc_now
 from ..core.session_rules import LoginFailure
 from ..errors import InvalidInputError
 from ..models.session import Session
@@ -86,14 +88,6 @@ __all__ = [
 
 #: The prefix of every key the SDK writes (``sfbulk:session:<fingerprint>``).
 DEFAULT_KEY_PREFIX = "sfbulk:session:"
-
-#: A source of the current time (timezone-aware, UTC).
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time as an aware UTC datetime (the default clock)."""
-    return datetime.now(timezone.utc)
 
 
 def session_key(fingerprint: str, *, prefix: str = DEFAULT_KEY_PREFIX) -> str:

@@ -20,6 +20,14 @@ A file this version cannot read (torn by hand, a newer payload version, a
 missing field) counts as absent, with a warning, until a login replaces it.
 
 Requires the ``file`` extra: ``pip install 'sfbulk-sdk[file]'``.
+
+Why this module is written by hand, not generated like the other stores:
+file I/O has no async form to write once (``async def`` around a blocking
+``open``, ``fsync`` or ``filelock`` wait would stall the event loop), so the
+right async shape for it is a thread wrapper. :class:`FileStore` holds all of
+the logic; :class:`AsyncFileStore` only runs each of its calls in a worker
+thread (:func:`anyio.to_thread.run_sync`) and takes its lock through the same
+token-owned polling lock as every other async store.
 """
 
 from __future__ import annotations
@@ -34,37 +42,26 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TypedDict, TypeVar
 
-try:
+from typing_extensions import Unpack
+
+from ._common import missing_extra
+
+with missing_extra(__name__, "filelock", "file"):
     from filelock import FileLock, Timeout
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
-    raise ImportError(
-        "sfbulk_sdk.stores.file needs the 'filelock' package: pip install 'sfbulk-sdk[file]'"
-    ) from exc
 
 import anyio.to_thread
 
 from ..core.session_rules import LoginFailure
 from ..errors import SessionStoreError
 from ..models.session import Session
-from ._common import (
-    AsyncPollingLock,
-    PollingLock,
-    check_lock_args,
-    check_ttl,
-    decode_failure,
-    decode_payload,
-    encode_failure,
-    encode_payload,
-    epoch,
-    failure_is_live,
-    is_live,
-    logger,
-    raise_store_error,
-)
+from ._async.locks import AsyncPollingLock
+from ._common import FAILURES, SESSIONS, Records, check_ttl, epoch, logger, raise_store_error
+from ._sync.locks import PollingLock
 from .base import Clock, utc_now
 
-__all__ = ["AsyncFileStore", "FileStore"]
+__all__ = ["AsyncFileStore", "FileStore", "FileStoreOptions"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DIR_MODE = 0o700
@@ -72,6 +69,16 @@ _FILE_MODE = 0o600
 _MUTEX_POLL = 0.001
 #: Temp files older than this are leftovers of a crashed write.
 _STALE_TEMP_SECONDS = 600.0
+
+_Record = TypeVar("_Record", Session, LoginFailure)
+
+
+class FileStoreOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`FileStore` (and so of :class:`AsyncFileStore`)."""
+
+    clock: Clock
+    lock_poll: float
+    mutex_timeout: float
 
 
 def _stem(key: str) -> str:
@@ -235,24 +242,29 @@ class FileStore:
         except OSError as exc:
             raise_store_error(f"file store: cannot remove {path.name}", exc)
 
+    def _live(self, path: Path, records: Records[_Record], mutex: Path) -> _Record | None:
+        """The live record in ``path``; an expired one is removed on the way."""
+        self._check_open()
+        raw = self._read(path)
+        if raw is None:
+            return None
+        found, expired = records.read(raw, self._clock(), where=f"file store ({path.name})")
+        if expired:
+            with self._mutex(mutex):
+                if self._read(path) == raw:
+                    self._unlink(path)
+        return found
+
+    def _stored(self, path: Path) -> tuple[Session, float] | None:
+        """The session in ``path`` and its deadline; ``None`` when absent or unreadable."""
+        raw = self._read(path)
+        return None if raw is None else SESSIONS.decode(raw, f"file store ({path.name})")
+
     # -- the store contract ---------------------------------------------------
 
     def get(self, key: str) -> Session | None:
-        self._check_open()
         data, _, mutex = self._paths(key)
-        raw = self._read(data)
-        if raw is None:
-            return None
-        decoded = decode_payload(raw, where=f"file store ({data.name})")
-        if decoded is None:
-            return None
-        session, deadline = decoded
-        if is_live(session, deadline, self._clock()):
-            return session
-        with self._mutex(mutex):
-            if self._read(data) == raw:
-                self._unlink(data)
-        return None
+        return self._live(data, SESSIONS, mutex)
 
     def set(self, key: str, session: Session, ttl: float) -> None:
         self._check_open()
@@ -260,7 +272,7 @@ class FileStore:
         data, _, mutex = self._paths(key)
         with self._mutex(mutex):
             self._write(
-                data, encode_payload(session, deadline), session.session_id.get_secret_value()
+                data, SESSIONS.encode(session, deadline), session.session_id.get_secret_value()
             )
 
     def renew(self, key: str, session: Session, ttl: float) -> bool:
@@ -269,17 +281,13 @@ class FileStore:
         deadline = epoch(now) + check_ttl(ttl)
         data, _, mutex = self._paths(key)
         with self._mutex(mutex):
-            raw = self._read(data)
-            if raw is None:
+            stored = self._stored(data)
+            if stored is None or not SESSIONS.is_live(*stored, now):
                 return False
-            decoded = decode_payload(raw, where=f"file store ({data.name})")
-            if decoded is None:
-                return False
-            stored, stored_deadline = decoded
-            if not is_live(stored, stored_deadline, now) or not stored.same_credential(session):
+            if not stored[0].same_credential(session):
                 return False
             self._write(
-                data, encode_payload(session, deadline), session.session_id.get_secret_value()
+                data, SESSIONS.encode(session, deadline), session.session_id.get_secret_value()
             )
             return True
 
@@ -287,11 +295,8 @@ class FileStore:
         self._check_open()
         data, _, mutex = self._paths(key)
         with self._mutex(mutex):
-            raw = self._read(data)
-            if raw is None:
-                return False
-            decoded = decode_payload(raw, where=f"file store ({data.name})")
-            if decoded is None or decoded[0].session_id.get_secret_value() != session_id:
+            stored = self._stored(data)
+            if stored is None or stored[0].session_id.get_secret_value() != session_id:
                 return False
             self._unlink(data)
             return True
@@ -299,27 +304,13 @@ class FileStore:
     # -- login failures (LoginFailureStore) -----------------------------------
 
     def get_failure(self, key: str) -> LoginFailure | None:
-        self._check_open()
-        path = self._failure_path(key)
-        raw = self._read(path)
-        if raw is None:
-            return None
-        decoded = decode_failure(raw, where=f"file store ({path.name})")
-        if decoded is None:
-            return None
-        failure, deadline = decoded
-        if failure_is_live(failure, deadline, self._clock()):
-            return failure
-        with self._mutex(self._paths(key)[2]):
-            if self._read(path) == raw:
-                self._unlink(path)
-        return None
+        return self._live(self._failure_path(key), FAILURES, self._paths(key)[2])
 
     def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
         self._check_open()
         deadline = epoch(self._clock()) + check_ttl(ttl)
         with self._mutex(self._paths(key)[2]):
-            self._write(self._failure_path(key), encode_failure(failure, deadline))
+            self._write(self._failure_path(key), FAILURES.encode(failure, deadline))
 
     def clear_failure(self, key: str) -> None:
         self._check_open()
@@ -366,34 +357,23 @@ class FileStore:
             return True
 
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractContextManager[None]:
-        lock_ttl, lock_wait = check_lock_args(ttl, wait)
-        return PollingLock(
-            key,
-            try_acquire=lambda token: self._try_lease(key, token, lock_ttl),
-            release=lambda token: self._release_lease(key, token),
-            wait=lock_wait,
-            poll=self._poll,
-        )
+        return PollingLock(self, key, ttl=ttl, wait=wait, poll=self._poll)
 
     def close(self) -> None:
         self._closed = True
 
 
 class AsyncFileStore:
-    """The async twin of :class:`FileStore`: file I/O runs in worker threads."""
+    """The async face of :class:`FileStore`: each call runs the sync store's in a thread.
+
+    Takes the arguments of :class:`FileStore` (``directory``, then ``clock``,
+    ``lock_poll`` and ``mutex_timeout`` by keyword).
+    """
 
     def __init__(
-        self,
-        directory: str | os.PathLike[str],
-        *,
-        clock: Clock = utc_now,
-        lock_poll: float = 0.05,
-        mutex_timeout: float = 10.0,
+        self, directory: str | os.PathLike[str], **options: Unpack[FileStoreOptions]
     ) -> None:
-        self._sync = FileStore(
-            directory, clock=clock, lock_poll=lock_poll, mutex_timeout=mutex_timeout
-        )
-        self._poll = lock_poll
+        self._sync = FileStore(directory, **options)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self._sync.directory)!r})"
@@ -424,24 +404,14 @@ class AsyncFileStore:
     async def clear_failure(self, key: str) -> None:
         await anyio.to_thread.run_sync(self._sync.clear_failure, key)
 
+    async def _try_lease(self, key: str, token: str, ttl: float) -> bool:
+        return await anyio.to_thread.run_sync(self._sync._try_lease, key, token, ttl)
+
+    async def _release_lease(self, key: str, token: str) -> bool:
+        return await anyio.to_thread.run_sync(self._sync._release_lease, key, token)
+
     def lock(self, key: str, *, ttl: float, wait: float) -> AbstractAsyncContextManager[None]:
-        lock_ttl, lock_wait = check_lock_args(ttl, wait)
-        sync = self._sync
-
-        async def try_acquire(token: str) -> bool:
-            return await anyio.to_thread.run_sync(sync._try_lease, key, token, lock_ttl)
-
-        async def release(token: str) -> bool:
-            return await anyio.to_thread.run_sync(sync._release_lease, key, token)
-
-        return AsyncPollingLock(
-            key,
-            try_acquire=try_acquire,
-            release=release,
-            wait=lock_wait,
-            poll=self._poll,
-            ttl=lock_ttl,
-        )
+        return AsyncPollingLock(self, key, ttl=ttl, wait=wait, poll=self._sync._poll)
 
     async def aclose(self) -> None:
         self._sync.close()

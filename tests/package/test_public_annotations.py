@@ -61,17 +61,10 @@ EXCLUDED_MODULES: tuple[str, ...] = tuple(
     )
 )
 
-#: ``Any`` left in files this change does not own (the clients, the session
-#: manager, the stores, ``core/bulk1.py``'s ``QueryRecord``), as
-#: ``(qualified name, parameter)``. Exactly these are tolerated; anything new
-#: fails, and so does an entry that is gone (remove it then).
-KNOWN_ANY: frozenset[tuple[str, str]] = frozenset(
-    {
-        # stores/mongodb.py ``Collection[Any]`` / ``AsyncCollection[Any]``
-        ("sfbulk_sdk.stores.mongodb.MongoStore.__init__", "collection"),
-        ("sfbulk_sdk.stores.mongodb.AsyncMongoStore.__init__", "collection"),
-    }
-)
+#: ``Any`` left in files this change does not own, as ``(qualified name,
+#: parameter)``. Exactly these are tolerated; anything new fails, and so does an
+#: entry that is gone (remove it then). Empty: no public signature holds ``Any``.
+KNOWN_ANY: frozenset[tuple[str, str]] = frozenset()
 
 _ANY_OBJECTS = (typing.Any, typing_extensions.Any)
 _ALIAS_TYPES = tuple(

@@ -52,6 +52,10 @@ def test_generated_twins_say_so_in_their_first_line() -> None:
         "sfbulk_sdk/_sync/client.py",
         "sfbulk_sdk/_sync/sessions.py",
         "sfbulk_sdk/_sync/driver.py",
+        "sfbulk_sdk/stores/_sync/locks.py",
+        "sfbulk_sdk/stores/_sync/memory.py",
+        "sfbulk_sdk/stores/_sync/mongodb.py",
+        "sfbulk_sdk/stores/_sync/redis.py",
     }
     for source, target in pairs:
         first = target.read_text(encoding="utf-8").splitlines()[0]

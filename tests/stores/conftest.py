@@ -160,7 +160,7 @@ async def store_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         inner: Any = MemoryStore(clock=clock) if mode == "sync" else AsyncMemoryStore(clock=clock)
 
         def write_memory(key: str, text: str) -> None:
-            inner._state._entries[key] = (json.loads(text)["expires_at"], text)
+            inner._entries[key] = (json.loads(text)["expires_at"], text)
 
         yield _text_case(backend, mode, inner, clock, inner._raw, write_memory)
     elif backend == "file":

@@ -448,7 +448,7 @@ async def test_an_unreadable_failure_record_counts_as_absent(
     garbage = '{"v": 1, "kind": "login_failure", "expires_at": 9e12, "failure": {"code": 7}}'
     inner = store_case.inner
     if store_case.backend == "memory":
-        inner._state._failures[name] = (9e12, garbage)
+        inner._failures[name] = (9e12, garbage)
     elif store_case.backend == "file":
         sync = inner if store_case.mode == "sync" else inner._sync
         sync._failure_path(key).parent.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,7 @@ async def put_raw(case: StoreCase, key: str, value: Any) -> None:
     """
     inner = case.inner
     if case.backend == "memory":
-        inner._state._entries[key] = (case.clock().timestamp() + 600, value)
+        inner._entries[key] = (case.clock().timestamp() + 600, value)
         return
     if case.backend == "file":
         sync = inner if isinstance(inner, FileStore) else inner._sync

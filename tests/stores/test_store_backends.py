@@ -394,6 +394,55 @@ def test_an_unreachable_mongodb_is_a_store_error() -> None:
     client.close()
 
 
+def test_a_pymongo_collection_of_any_document_type_type_checks_as_the_stores_collection(
+    tmp_path: Path,
+) -> None:
+    # The stores take a Protocol of the collection methods they call (no Any in
+    # their signatures); what users pass, ``client.db.sessions``, must still
+    # type-check, and an async collection handed to the sync store must not.
+    user_code = tmp_path / "user_code.py"
+    text = textwrap.dedent(
+        """
+        from typing import Any
+
+        import pymongo
+        from bson.raw_bson import RawBSONDocument
+
+        from sfbulk_sdk.stores import AsyncMongoStore, MongoStore
+
+
+        def dicts(client: pymongo.MongoClient[dict[str, Any]]) -> MongoStore:
+            return MongoStore(client.db.sessions)
+
+
+        def raw(client: pymongo.MongoClient[RawBSONDocument]) -> MongoStore:
+            return MongoStore(client["db"]["sessions"])
+
+
+        def in_async(client: pymongo.AsyncMongoClient[dict[str, Any]]) -> AsyncMongoStore:
+            return AsyncMongoStore(client.db.sessions)
+
+
+        def crossed(client: pymongo.AsyncMongoClient[dict[str, Any]]) -> MongoStore:
+            return MongoStore(client.db.sessions)  # the one error
+        """
+    )
+    user_code.write_text(text)
+    line = next(n for n, code in enumerate(text.splitlines(), 1) if "the one error" in code)
+    command = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary"]
+    done = subprocess.run(
+        [*command, "--cache-dir", str(tmp_path / "cache"), str(user_code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    errors = [out for out in done.stdout.splitlines() if ": error:" in out]
+    assert len(errors) == 1, done.stdout + done.stderr
+    assert f'user_code.py:{line}: error: Argument 1 to "MongoStore"' in errors[0]
+    assert '"MongoCollection"' in errors[0]
+
+
 def test_mongo_store_repr_names_the_collection(
     mongo_collection: pymongo.collection.Collection[dict[str, Any]],
 ) -> None:
