@@ -1,8 +1,4 @@
-"""``FileStore`` removes the temporary files a crashed writer left (found in review).
-
-This belongs in ``tests/stores/`` beside the other store tests; it waits here
-while that folder is being reworked, and moves there with the next change to it.
-"""
+"""``FileStore`` removes the temporary files a crashed writer left (found in review)."""
 
 from __future__ import annotations
 
