@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Iterator
 from time import sleep as default_sleep
-from types import TracebackType
 from typing import TypeVar, cast
 
 import httpx
@@ -104,12 +103,7 @@ class Bulk1Client:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:

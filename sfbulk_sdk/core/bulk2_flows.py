@@ -26,6 +26,7 @@ from ..models.bulk2 import IngestJobInfo, QueryJobInfo
 from . import bulk2, states
 from .decoders import record_decoder
 from .flow import (
+    DECODE_SLICE,
     Emit,
     Flow,
     FlowContext,
@@ -47,8 +48,6 @@ __all__ = [
     "wait_for_job",
 ]
 
-#: Records handed out at a time when decoding a page already in memory.
-_SLICE = 1 << 16
 
 J = TypeVar("J", IngestJobInfo, QueryJobInfo)
 
@@ -138,8 +137,8 @@ def query_records_by_pages(
 def _emit_body(body: bytes, delimiter: str) -> Flow[int]:
     decoder = record_decoder("text/csv", delimiter=delimiter)
     count = 0
-    for start in range(0, len(body), _SLICE):
-        records = decoder.feed(body[start : start + _SLICE])
+    for start in range(0, len(body), DECODE_SLICE):
+        records = decoder.feed(body[start : start + DECODE_SLICE])
         if records:
             count += len(records)
             yield from perform(Emit(records))

@@ -73,23 +73,25 @@ class CsvRecordDecoder(RecordDecoder):
         self._header: list[str] | None = None
 
     def _rows(self, text: str) -> list[QueryRecord]:
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter))
-        except csv.Error as exc:  # not a ValueError: callers expect one
-            raise ValueError(f"malformed CSV result: {exc}") from None
-        if self._header is None and rows:
-            self._header = rows.pop(0)
-        header = self._header or []
-        width = len(header)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter)
         records: list[QueryRecord] = []
         append = records.append
-        for row in rows:
-            if len(row) != width:
-                if not row:
-                    continue
-                # zip() would drop the difference silently
-                raise ValueError(f"a CSV result row has {len(row)} values; the header has {width}")
-            append(dict(zip(header, row, strict=False)))  # widths checked above
+        try:
+            if self._header is None:
+                self._header = next(reader, None)
+            header = self._header or []
+            width = len(header)
+            for row in reader:
+                if len(row) != width:
+                    if not row:
+                        continue
+                    # zip() would drop the difference silently
+                    raise ValueError(
+                        f"a CSV result row has {len(row)} values; the header has {width}"
+                    )
+                append(dict(zip(header, row, strict=False)))  # widths checked above
+        except csv.Error as exc:  # not a ValueError: callers expect one
+            raise ValueError(f"malformed CSV result: {exc}") from None
         return records
 
     def _take(self, text: str, final: bool) -> list[QueryRecord]:

@@ -81,6 +81,9 @@ __all__ = [
 
 log = logging.getLogger("sfbulk_sdk")
 
+#: Bytes of a streamed body decoded at a time (bounds the records alive at once).
+DECODE_SLICE = 1 << 16
+
 T = TypeVar("T")
 R = TypeVar("R")
 T_co = TypeVar("T_co", covariant=True)
@@ -295,19 +298,23 @@ class RecordStream:
         skip = self.delivered
         while True:
             chunk = yield from perform(ReadChunk(response))
-            try:
-                records = decoder.feed(chunk) if chunk else decoder.close()
-            except ValueError as exc:
-                raise ProtocolError(
-                    f"could not decode query results: {exc}", response=response
-                ) from exc
-            if skip:
-                dropped = min(skip, len(records))
-                records = records[dropped:]
-                skip -= dropped
-            if records:
-                self.delivered += len(records)
-                yield from perform(Emit(records))
+            # A large chunk (a decompressed gzip block can be megabytes) is decoded
+            # a slice at a time, so at most a slice's records are alive at once.
+            for start in range(0, max(len(chunk), 1), DECODE_SLICE):
+                piece = chunk[start : start + DECODE_SLICE]
+                try:
+                    records = decoder.feed(piece) if piece else decoder.close()
+                except ValueError as exc:
+                    raise ProtocolError(
+                        f"could not decode query results: {exc}", response=response
+                    ) from exc
+                if skip:
+                    dropped = min(skip, len(records))
+                    records = records[dropped:]
+                    skip -= dropped
+                if records:
+                    self.delivered += len(records)
+                    yield from perform(Emit(records))
             if not chunk:
                 return self.delivered
 

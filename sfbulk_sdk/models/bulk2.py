@@ -20,7 +20,7 @@ from datetime import datetime
 from pydantic import AliasChoices, Field
 
 from .base import WireList, WireModel
-from .enums import ConcurrencyMode, _LenientStrEnum
+from .enums import ConcurrencyMode, Operation, _LenientStrEnum
 
 __all__ = [
     "Bulk2JobState",
@@ -49,27 +49,12 @@ class Bulk2JobState(_LenientStrEnum):
     ABORTED = "Aborted"
 
 
-class Bulk2Operation(_LenientStrEnum):
-    """A Bulk 2.0 job's operation (``hardDelete`` and ``queryAll`` keep their casing)."""
-
-    INSERT = "insert"
-    UPDATE = "update"
-    UPSERT = "upsert"
-    DELETE = "delete"
-    HARD_DELETE = "hardDelete"
-    QUERY = "query"
-    QUERY_ALL = "queryAll"
+#: Bulk 2.0 names the same operations as Bulk 1.0 (``hardDelete`` and ``queryAll`` included).
+Bulk2Operation = Operation
 
 
 class ColumnDelimiter(_LenientStrEnum):
-    """The CSV column delimiters Bulk 2.0 accepts, by name."""
-
-    BACKQUOTE = "BACKQUOTE"
-    CARET = "CARET"
-    COMMA = "COMMA"
-    PIPE = "PIPE"
-    SEMICOLON = "SEMICOLON"
-    TAB = "TAB"
+    """The CSV column delimiters Bulk 2.0 accepts, by name (``char`` is the character)."""
 
     @property
     def char(self) -> str:
@@ -83,6 +68,13 @@ class ColumnDelimiter(_LenientStrEnum):
             if value == char:
                 return member
         raise ValueError(f"Bulk API 2.0 has no column delimiter {char!r}")
+
+    BACKQUOTE = "BACKQUOTE"
+    CARET = "CARET"
+    COMMA = "COMMA"
+    PIPE = "PIPE"
+    SEMICOLON = "SEMICOLON"
+    TAB = "TAB"
 
 
 _DELIMITERS = {
