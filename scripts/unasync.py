@@ -74,6 +74,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("AsyncSendLogin", "SendLogin"),
     ("AsyncSessionStore", "SessionStore"),
     ("AsyncLoginFailureStore", "LoginFailureStore"),
+    ("AsyncGrantStore", "GrantStore"),
     ("AsyncMemoryStore", "MemoryStore"),
     ("AsyncRedisStore", "RedisStore"),
     ("AsyncMongoStore", "MongoStore"),

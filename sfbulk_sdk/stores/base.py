@@ -69,18 +69,23 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from ..core.clock import Clock, utc_now
+from ..core.grants import GrantRecord
 from ..core.session_rules import LoginFailure
 from ..errors import InvalidInputError
 from ..models.session import Session
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
+    "AsyncGrantStore",
     "AsyncLoginFailureStore",
     "AsyncSessionStore",
     "Clock",
+    "GrantRecord",
+    "GrantStore",
     "LoginFailure",
     "LoginFailureStore",
     "SessionStore",
+    "grant_key",
     "login_failure_key",
     "session_key",
     "utc_now",
@@ -208,4 +213,42 @@ class AsyncLoginFailureStore(Protocol):
 
     async def clear_failure(self, key: str) -> None:
         """Drop the login failure recorded for ``key`` (none is fine)."""
+        ...
+
+
+def grant_key(key: str) -> str:
+    """Where the refresh-token grant of the session ``key`` is kept: ``<key>:grant``."""
+    return f"{key}:grant"
+
+
+@runtime_checkable
+class GrantStore(Protocol):
+    """Optional: a sync store that keeps refresh-token grants beside the sessions.
+
+    A :class:`~sfbulk_sdk.core.grants.GrantRecord` holds the current refresh
+    token of a :class:`~sfbulk_sdk.auth.RefreshToken` login and the digests of
+    the tokens rotated away. It does not expire with the session (a refresh
+    token outlives many sessions) and is only written while the session's
+    refresh lock is held. Every built-in sync store implements it.
+    """
+
+    def get_grant(self, key: str) -> GrantRecord | None:
+        """The grant recorded for the session key ``key``, or ``None``."""
+        ...
+
+    def set_grant(self, key: str, grant: GrantRecord) -> None:
+        """Record ``grant`` for the session key ``key``, replacing any earlier one."""
+        ...
+
+
+@runtime_checkable
+class AsyncGrantStore(Protocol):
+    """The async twin of :class:`GrantStore`: same methods, awaited."""
+
+    async def get_grant(self, key: str) -> GrantRecord | None:
+        """The grant recorded for the session key ``key``, or ``None``."""
+        ...
+
+    async def set_grant(self, key: str, grant: GrantRecord) -> None:
+        """Record ``grant`` for the session key ``key``, replacing any earlier one."""
         ...
