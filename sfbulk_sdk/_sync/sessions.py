@@ -70,20 +70,24 @@ from datetime import datetime
 
 import httpx
 
-from ..auth.base import Authenticator
+from ..auth.base import Authenticator, RefreshTokenGrant
 from ..core.clock import Clock, utc_now
+from ..core.grants import GrantRecord, choose_token, revoked_error
 from ..core.session_rules import SessionPolicy
 from ..core.session_state import SessionState
 from ..errors import (
+    InvalidGrantError,
     InvalidInputError,
     LockTimeoutError,
     LoginError,
+    RefreshTokenRevokedError,
     SessionError,
     SessionStoreError,
 )
 from ..models.session import Session
 from ..stores.base import (
     DEFAULT_KEY_PREFIX,
+    GrantStore,
     LoginFailureStore,
     SessionStore,
     session_key,
@@ -155,6 +159,17 @@ class SessionManager:
         self._failures: LoginFailureStore | None = (
             self._store if isinstance(self._store, LoginFailureStore) else None
         )
+        self._grants: GrantStore | None = (
+            self._store if isinstance(self._store, GrantStore) else None
+        )
+        #: The grant when the store keeps none (or failed to write it).
+        self._local_grant: GrantRecord | None = None
+        if isinstance(auth, RefreshTokenGrant) and self._grants is None:
+            logger.warning(
+                "the session store of %s keeps no refresh-token grants: rotation is safe "
+                "within this process only",
+                type(self).__name__,
+            )
         self._send = send
         self._clock = clock
         self._touching = threading.Lock()
@@ -218,6 +233,8 @@ class SessionManager:
         self._raise_if_failed()
         try:
             session = self._login()
+        except RefreshTokenRevokedError:
+            raise  # the revoked grant record itself stops every worker, for good
         except LoginError as exc:
             self._record_failure(exc)  # before the lock is released
             raise
@@ -333,17 +350,80 @@ class SessionManager:
         state.remember(session, now)
         return session
 
+    def _send_login(self, request: httpx.Request) -> httpx.Response:
+        if self._send is None:
+            raise SessionError(
+                "this session manager has no way to send the login request: pass send= "
+                "(the clients pass their own HTTP client's)"
+            )
+        return self._send(request)
+
     def _login(self) -> Session:
         state = self._state
+        if isinstance(self._auth, RefreshTokenGrant):
+            return self._refresh_grant(self._auth)
         request = self._auth.login_request(now=self._clock())
-        response = None
-        if request is not None:
-            if self._send is None:
-                raise SessionError(
-                    "this session manager has no way to send the login request: pass send= "
-                    "(the clients pass their own HTTP client's)"
-                )
-            response = self._send(request)
+        response = None if request is None else self._send_login(request)
         session = self._auth.parse_login_response(response, now=self._clock())
         logger.info("logged in for %s (session valid %ss idle)", state.key, session.seconds_valid)
         return session
+
+    # ------------------------------------------------------------------ refresh-token grants
+
+    def _read_grant(self) -> GrantRecord | None:
+        if self._grants is not None and self._local_grant is None:
+            return self._grants.get_grant(self._state.key)
+        return self._local_grant
+
+    def _write_grant(self, record: GrantRecord) -> None:
+        """Record the grant in the store (in process when the store keeps none)."""
+        if self._grants is None:
+            self._local_grant = record
+            return
+        try:
+            self._grants.set_grant(self._state.key, record)
+        except SessionStoreError:
+            self._local_grant = record
+            raise
+        self._local_grant = None
+
+    def _refresh_grant(self, auth: RefreshTokenGrant) -> Session:
+        """Spend the grant's current refresh token, rotation-safe (held under the lock).
+
+        The token sent is the store's current one (never one it knows was rotated
+        away); the request is noted in the store before it goes out; a new
+        refresh token is in the store before the new session is returned (and
+        used); a refused token marks the grant revoked for every worker.
+        """
+        state = self._state
+        now = self._clock()
+        choice = choose_token(self._read_grant(), auth.initial_token, now=now)
+        if choice.reset:
+            logger.info(
+                "refresh token for %s: starting from the token the app was given", state.key
+            )
+        if choice.unanswered_since is not None:
+            logger.warning(
+                "a refresh for %s sent at %s got no recorded answer (the worker may have "
+                "stopped); sending the stored refresh token again",
+                state.key,
+                choice.unanswered_since.isoformat(),
+            )
+        record = choice.record.sending(now)
+        self._write_grant(record)
+        response = self._send_login(auth.refresh_request(record.refresh_token))
+        try:
+            session = self._auth.parse_login_response(response, now=self._clock())
+        except InvalidGrantError as exc:
+            revoked = record.revoked(exc.error_description, self._clock())
+            self._write_grant(revoked)
+            logger.error("refresh token for %s refused: the grant is revoked", state.key)
+            raise revoked_error(revoked, unanswered_since=choice.unanswered_since) from None
+        new_token = session.refresh_token
+        if new_token is not None:
+            record = record.rotated(new_token, self._clock())
+            logger.info("refresh token for %s rotated (%d so far)", state.key, record.rotations)
+        else:
+            record = record.answered(self._clock())
+        self._write_grant(record)  # before the new session is used
+        return session.model_copy(update={"refresh_token": None})

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import httpx
+from pydantic import SecretStr
 
 from ..models.session import Session
 
-__all__ = ["Authenticator", "StaticSession", "fingerprint"]
+__all__ = ["Authenticator", "RefreshTokenGrant", "StaticSession", "fingerprint"]
 
 
 def fingerprint(*parts: str) -> str:
@@ -55,6 +56,24 @@ class Authenticator(Protocol):
 
     def parse_login_response(self, response: httpx.Response | None, *, now: datetime) -> Session:
         """The session the login opened (raises :class:`~sfbulk_sdk.errors.LoginError`)."""
+        ...
+
+
+@runtime_checkable
+class RefreshTokenGrant(Protocol):
+    """An authenticator that renews a session with a refresh token (possibly rotated).
+
+    The session manager keeps the grant's current refresh token in the store
+    and asks for the request to send with it; see :mod:`sfbulk_sdk.core.grants`.
+    """
+
+    @property
+    def initial_token(self) -> SecretStr:
+        """The refresh token the authenticator was given."""
+        ...
+
+    def refresh_request(self, refresh_token: SecretStr) -> httpx.Request:
+        """The token request that spends ``refresh_token``."""
         ...
 
 
