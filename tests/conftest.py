@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tls import Tls, make_tls
+
 # Shared helpers that assert: their failures are explained as a test's own are.
 pytest.register_assert_rewrite("tests.org_clients", "tests.client.mock_replies")
 
@@ -36,6 +38,12 @@ def read_fixture(name: str) -> bytes:
     if not path.is_file():
         pytest.skip(f"recorded fixture {name} not present (../shared/fixtures is absent)")
     return path.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    """A test-only CA and a certificate for 127.0.0.1, for the HTTPS tests."""
+    return make_tls(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import pytest
-from fakeorg_support import Tls
 
 from sfbulk_sdk.testing import FakeOrg, ManualClock
 
@@ -30,21 +29,6 @@ def clock() -> ManualClock:
 def org(clock: ManualClock) -> FakeOrg:
     """An org on a manual clock with instant processing."""
     return FakeOrg(clock=clock)
-
-
-@pytest.fixture(scope="session")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
-    trustme = pytest.importorskip("trustme")
-    folder = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    tls = Tls(folder / "ca.pem", folder / "server.pem", folder / "server.key")
-    ca.cert_pem.write_to_path(str(tls.ca_file))
-    cert.cert_chain_pems[0].write_to_path(str(tls.cert_file))
-    for extra in cert.cert_chain_pems[1:]:
-        extra.write_to_path(str(tls.cert_file), append=True)
-    cert.private_key_pem.write_to_path(str(tls.key_file))
-    return tls
 
 
 @pytest.fixture(scope="session")

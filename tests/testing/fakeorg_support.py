@@ -19,7 +19,6 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +26,7 @@ import httpx
 from sfbulk_sdk.models import BatchInfo, BatchResult, JobInfo
 from sfbulk_sdk.models.xml import NS
 from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
+from tests.tls import Tls  # noqa: F401 - re-exported for the fake org's tests
 
 DATALOAD = NS
 
@@ -171,15 +171,6 @@ def all_values_quoted(text: str) -> bool:
     cell = r'"(?:[^"]|"")*"'
     line = re.compile(rf"{cell}(?:,{cell})*")
     return all(line.fullmatch(row) for row in text.splitlines() if row)
-
-
-@dataclass(frozen=True)
-class Tls:
-    """A test-only CA and a server certificate for 127.0.0.1/localhost (see conftest)."""
-
-    ca_file: Path
-    cert_file: Path
-    key_file: Path
 
 
 # ---------------------------------------------------------------------------

@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -19,13 +17,11 @@ import pytest
 jwt = pytest.importorskip("jwt", reason="the OAuth tests need PyJWT (the fake-org extra)")
 pytest.importorskip("cryptography", reason="the OAuth tests need cryptography")
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
 from fakeorg_support import DATALOAD  # noqa: E402
 
 from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport  # noqa: E402
+from tests.keys import KeyPair, make_key_pair  # noqa: E402, F401 - re-exported for the tests
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 LOGIN = "https://login.salesforce.com"
@@ -35,38 +31,6 @@ JOB = (
     f'<jobInfo xmlns="{DATALOAD}"><operation>insert</operation><object>Account</object>'
     "<contentType>CSV</contentType></jobInfo>"
 )
-
-
-@dataclass(frozen=True)
-class KeyPair:
-    """An RSA private key with its public key and a self-signed certificate, as PEM."""
-
-    private_key: rsa.RSAPrivateKey
-    certificate: str
-    public_key: str
-
-
-def make_key_pair(name: str = "fake-org-tests") -> KeyPair:
-    """A fresh 2048-bit RSA key and a self-signed certificate for it (valid for a day)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return KeyPair(
-        key, certificate.public_bytes(serialization.Encoding.PEM).decode(), public.decode()
-    )
 
 
 def assertion(

@@ -18,7 +18,6 @@ from oauth_support import (
     JWT_BEARER,
     LOGIN,
     TEST,
-    KeyPair,
     assert_oauth_error,
     assert_token,
     assertion,
@@ -38,6 +37,7 @@ from sfbulk_sdk.testing import (
     FakeOrg,
     ManualClock,
 )
+from tests.keys import KeyPair
 
 MY_DOMAIN = "https://fake-org.my.salesforce.com"
 PASSWORD = DEFAULT_PASSWORD + DEFAULT_SECURITY_TOKEN

@@ -15,7 +15,6 @@ from fakeorg_support import Tls
 from oauth_support import (
     JWT_BEARER,
     LOGIN,
-    KeyPair,
     assert_oauth_error,
     assert_token,
     assertion,
@@ -30,6 +29,7 @@ from sfbulk_sdk.testing import (
     FakeOrg,
     ManualClock,
 )
+from tests.keys import KeyPair
 
 pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
