@@ -68,6 +68,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("AsyncBulk", "Bulk"),
     ("AsyncBulk1Client", "Bulk1Client"),
     ("AsyncBulk2Client", "Bulk2Client"),
+    ("AsyncOps", "Ops"),
     ("AsyncSeedFacade", "SeedFacade"),
     ("AsyncDriver", "Driver"),
     ("AsyncSessionManager", "SessionManager"),
@@ -154,7 +155,7 @@ def render(root: Path, source: Path, target: Path, rules: Rules) -> str:
     text = _DROP.sub("", source.read_text(encoding="utf-8"))
     text = rules.apply(text)
     relative = target.relative_to(root)
-    text = _ruff(root, ["check", "--fix", "--quiet", "--select", "I,F401"], text, relative)
+    text = _ruff(root, ["check", "--fix", "--quiet", "--select", "I,F401,RUF022"], text, relative)
     text = _ruff(root, ["format", "--quiet"], text, relative)
     header = _HEADER.format(source=source.relative_to(root).as_posix())
     return header + text

@@ -53,6 +53,7 @@ def split_csv_file(
     encoding: str = "utf-8",
     check_first: bool = True,
     chunk_size: int = _FILE_CHUNK,
+    delimiter: str = ",",
 ) -> Iterator[CsvBatch]:
     """Cut a CSV file into batches, reading it lazily in binary chunks.
 
@@ -75,6 +76,7 @@ def split_csv_file(
                 max_bytes=max_bytes,
                 max_chars=max_chars,
                 encoding=encoding,
+                delimiter=delimiter,
             )
         yield from split_csv(
             _file_chunks(path, chunk_size),
@@ -82,6 +84,7 @@ def split_csv_file(
             max_bytes=max_bytes,
             max_chars=max_chars,
             encoding=encoding,
+            delimiter=delimiter,
         )
 
     return batches()

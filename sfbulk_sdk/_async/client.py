@@ -6,13 +6,13 @@ Hand-written; its sync twin :class:`~sfbulk_sdk.Bulk` is generated from it
 
 from __future__ import annotations
 
-from .bulk2 import AsyncBulk2Client
+from .ops import AsyncOps
 from .seed import AsyncSeedFacade
 
 __all__ = ["AsyncBulk"]
 
 
-class AsyncBulk(AsyncSeedFacade, AsyncBulk2Client):
+class AsyncBulk(AsyncSeedFacade, AsyncOps):
     """Asynchronous Salesforce Bulk API client (the same methods as :class:`~sfbulk_sdk.Bulk`).
 
     Three ways to authenticate:

@@ -7,13 +7,13 @@ Hand-written; its sync twin :class:`~sfbulk_sdk.Bulk` is generated from it
 
 from __future__ import annotations
 
-from .bulk2 import Bulk2Client
+from .ops import Ops
 from .seed import SeedFacade
 
 __all__ = ["Bulk"]
 
 
-class Bulk(SeedFacade, Bulk2Client):
+class Bulk(SeedFacade, Ops):
     """Asynchronous Salesforce Bulk API client (the same methods as :class:`~sfbulk_sdk.Bulk`).
 
     Three ways to authenticate:

@@ -135,6 +135,8 @@ class Driver:
             self._sleep(effect.seconds)
         elif isinstance(effect, f.Now):
             return self._monotonic()
+        elif isinstance(effect, f.Report):
+            pass  # progress no one observes (see core.flow.observe)
         elif isinstance(effect, f.ReadBody):
             self._read_body(effect.response, streams)
         elif isinstance(effect, f.CloseResponse):

@@ -41,8 +41,8 @@ class SeedFacade(Bulk1Client):
         return None if session is None else session.session_id.get_secret_value()
 
     @property
-    def job(self) -> JobInfo | None:
-        """The facade's current job."""
+    def current_job(self) -> JobInfo | None:
+        """The facade's current job (the seed API's "the job")."""
         return self._facade.job
 
     def login(

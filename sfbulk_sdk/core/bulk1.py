@@ -56,6 +56,7 @@ __all__ = [
     "get_batch",
     "get_batch_request",
     "get_batch_results",
+    "get_batch_results_body",
     "get_job",
     "get_query_result_ids",
     "is_invalid_session",
@@ -452,6 +453,16 @@ def get_batch_results(
     """``GET job/{jobId}/batch/{batchId}/result`` for an ingest batch."""
     path = _batch_path(job_id, batch_id, "/result")
     return Call("GET", path, _parse_batch_result, _batch_media(content_type))
+
+
+def get_batch_results_body(job_id: str, batch_id: str) -> Call[bytes]:
+    """``GET job/{jobId}/batch/{batchId}/result`` of a CSV ingest batch, as raw CSV bytes.
+
+    Loads read millions of results: they parse the CSV into columns themselves
+    (:mod:`sfbulk_sdk.core.outcomes`) rather than one model per row.
+    """
+    path = _batch_path(job_id, batch_id, "/result")
+    return Call("GET", path, _parse_bytes, _batch_media(ContentType.CSV))
 
 
 def get_query_result_ids(

@@ -220,12 +220,19 @@ class _LineTap:
         return raw
 
 
+def row_name(header: list[str], index: int) -> str:
+    """The header's name of column ``index`` (0-based)."""
+    return header[index] if index < len(header) else f"column {index + 1}"
+
+
 def _records(chunks: Iterable[str], limit: int, delimiter: str = ",") -> Iterator[CsvRecord]:
     """The records of CSV text, the header first, with their raw text; blank lines skipped."""
     tap = _LineTap(_lines(chunks, limit), limit)
     reader = csv.reader(tap, strict=True, delimiter=delimiter)
     number = 0
     last_line = 0
+    width = 0
+    header: list[str] = []
     while True:
         try:
             row = next(reader)
@@ -245,6 +252,20 @@ def _records(chunks: Iterable[str], limit: int, delimiter: str = ",") -> Iterato
         last_line = reader.line_num
         if not row:
             continue
+        if number == 0:
+            width = len(row)
+        elif len(row) != width:
+            # Salesforce would fail the batch (or drop values): refuse it here.
+            where = describe_record(number, first_line)
+            if len(row) > width:
+                detail = f"column {width + 1} has no name in the header"
+            else:
+                detail = f"column {len(row) + 1} ({row_name(header, len(row))!r}) is missing"
+            raise InvalidInputError(
+                f"{where} has {len(row)} values; the header has {width}: {detail}"
+            )
+        if number == 0:
+            header = row
         yield CsvRecord(raw, number, first_line, row)
         number += 1
 

@@ -46,7 +46,7 @@ from ..models.enums import ContentType
 from ..models.jobs import BatchInfo, BatchInfoList
 from ..models.session import Session
 from . import bulk1, states
-from .decoders import record_decoder
+from .decoders import QueryRecord, record_decoder
 from .policy import PollPolicy, RetryPolicy
 
 __all__ = [
@@ -66,10 +66,12 @@ __all__ = [
     "ReadChunk",
     "RecordStream",
     "Reply",
+    "Report",
     "Send",
     "Sleep",
     "Touch",
     "exchange",
+    "observe",
     "perform",
     "poll",
     "request",
@@ -189,6 +191,13 @@ class Emit(Effect[None], Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class Report(Effect[None]):
+    """Tell the client's progress hook what happened (``event`` is a ProgressEvent)."""
+
+    event: object
+
+
+@dataclass(frozen=True, slots=True)
 class Gather(Effect[list[object]], Generic[T]):
     """Run ``flows`` side by side, at most ``limit`` at a time; their results, in order.
 
@@ -277,13 +286,20 @@ class RecordStream:
     request skips that many, so a retry never repeats or loses one. ``delimiter``
     is the CSV column separator; ``headers`` the reply headers of the last
     attempt (a Bulk 2.0 page's ``Sforce-Locator``). A 204 reply is an empty file.
+    With ``sink`` the records go to it, in the flow, instead of to the caller.
     """
 
     streams = True
 
-    def __init__(self, check: Callable[[httpx.Response], object], delimiter: str = ",") -> None:
+    def __init__(
+        self,
+        check: Callable[[httpx.Response], object],
+        delimiter: str = ",",
+        sink: Callable[[list[QueryRecord]], None] | None = None,
+    ) -> None:
         self._check = check
         self._delimiter = delimiter
+        self._sink = sink
         self.delivered = 0
         self.headers: httpx.Headers | None = None
 
@@ -314,7 +330,10 @@ class RecordStream:
                     skip -= dropped
                 if records:
                     self.delivered += len(records)
-                    yield from perform(Emit(records))
+                    if self._sink is not None:
+                        self._sink(records)
+                    else:
+                        yield from perform(Emit(records))
             if not chunk:
                 return self.delivered
 
@@ -440,3 +459,23 @@ def wait_for_job(
         return batches if states.job_needs_no_wait(job) else None
 
     return (yield from poll(probe, policy, job_id=job_id))
+
+
+def observe(flow: Flow[T], hook: Callable[[object], None] | None) -> Flow[T]:
+    """``flow`` with its :class:`Report` effects handed to ``hook`` (dropped without one)."""
+    value: object = None
+    error: SfBulkError | None = None
+    while True:
+        try:
+            effect = flow.throw(error) if error is not None else flow.send(value)
+        except StopIteration as stop:
+            return cast(T, stop.value)
+        value, error = None, None
+        if isinstance(effect, Report):
+            if hook is not None:
+                hook(effect.event)
+            continue
+        try:
+            value = yield effect
+        except SfBulkError as exc:
+            error = exc

@@ -1,0 +1,366 @@
+"""Loads and queries in one call, over either Bulk API: ``insert``, ``upsert``, ``query`` ...
+
+``await bulk.insert("Contact", rows)`` encodes the rows into batches (Bulk 1.0)
+or jobs (Bulk 2.0) within every limit, uploads them ``concurrency`` at a time
+(gzip-compressed by default), waits with backoff under one deadline, reads
+every outcome into a :class:`~sfbulk_sdk.core.outcomes.LoadResult` in input
+order, and sends rows that failed on a lock again. ``async for row in
+bulk.query(soql)`` streams records across every result file or page.
+
+Which API: ``api="auto"`` (the default) uses Bulk 1.0 for inserts, the only
+API that ties every insert outcome to its input row, and Bulk 2.0 for the
+other operations (outcomes joined by ``Id`` or external id), and Bulk 2.0 for
+queries unless PK chunking is asked for (a Bulk 1.0 feature).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from typing import Literal, TextIO, TypedDict, TypeVar, cast
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from typing_extensions import Unpack
+
+from .. import inputs
+from ..core import bulk1, bulk2, flow, loads
+from ..core.bulk1 import PkChunking
+from ..core.decoders import QueryRecord
+from ..core.outcomes import LoadResult
+from ..core.policy import PollPolicy
+from ..core.progress import ProgressHook, log_progress
+from ..errors import BatchFailedError, InvalidInputError, NotFoundError
+from ..models.enums import Operation
+from .bulk2 import AsyncBulk2Client
+
+__all__ = ["AsyncOps", "LoadSettings"]
+
+M = TypeVar("M", bound=BaseModel)
+Api = Literal["auto", "bulk1", "bulk2"]
+_FROM = re.compile(r"\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+#: Records validated into a model at a time.
+_MODEL_CHUNK = 1000
+
+
+class LoadSettings(TypedDict, total=False):
+    """Keyword arguments of every load (``insert``, ``update``, ``upsert``, ...)."""
+
+    #: ``auto`` (Bulk 1.0 for insert, Bulk 2.0 otherwise), ``bulk1`` or ``bulk2``.
+    api: Api
+    #: The fields to send (default: the first record's keys, or the CSV header).
+    fields: Sequence[str]
+    #: Records per Bulk 1.0 batch (at most 10,000, the default).
+    batch_size: int
+    #: Bytes per Bulk 2.0 job (at most 100,000,000, the default).
+    job_size: int
+    #: Batches or jobs in flight at once (default 4).
+    concurrency: int
+    #: A Serial Bulk 1.0 job: one batch at a time (fewer lock conflicts).
+    serial: bool
+    #: Compress uploads with gzip (default on).
+    gzip: bool
+    #: How many times rows that failed on a lock are sent again (default 2).
+    lock_retries: int
+    #: Send lock failures again in a Serial job (Bulk 1.0; default on).
+    serial_retries: bool
+    #: Backoff and overall deadline of the waits.
+    poll: PollPolicy
+    #: Called with every :class:`~sfbulk_sdk.core.progress.ProgressEvent` (default: log).
+    progress: ProgressHook | None
+
+
+def _choose(api: Api, operation: Operation) -> str:
+    if api not in ("auto", "bulk1", "bulk2"):
+        raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
+    if api != "auto":
+        return api
+    return "bulk1" if operation is Operation.INSERT else "bulk2"
+
+
+def _positive(value: int, name: str, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise InvalidInputError(f"{name} must be a whole number from 1 to {most:,}, not {value!r}")
+    return value
+
+
+def _sobject_of(soql: str) -> str:
+    if not isinstance(soql, str) or not soql.strip():
+        raise InvalidInputError("a query needs SOQL text (a non-empty string)")
+    match = _FROM.search(soql)
+    if match is None:
+        raise InvalidInputError("the SOQL has no FROM clause naming the object")
+    return match.group(1)
+
+
+class AsyncOps(AsyncBulk2Client):
+    """The one-call loads and queries of :class:`~sfbulk_sdk.AsyncBulk`."""
+
+    # ------------------------------------------------------------------ loads
+
+    async def load(
+        self,
+        operation: Operation | str,
+        sobject: str,
+        records: object,
+        *,
+        external_id_field: str | None = None,
+        **settings: Unpack[LoadSettings],
+    ) -> LoadResult:
+        """Load ``records`` with ``operation``; one outcome per input row, in input order.
+
+        ``records``: mappings, pydantic models, sequences (with ``fields``), a CSV
+        file path or binary file, a pandas DataFrame or pyarrow Table, or (for
+        delete) record ids. Sized inputs are checked whole before anything is
+        sent. See :class:`LoadSettings` for the options.
+        """
+        try:
+            op = Operation(operation)
+        except ValueError:
+            raise InvalidInputError(f"unknown operation {operation!r}") from None
+        if op.is_query:
+            raise InvalidInputError("query is not a load: use query()")
+        if op is Operation.UPSERT and not external_id_field:
+            raise InvalidInputError("upsert needs external_id_field (the external id field)")
+        api = _choose(settings.get("api", "auto"), op)
+        options = loads.LoadOptions(
+            operation=op,
+            sobject=sobject,
+            external_id_field=external_id_field,
+            concurrency=_positive(settings.get("concurrency", 4), "concurrency", 64),
+            serial=bool(settings.get("serial", False)),
+            gzip=bool(settings.get("gzip", True)),
+            lock_retries=settings.get("lock_retries", 2),
+            serial_retries=bool(settings.get("serial_retries", True)),
+            poll=settings.get("poll") or self.config.poll,
+        )
+        hook = settings.get("progress", log_progress)
+        ids = "Id" if op in (Operation.DELETE, Operation.HARD_DELETE) else None
+        if api == "bulk1":
+            size = _positive(
+                settings.get("batch_size", bulk1.BATCH_MAX_RECORDS), "batch_size", 10_000
+            )
+            limits = inputs.Limits(size, bulk1.BATCH_MAX_BYTES, bulk1.BATCH_MAX_CHARS)
+            prepared = inputs.prepare(
+                records, limits=limits, fields=settings.get("fields"), ids_field=ids
+            )
+            run = loads.bulk1_load(options, prepared.bodies, prepared.fields, ctx=self._ctx)
+        else:
+            key = (
+                external_id_field
+                if op is Operation.UPSERT
+                else (None if op is Operation.INSERT else "Id")
+            )
+            size = _positive(
+                settings.get("job_size", bulk2.MAX_UPLOAD_BYTES), "job_size", bulk2.MAX_UPLOAD_BYTES
+            )
+            limits = inputs.Limits(150_000_000, size, size)
+            prepared = inputs.prepare(
+                records, limits=limits, fields=settings.get("fields"), key=key, ids_field=ids
+            )
+            run = loads.bulk2_load(
+                options, prepared.bodies, prepared.fields, key_column=key, ctx=self._ctx
+            )
+        return await self._driver.run(flow.observe(run, hook))  # type: ignore[arg-type]
+
+    async def insert(
+        self, sobject: str, records: object, **settings: Unpack[LoadSettings]
+    ) -> LoadResult:
+        """Insert ``records`` (see :meth:`load`)."""
+        return await self.load(Operation.INSERT, sobject, records, **settings)
+
+    async def update(
+        self, sobject: str, records: object, **settings: Unpack[LoadSettings]
+    ) -> LoadResult:
+        """Update ``records`` by ``Id`` (see :meth:`load`)."""
+        return await self.load(Operation.UPDATE, sobject, records, **settings)
+
+    async def upsert(
+        self,
+        sobject: str,
+        records: object,
+        external_id_field: str,
+        **settings: Unpack[LoadSettings],
+    ) -> LoadResult:
+        """Upsert ``records`` by ``external_id_field`` (see :meth:`load`)."""
+        return await self.load(
+            Operation.UPSERT, sobject, records, external_id_field=external_id_field, **settings
+        )
+
+    async def delete(
+        self, sobject: str, records: object, **settings: Unpack[LoadSettings]
+    ) -> LoadResult:
+        """Delete records (given as ids or as records with an ``Id``; see :meth:`load`)."""
+        return await self.load(Operation.DELETE, sobject, records, **settings)
+
+    async def hard_delete(
+        self, sobject: str, records: object, **settings: Unpack[LoadSettings]
+    ) -> LoadResult:
+        """Delete records for good, bypassing the recycle bin (needs the permission)."""
+        return await self.load(Operation.HARD_DELETE, sobject, records, **settings)
+
+    async def job(
+        self, job_id: str, *, api: Api = "auto", poll: PollPolicy | None = None
+    ) -> LoadResult:
+        """Re-attach to an ingest job started earlier, by any process; its result once done.
+
+        ``auto`` asks Bulk 2.0 first, then Bulk 1.0. A Bulk 1.0 job's rows come
+        batch after batch in upload order; a Bulk 2.0 job's in Salesforce's order.
+        """
+        policy = poll or self.config.poll
+        if api in ("auto", "bulk2"):
+            try:
+                return await self._driver.run(
+                    loads.reattach_bulk2(job_id, policy=policy, ctx=self._ctx)
+                )
+            except NotFoundError:
+                if api == "bulk2":
+                    raise
+        return await self._driver.run(loads.reattach_bulk1(job_id, policy=policy, ctx=self._ctx))
+
+    # ------------------------------------------------------------------ queries
+
+    async def _records(
+        self,
+        soql: str,
+        *,
+        query_all: bool,
+        api: Api,
+        pk_chunking: PkChunking | int | bool | None,
+        parallel_pages: int,
+        max_records: int,
+        poll: PollPolicy | None,
+    ) -> AsyncIterator[QueryRecord]:
+        sobject = _sobject_of(soql)
+        chosen = api if api != "auto" else ("bulk1" if pk_chunking else "bulk2")
+        if chosen == "bulk1":
+            chunking = (
+                PkChunking(chunk_size=pk_chunking)
+                if (isinstance(pk_chunking, int) and not isinstance(pk_chunking, bool))
+                else pk_chunking
+            )
+            job = await self.create_job(
+                "queryAll" if query_all else "query", sobject, pk_chunking=chunking
+            )
+            assert job.id is not None
+            await self.add_batch(job.id, soql)
+            await self.close_job(job.id)
+            for batch in await self.wait_for_job(job.id, poll=poll):
+                if batch.state.value == "Failed":
+                    raise BatchFailedError(job.id, batch.id, batch.state_message)
+                if batch.state.value == "NotProcessed":
+                    continue  # a PK-chunked original holds no results
+                async for record in self.iter_query_results(job.id, batch.id):
+                    yield record
+            return
+        if chosen != "bulk2":
+            raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
+        if pk_chunking:
+            raise InvalidInputError("PK chunking is a Bulk 1.0 feature: use api='bulk1'")
+        query = await self.create_query_job(soql, query_all=query_all)
+        assert query.id is not None
+        query = await self.wait_for_query_job(query.id, poll=poll)
+        assert query.id is not None
+        version = query.api_version or float(self.config.api_version)
+        pages = parallel_pages if version >= bulk2.RESULT_PAGES_VERSION else 1
+        async for record in self.iter_query_job_results(
+            query.id, max_records=max_records, parallel_pages=pages
+        ):
+            yield record
+
+    async def query(
+        self,
+        soql: str,
+        *,
+        model: type[M] | None = None,
+        query_all: bool = False,
+        api: Api = "auto",
+        pk_chunking: PkChunking | int | bool | None = None,
+        parallel_pages: int = 4,
+        max_records: int = bulk2.DEFAULT_MAX_RECORDS,
+        poll: PollPolicy | None = None,
+    ) -> AsyncIterator[QueryRecord | M]:
+        """Every record ``soql`` selects, one at a time, across all result files or pages.
+
+        Records are dicts of strings (CSV) as Salesforce sends them; with
+        ``model`` each is validated into that pydantic model (``""`` read as
+        ``None``; dates, numbers and booleans converted), a thousand at a time.
+        Memory stays bounded by a network chunk (or ``parallel_pages`` pages).
+        """
+        records = cast(
+            "AsyncGenerator[QueryRecord, None]",
+            self._records(
+                soql,
+                query_all=query_all,
+                api=api,
+                pk_chunking=pk_chunking,
+                parallel_pages=parallel_pages,
+                max_records=max_records,
+                poll=poll,
+            ),
+        )
+        try:
+            if model is None:
+                async for record in records:
+                    yield record
+                return
+            adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+            chunk: list[dict[str, object]] = []
+            async for record in records:
+                chunk.append({k: (None if v == "" else v) for k, v in record.items()})
+                if len(chunk) >= _MODEL_CHUNK:
+                    for item in _validate(adapter, chunk):
+                        yield item
+                    chunk = []
+            for item in _validate(adapter, chunk):
+                yield item
+        finally:
+            await records.aclose()
+
+    async def query_all(
+        self, soql: str, *, model: type[M] | None = None, **options: object
+    ) -> AsyncIterator[QueryRecord | M]:
+        """:meth:`query` including deleted and archived records (``queryAll``)."""
+        records = self.query(soql, model=model, query_all=True, **options)  # type: ignore[arg-type]
+        try:
+            async for record in records:
+                yield record
+        finally:
+            await records.aclose()  # type: ignore[attr-defined]
+
+    async def query_to_csv(self, soql: str, path: str | os.PathLike[str], **options: object) -> int:
+        """Write every record ``soql`` selects to a CSV file, streaming; the row count."""
+        count = 0
+        records = self.query(soql, **options)  # type: ignore[arg-type]
+        with _writable_csv(path) as handle:
+            writer: csv.DictWriter[str] | None = None
+            try:
+                async for record in records:
+                    row: QueryRecord = record
+                    if writer is None:
+                        writer = csv.DictWriter(handle, fieldnames=list(row))
+                        writer.writeheader()
+                    writer.writerow(row)
+                    count += 1
+            finally:
+                await records.aclose()  # type: ignore[attr-defined]
+        return count
+
+
+def _writable_csv(path: str | os.PathLike[str]) -> TextIO:
+    """The output file of ``query_to_csv`` (local disk: written as records come)."""
+    return open(path, "w", newline="", encoding="utf-8")
+
+
+def _validate(adapter: TypeAdapter[list[M]], chunk: list[dict[str, object]]) -> list[M]:
+    if not chunk:
+        return []
+    try:
+        return adapter.validate_python(chunk)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "a record"
+        raise InvalidInputError(
+            f"a query record does not fit the model: {where}: {first['msg']}"
+        ) from None

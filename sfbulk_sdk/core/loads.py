@@ -1,0 +1,552 @@
+"""Loads (insert, update, upsert, delete, hardDelete) over either Bulk API, as flows (sans-IO).
+
+A load takes upload bodies from :class:`~sfbulk_sdk.core.encode.RecordEncoder`
+(already within the API's limits), and:
+
+* **Bulk API 1.0**: opens one job, adds the bodies as batches, ``concurrency``
+  at a time, closes the job, waits for every batch (one ``list batches`` poll
+  for all), then reads each batch's results (one per uploaded row, in upload
+  order) straight into a :class:`~sfbulk_sdk.core.outcomes.LoadResult`;
+* **Bulk API 2.0**: opens one job per body (each at most 100 MB), uploads and
+  completes them, waits for all, then streams each job's successful, failed
+  and unprocessed records into the result, joined to their input rows by the
+  uploaded ``Id`` (update, delete, hardDelete) or external id (upsert); an
+  insert's outcomes have no row (the API gives no key to join by).
+
+Rows that failed with ``UNABLE_TO_LOCK_ROW`` (or whose Bulk 1.0 batch failed
+with ``TooManyLockFailure``) are sent again, at most ``lock_retries`` times,
+in a Serial job unless told otherwise; the result says which rows were
+re-submitted and keeps the last outcome of each.
+
+Everything is a flow of :mod:`sfbulk_sdk.core.flow` effects: the clients only
+drive it. Progress goes to the client's hook (:class:`~sfbulk_sdk.core.flow.Report`).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import gzip
+import io
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ..errors import InvalidInputError
+from ..models.bulk2 import ColumnDelimiter, IngestJobInfo
+from ..models.enums import BatchState, ConcurrencyMode, ContentType, Operation
+from ..models.jobs import BatchInfo
+from . import bulk1, bulk2, bulk2_flows, states
+from .decoders import QueryRecord
+from .encode import EncodedBody, RecordEncoder
+from .flow import Flow, FlowContext, Gather, RecordStream, Report, exchange, perform, poll, request
+from .outcomes import LOCK_ERRORS, LoadResult
+from .policy import PollPolicy
+from .progress import ProgressEvent
+
+__all__ = [
+    "LoadOptions",
+    "bulk1_load",
+    "bulk1_results",
+    "bulk2_load",
+    "bulk2_results",
+    "reattach_bulk1",
+    "reattach_bulk2",
+]
+
+_GZIP_LEVEL = 1  # CSV compresses well even at the fastest level; CPU is what loads spend
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How a load runs."""
+
+    operation: Operation
+    sobject: str
+    external_id_field: str | None = None
+    #: Batches (Bulk 1.0) or jobs (Bulk 2.0) in flight at once.
+    concurrency: int = 4
+    #: A Serial Bulk 1.0 job (batches one after another: fewer lock conflicts).
+    serial: bool = False
+    #: Compress uploads (``Content-Encoding: gzip``; both APIs accept it).
+    gzip: bool = True
+    #: How many times rows that failed on a lock are sent again.
+    lock_retries: int = 2
+    #: Send lock failures again in a Serial job (Bulk 1.0).
+    serial_retries: bool = True
+    poll: PollPolicy = dataclasses.field(default_factory=PollPolicy)
+
+
+@dataclass
+class _Sent:
+    batch_id: str
+    first_row: int
+    rows: int
+
+
+def _report(kind: str, records: int = 0, **detail: str | None) -> Flow[None]:
+    yield from perform(Report(ProgressEvent(kind, records, **detail)))  # type: ignore[arg-type]
+
+
+def _compress(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
+
+
+def _peek(bodies: Iterator[EncodedBody]) -> Iterator[EncodedBody]:
+    first = next(bodies, None)
+    if first is None:
+        raise InvalidInputError("the input holds no records: nothing to load")
+    return itertools.chain([first], bodies)
+
+
+# --------------------------------------------------------------------------- Bulk API 1.0
+
+
+def _batch_call(job_id: str, body: EncodedBody, compress: bool) -> bulk1.Call[BatchInfo]:
+    call = bulk1.add_batch(job_id, body.data, content_type=ContentType.CSV)
+    if not compress:
+        return call
+    headers = {**call.headers, "Content-Encoding": "gzip"}
+    return dataclasses.replace(call, body=_compress(body.data), headers=headers)
+
+
+def bulk1_load(
+    options: LoadOptions, bodies: Iterator[EncodedBody], fields: Sequence[str], *, ctx: FlowContext
+) -> Flow[LoadResult]:
+    """Load every body as a batch of one Bulk 1.0 job; the outcome of every row."""
+    pending = _peek(bodies)
+    result = LoadResult(options.operation.value, options.sobject, "bulk1")
+    job_id, sent = yield from _send_bulk1(options, pending, result, ctx, serial=options.serial)
+    yield from bulk1_results(job_id, sent, result, options.poll, ctx)
+    yield from _retry_bulk1(options, job_id, sent, fields, result, ctx)
+    yield from _report("done", result.succeeded, detail=f"{result.failed_count} failed")
+    return result
+
+
+def _send_bulk1(
+    options: LoadOptions,
+    bodies: Iterator[EncodedBody],
+    result: LoadResult,
+    ctx: FlowContext,
+    *,
+    serial: bool,
+) -> Flow[tuple[str, list[_Sent]]]:
+    mode = ConcurrencyMode.SERIAL if serial else ConcurrencyMode.PARALLEL
+    job = yield from request(
+        bulk1.create_job(
+            options.operation,
+            options.sobject,
+            external_id_field=options.external_id_field,
+            content_type=ContentType.CSV,
+            concurrency_mode=mode,
+        ),
+        ctx,
+    )
+    assert job.id is not None
+    result.jobs.append(job.id)
+    yield from _report("job_created", job_id=job.id)
+    sent: list[_Sent] = []
+    while True:
+        window = list(itertools.islice(bodies, options.concurrency))
+        if not window:
+            break
+        uploads = [request(_batch_call(job.id, body, options.gzip), ctx) for body in window]
+        infos = yield from perform(Gather(uploads, options.concurrency))
+        for body, info in zip(window, infos, strict=True):
+            assert isinstance(info, BatchInfo)
+            first = result.grow(body.rows) if body.first_row >= result.size else body.first_row
+            sent.append(_Sent(info.id, first, body.rows))
+            yield from _report("batch_queued", body.rows, job_id=job.id, batch_id=info.id)
+    yield from request(bulk1.close_job(job.id, content_type=ContentType.CSV), ctx)
+    return job.id, sent
+
+
+def bulk1_results(
+    job_id: str, sent: list[_Sent], result: LoadResult, policy: PollPolicy, ctx: FlowContext
+) -> Flow[list[_Sent]]:
+    """Wait for the job's batches, read their results into ``result``; the batches that
+    failed on locks (``TooManyLockFailure``), whose rows are worth sending again."""
+    wanted = {s.batch_id for s in sent}
+    call = bulk1.list_batches(job_id, content_type=ContentType.CSV)
+
+    def probe() -> Flow[dict[str, BatchInfo] | None]:
+        listed = yield from request(call, ctx)
+        mine = {b.id: b for b in listed if b.id in wanted}
+        return mine if len(mine) == len(wanted) and states.all_batches_done(mine.values()) else None
+
+    infos = yield from poll(probe, policy, job_id=job_id)
+    locked: list[_Sent] = []
+    fetch: list[_Sent] = []
+    for batch in sent:
+        info = infos[batch.batch_id]
+        if info.state is BatchState.COMPLETED:
+            fetch.append(batch)
+        elif info.state is BatchState.FAILED and "TooManyLockFailure" in (info.state_message or ""):
+            locked.append(batch)
+            result.not_processed(
+                batch.first_row, batch.rows, f"UNABLE_TO_LOCK_ROW:{info.state_message}:"
+            )
+        else:
+            reason = f"BATCH_{info.state.value.upper()}:{info.state_message or 'no reason given'}:"
+            result.not_processed(batch.first_row, batch.rows, reason)
+            yield from _report("batch_failed", batch.rows, job_id=job_id, batch_id=batch.batch_id)
+    for start in range(0, len(fetch), 8):
+        window = fetch[start : start + 8]
+        reads = [request(bulk1.get_batch_results_body(job_id, b.batch_id), ctx) for b in window]
+        bodies = yield from perform(Gather(reads, 8))
+        for batch, body in zip(window, bodies, strict=True):
+            assert isinstance(body, bytes)
+            result.add_bulk1_results(batch.first_row, batch.rows, body)
+            yield from _report(
+                "batch_completed", batch.rows, job_id=job_id, batch_id=batch.batch_id
+            )
+    return locked
+
+
+def _uploaded_rows(
+    job_id: str, batches: list[_Sent], rows: set[int], ctx: FlowContext
+) -> Flow[dict[int, list[str]]]:
+    """The values uploaded for ``rows``, read back from their batches' requests."""
+    found: dict[int, list[str]] = {}
+    for batch in batches:
+        if not any(batch.first_row <= r < batch.first_row + batch.rows for r in rows):
+            continue
+        call = bulk1.get_batch_request(job_id, batch.batch_id, content_type=ContentType.CSV)
+        body = yield from request(call, ctx)
+        reader = csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""))
+        next(reader, None)
+        for offset, values in enumerate(reader):
+            row = batch.first_row + offset
+            if row in rows:
+                found[row] = values
+    return found
+
+
+def _retry_bulk1(
+    options: LoadOptions,
+    job_id: str,
+    sent: list[_Sent],
+    fields: Sequence[str],
+    result: LoadResult,
+    ctx: FlowContext,
+) -> Flow[None]:
+    values: dict[int, list[str]] = {}
+    sources: dict[int, tuple[str, list[_Sent]]] = {}
+    for _attempt in range(options.lock_retries):
+        rows = sorted(result.lock_failures())
+        if not rows:
+            return
+        missing = set(rows) - set(values)
+        if missing:
+            origin = sources.get(rows[0], (job_id, sent))
+            values.update((yield from _uploaded_rows(origin[0], origin[1], missing, ctx)))
+        todo = [row for row in rows if row in values]
+        if not todo:
+            return
+        yield from _report("lock_resubmit", len(todo))
+        encoder = RecordEncoder(
+            fields,
+            max_records=bulk1.BATCH_MAX_RECORDS,
+            max_bytes=bulk1.BATCH_MAX_BYTES,
+            max_chars=bulk1.BATCH_MAX_CHARS,
+        )
+        again = LoadResult(options.operation.value, options.sobject, "bulk1")
+        bodies = encoder.bodies(values[row] for row in todo)
+        retry_job, retry_sent = yield from _send_bulk1(
+            options, bodies, again, ctx, serial=options.serial_retries or options.serial
+        )
+        result.jobs.append(retry_job)
+        yield from bulk1_results(retry_job, retry_sent, again, options.poll, ctx)
+        for position, row in enumerate(todo):
+            outcome = again[position]
+            result.record(row, outcome.id or "", outcome.success, outcome.created, outcome.error)
+        result.mark_resubmitted(todo)
+        for row in todo:
+            sources[row] = (retry_job, retry_sent)
+
+
+# --------------------------------------------------------------------------- Bulk API 2.0
+
+
+@dataclass
+class _Job2:
+    job_id: str
+    #: The input row of each of the job's records, in upload order.
+    rows: Sequence[int]
+    #: The join column's value of each record (empty for an insert).
+    keys: list[str]
+
+
+def _open_job2(
+    options: LoadOptions, body: EncodedBody, delimiter: ColumnDelimiter, ctx: FlowContext
+) -> Flow[IngestJobInfo]:
+    job = yield from request(
+        bulk2.create_ingest_job(
+            options.operation,
+            options.sobject,
+            external_id_field=options.external_id_field,
+            column_delimiter=delimiter,
+            line_ending="LF",
+        ),
+        ctx,
+    )
+    assert job.id is not None
+    yield from request(bulk2.upload_job_data(job.id, body.data, gzip=options.gzip), ctx)
+    return (yield from request(bulk2.upload_complete(job.id), ctx))
+
+
+def _open_jobs2(
+    options: LoadOptions,
+    bodies: Iterator[EncodedBody],
+    rows_of: Callable[[EncodedBody], Sequence[int]],
+    result: LoadResult,
+    delimiter: ColumnDelimiter,
+    ctx: FlowContext,
+) -> Flow[list[_Job2]]:
+    jobs: list[_Job2] = []
+    while True:
+        window = list(itertools.islice(bodies, options.concurrency))
+        if not window:
+            return jobs
+        opening = [_open_job2(options, body, delimiter, ctx) for body in window]
+        opened = yield from perform(Gather(opening, options.concurrency))
+        for body, job in zip(window, opened, strict=True):
+            assert isinstance(job, IngestJobInfo)
+            assert job.id is not None
+            jobs.append(_Job2(job.id, rows_of(body), body.keys))
+            result.jobs.append(job.id)
+            yield from _report("job_created", body.rows, job_id=job.id)
+
+
+def bulk2_load(
+    options: LoadOptions,
+    bodies: Iterator[EncodedBody],
+    fields: Sequence[str],
+    *,
+    key_column: str | None,
+    ctx: FlowContext,
+    delimiter: ColumnDelimiter = ColumnDelimiter.COMMA,
+) -> Flow[LoadResult]:
+    """Load every body as a Bulk 2.0 job; the outcome of every row (joined where possible)."""
+    pending = _peek(bodies)
+    result = LoadResult(
+        options.operation.value, options.sobject, "bulk2", rows_known=key_column is not None
+    )
+
+    def new_rows(body: EncodedBody) -> Sequence[int]:
+        first = result.grow(body.rows)
+        return range(first, first + body.rows)
+
+    jobs = yield from _open_jobs2(options, pending, new_rows, result, delimiter, ctx)
+    locked: dict[int, list[str]] = {}
+    yield from bulk2_results(options, jobs, result, key_column, fields, delimiter.char, ctx, locked)
+    yield from _retry_bulk2(options, fields, result, key_column, delimiter, ctx, locked)
+    yield from _report("done", result.succeeded, detail=f"{result.failed_count} failed")
+    return result
+
+
+class _Joiner:
+    """Ties Bulk 2.0 results to input rows: by key, or (insert) in arrival order."""
+
+    def __init__(self, jobs: list[_Job2], key_column: str | None) -> None:
+        self.key = key_column
+        self.rows: dict[str, list[int]] = {}
+        self.next: dict[str, int] = {}
+        for job in jobs:
+            self.next[job.job_id] = 0
+            if key_column is not None:
+                for offset, value in enumerate(job.keys):
+                    self.rows.setdefault(value, []).append(job.rows[offset])
+
+    def row(self, job: _Job2, record: QueryRecord) -> int | None:
+        if self.key is None:
+            position = self.next[job.job_id]
+            if position >= len(job.rows):
+                return None
+            self.next[job.job_id] = position + 1
+            return job.rows[position]
+        value = record.get(self.key)
+        candidates = self.rows.get(value) if isinstance(value, str) else None
+        return candidates.pop(0) if candidates else None
+
+
+def bulk2_results(
+    options: LoadOptions,
+    jobs: list[_Job2],
+    result: LoadResult,
+    key_column: str | None,
+    fields: Sequence[str],
+    delimiter: str,
+    ctx: FlowContext,
+    locked: dict[int, list[str]],
+) -> Flow[None]:
+    """Wait for the jobs and stream their results into ``result``.
+
+    The uploaded values of rows that failed on a lock go to ``locked`` (row → values
+    in ``fields`` order, as the failed results echo them).
+    """
+    waits = [
+        bulk2_flows.wait_for_job(
+            bulk2.get_ingest_job(job.job_id), policy=options.poll, ctx=ctx, raise_on_failure=False
+        )
+        for job in jobs
+    ]
+    yield from perform(Gather(waits, max(1, options.concurrency)))
+    joiner = _Joiner(jobs, key_column)
+    for job in jobs:
+        for kind in ("successful", "failed", "unprocessed"):
+            sink = _sink(kind, job, joiner, result, fields, locked)
+            call = bulk2.ingest_results(job.job_id, kind)
+            yield from exchange(call, ctx, RecordStream(call.parse, delimiter, sink=sink))
+        yield from _report("job_completed", len(job.rows), job_id=job.job_id)
+
+
+def _sink(
+    kind: str,
+    job: _Job2,
+    joiner: _Joiner,
+    result: LoadResult,
+    fields: Sequence[str],
+    locked: dict[int, list[str]],
+) -> Callable[[list[QueryRecord]], None]:
+    def take(records: list[QueryRecord]) -> None:
+        for record in records:
+            row = joiner.row(job, record)
+            if row is None:
+                continue
+            record_id = record.get("sf__Id")
+            ident = record_id if isinstance(record_id, str) else ""
+            if kind == "successful":
+                result.record(row, ident, True, record.get("sf__Created") == "true", "")
+                continue
+            if kind == "failed":
+                error = record.get("sf__Error")
+                text = error if isinstance(error, str) else "UNKNOWN_ERROR:no error given:"
+            else:
+                text = "NOT_PROCESSED:the job ended before this record was processed:"
+            result.record(row, ident, False, False, text)
+            if text.split(":", 1)[0] in LOCK_ERRORS:
+                locked[row] = [str(record.get(name) or "") for name in fields]
+
+    return take
+
+
+def _retry_bulk2(
+    options: LoadOptions,
+    fields: Sequence[str],
+    result: LoadResult,
+    key_column: str | None,
+    delimiter: ColumnDelimiter,
+    ctx: FlowContext,
+    locked: dict[int, list[str]],
+) -> Flow[None]:
+    for _attempt in range(options.lock_retries):
+        todo = sorted(row for row in result.lock_failures() if row in locked)
+        if not todo:
+            return
+        yield from _report("lock_resubmit", len(todo))
+        encoder = RecordEncoder(
+            fields,
+            max_records=_NO_RECORD_CAP,
+            max_bytes=bulk2.MAX_UPLOAD_BYTES,
+            max_chars=bulk2.MAX_UPLOAD_BYTES,
+            delimiter=delimiter.char,
+            key=key_column,
+        )
+        offsets = iter(todo)
+
+        def retry_rows(body: EncodedBody, offsets: Iterator[int] = offsets) -> Sequence[int]:
+            return [next(offsets) for _ in range(body.rows)]
+
+        bodies = encoder.bodies(locked[row] for row in todo)
+        jobs = yield from _open_jobs2(options, bodies, retry_rows, result, delimiter, ctx)
+        again: dict[int, list[str]] = {}
+        yield from bulk2_results(
+            options, jobs, result, key_column, fields, delimiter.char, ctx, again
+        )
+        result.mark_resubmitted(todo)
+        locked.update(again)
+
+
+#: A Bulk 2.0 job has no record cap of its own (the daily allocation is 150M).
+_NO_RECORD_CAP = 150_000_000
+
+
+# --------------------------------------------------------------------------- re-attaching
+
+
+def reattach_bulk1(job_id: str, *, policy: PollPolicy, ctx: FlowContext) -> Flow[LoadResult]:
+    """The result of a Bulk 1.0 ingest job started earlier (by any process), once done.
+
+    Rows are numbered across the job's batches in the order Salesforce lists
+    them, each batch's results in upload order.
+    """
+    job = yield from request(bulk1.get_job(job_id, content_type=ContentType.CSV), ctx)
+    operation = job.operation.value if job.operation else "unknown"
+    if job.operation is not None and job.operation.is_query:
+        raise InvalidInputError(f"job {job_id} is a query job: read it with query results")
+    listed = yield from request(bulk1.list_batches(job_id, content_type=ContentType.CSV), ctx)
+    result = LoadResult(operation, job.sobject or "", "bulk1")
+    result.jobs.append(job_id)
+    del listed  # the batches as they are now; wait until every one is done
+    waited = yield from _wait_all_batches(job_id, policy, ctx)
+    for info in waited:
+        if info.state is BatchState.COMPLETED:
+            body = yield from request(bulk1.get_batch_results_body(job_id, info.id), ctx)
+            result.append_bulk1_results(body)
+        else:
+            count = info.number_records_processed + info.number_records_failed
+            first = result.grow(count)
+            reason = f"BATCH_{info.state.value.upper()}:{info.state_message or 'no reason given'}:"
+            result.not_processed(first, count, reason)
+    return result
+
+
+def _wait_all_batches(job_id: str, policy: PollPolicy, ctx: FlowContext) -> Flow[list[BatchInfo]]:
+    call = bulk1.list_batches(job_id, content_type=ContentType.CSV)
+
+    def probe() -> Flow[list[BatchInfo] | None]:
+        listed = yield from request(call, ctx)
+        batches = list(listed)
+        return batches if states.all_batches_done(batches) else None
+
+    return (yield from poll(probe, policy, job_id=job_id))
+
+
+def reattach_bulk2(job_id: str, *, policy: PollPolicy, ctx: FlowContext) -> Flow[LoadResult]:
+    """The result of a Bulk 2.0 ingest job started earlier, once done (rows in Salesforce's
+    order: the input is not at hand to join them to)."""
+    job = yield from bulk2_flows.wait_for_job(
+        bulk2.get_ingest_job(job_id), policy=policy, ctx=ctx, raise_on_failure=False
+    )
+    operation = job.operation.value if job.operation else "unknown"
+    result = LoadResult(operation, job.sobject or "", "bulk2", rows_known=False)
+    result.jobs.append(job_id)
+    delimiter = (job.column_delimiter or ColumnDelimiter.COMMA).char
+    version = None if job.api_version is None else f"{job.api_version:.1f}"
+    for kind in ("successful", "failed", "unprocessed"):
+        call = bulk2.ingest_results(job_id, kind, api_version=version)
+        yield from exchange(
+            call, ctx, RecordStream(call.parse, delimiter, sink=_appender(kind, result))
+        )
+    return result
+
+
+def _appender(kind: str, result: LoadResult) -> Callable[[list[QueryRecord]], None]:
+    def take(records: list[QueryRecord]) -> None:
+        first = result.grow(len(records))
+        for offset, record in enumerate(records):
+            record_id = record.get("sf__Id")
+            ident = record_id if isinstance(record_id, str) else ""
+            if kind == "successful":
+                result.record(first + offset, ident, True, record.get("sf__Created") == "true", "")
+            else:
+                error = record.get("sf__Error")
+                text = (
+                    error
+                    if isinstance(error, str) and kind == "failed"
+                    else ("NOT_PROCESSED:the job ended before this record was processed:")
+                )
+                result.record(first + offset, ident, False, False, text)
+
+    return take

@@ -1,0 +1,276 @@
+"""The outcome of a load, one per input row, held in columns (sans-IO).
+
+A million outcomes must cost little: :class:`LoadResult` keeps them as
+columns (record ids packed into one ``bytearray``, success and created flags
+one byte each, error texts only for the rows that failed) and builds a
+:class:`RecordOutcome` only when one is looked at. Rows are 0-based input
+positions here; :attr:`RecordOutcome.row` is that position.
+
+Bulk API 1.0 answers one result per uploaded row, in upload order, so every
+outcome lands on its input row. Bulk API 2.0 results come in no particular
+order; update, delete, hardDelete and upsert outcomes are joined to their rows
+by the uploaded ``Id`` or external id; insert outcomes cannot be, and a Bulk
+2.0 insert's result says so (:attr:`LoadResult.rows_known` is false and its
+outcomes have ``row=None``, in Salesforce's order).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import ProtocolError
+from ..models.results import RecordError
+
+__all__ = ["LOCK_ERRORS", "LoadResult", "RecordOutcome"]
+
+#: Errors a row gets when it could not be locked: worth sending again.
+LOCK_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW"})
+_ID = 18
+_BLANK = b" " * _ID
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """What happened to one input row.
+
+    ``row`` is its 0-based position in the input (``None`` where the API cannot
+    tell: a Bulk 2.0 insert); ``id`` the record's id (``None`` for a failed
+    insert); ``errors`` why it failed; ``resubmitted`` how many times it was
+    sent again after a lock failure.
+    """
+
+    row: int | None
+    success: bool
+    created: bool
+    id: str | None
+    errors: tuple[RecordError, ...] = ()
+    resubmitted: int = 0
+
+    @property
+    def error(self) -> str:
+        """All errors as one line (``STATUS_CODE:message:fields``), empty when none."""
+        return "; ".join(e.to_csv_text() for e in self.errors)
+
+
+def _errors(text: str) -> tuple[RecordError, ...]:
+    return tuple(RecordError.from_csv_text(part) for part in text.split("\n") if part.strip())
+
+
+@dataclass
+class LoadResult:
+    """Per-row outcomes of a load, in input order, and the jobs that made them."""
+
+    operation: str
+    sobject: str
+    api: str
+    size: int = 0
+    jobs: list[str] = field(default_factory=list)
+    rows_known: bool = True
+    _ids: bytearray = field(default_factory=bytearray, repr=False)
+    _ok: bytearray = field(default_factory=bytearray, repr=False)
+    _new: bytearray = field(default_factory=bytearray, repr=False)
+    _errors: dict[int, str] = field(default_factory=dict, repr=False)
+    _seen: bytearray = field(default_factory=bytearray, repr=False)
+    _resubmitted: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self._ids:
+            self._ids = bytearray(_BLANK * self.size)
+            self._ok = bytearray(self.size)
+            self._new = bytearray(self.size)
+            self._seen = bytearray(self.size)
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadResult({self.operation} {self.sobject} via {self.api}: {self.size} rows, "
+            f"{self.succeeded} succeeded, {self.failed_count} failed, jobs={self.jobs})"
+        )
+
+    # ------------------------------------------------------------------ filling
+
+    def grow(self, rows: int) -> int:
+        """Make room for ``rows`` more input rows; returns the first new row's position."""
+        first = self.size
+        self._ids.extend(_BLANK * rows)
+        self._ok.extend(bytes(rows))
+        self._new.extend(bytes(rows))
+        self._seen.extend(bytes(rows))
+        self.size += rows
+        return first
+
+    def record(self, row: int, record_id: str, success: bool, created: bool, error: str) -> None:
+        """Set the outcome of ``row`` (a later outcome of the same row replaces it)."""
+        if record_id:
+            encoded = record_id.encode("ascii", "replace")[:_ID]
+            self._ids[row * _ID : row * _ID + _ID] = encoded.ljust(_ID)
+        else:
+            self._ids[row * _ID : row * _ID + _ID] = _BLANK
+        self._ok[row] = success
+        self._new[row] = created
+        self._seen[row] = 1
+        if success:
+            self._errors.pop(row, None)
+        else:
+            self._errors[row] = error
+
+    def add_bulk1_results(self, first_row: int, rows: int, body: bytes | str) -> None:
+        """Read a Bulk 1.0 batch's CSV results (``"Id","Success","Created","Error"``).
+
+        One result per uploaded record, in upload order: result ``k`` is input row
+        ``first_row + k``. A result file with another number of rows is refused.
+        """
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        if header is None or [h.lower() for h in header[:4]] != [
+            "id",
+            "success",
+            "created",
+            "error",
+        ]:
+            raise ProtocolError("a batch result file without the Id,Success,Created,Error header")
+        ids, ok, new, seen, errors = self._ids, self._ok, self._new, self._seen, self._errors
+        row = first_row
+        end = first_row + rows
+        for values in reader:
+            if not values:
+                continue
+            if row >= end:
+                raise ProtocolError(f"a batch of {rows} records returned more results")
+            record_id, success, created, error = values[0], values[1], values[2], values[3]
+            if record_id:
+                ids[row * _ID : row * _ID + _ID] = record_id.encode("ascii", "replace")[:_ID].ljust(
+                    _ID
+                )
+            good = success == "true"
+            ok[row] = good
+            new[row] = created == "true"
+            seen[row] = 1
+            if not good:
+                errors[row] = error
+            row += 1
+        if row != end:
+            raise ProtocolError(f"a batch of {rows} records returned {row - first_row} results")
+
+    def append_bulk1_results(self, body: bytes | str) -> int:
+        """Add a batch's results as the next rows (a re-attached job: row count unknown)."""
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+        count = sum(1 for values in csv.reader(io.StringIO(text, newline="")) if values) - 1
+        first = self.grow(max(0, count))
+        self.add_bulk1_results(first, max(0, count), text)
+        return first
+
+    def mark_resubmitted(self, rows: Iterable[int]) -> None:
+        """Note that ``rows`` were sent again (after a lock failure)."""
+        for row in rows:
+            self._resubmitted[row] = self._resubmitted.get(row, 0) + 1
+
+    def not_processed(self, first_row: int, rows: int, reason: str) -> None:
+        """Rows of a batch that failed or was never processed: each failed with ``reason``."""
+        for row in range(first_row, first_row + rows):
+            if not self._seen[row]:
+                self.record(row, "", False, False, reason)
+
+    # ------------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, row: int) -> RecordOutcome:
+        if not 0 <= row < self.size:
+            raise IndexError(row)
+        record_id = self._ids[row * _ID : row * _ID + _ID].decode("ascii").strip()
+        error = self._errors.get(row)
+        return RecordOutcome(
+            row=row if self.rows_known else None,
+            success=bool(self._ok[row]),
+            created=bool(self._new[row]),
+            id=record_id or None,
+            errors=_errors(error) if error else (),
+            resubmitted=self._resubmitted.get(row, 0),
+        )
+
+    def __iter__(self) -> Iterator[RecordOutcome]:
+        for row in range(self.size):
+            yield self[row]
+
+    @property
+    def succeeded(self) -> int:
+        """How many rows succeeded."""
+        return self._ok.count(1)
+
+    @property
+    def failed_count(self) -> int:
+        """How many rows failed."""
+        return self.size - self.succeeded
+
+    @property
+    def created_count(self) -> int:
+        """How many rows created a record."""
+        return self._new.count(1)
+
+    @property
+    def ok(self) -> bool:
+        """True when every row succeeded."""
+        return self.succeeded == self.size
+
+    def failed(self) -> list[RecordOutcome]:
+        """The failed rows' outcomes, in input order."""
+        return [self[row] for row in sorted(self._errors)]
+
+    def failed_rows(self) -> list[int]:
+        """The input positions of the failed rows."""
+        return sorted(self._errors)
+
+    def ids(self) -> list[str | None]:
+        """Every row's record id (``None`` where there is none), in input order."""
+        raw = self._ids.decode("ascii")
+        return [raw[i : i + _ID].strip() or None for i in range(0, len(raw), _ID)]
+
+    @property
+    def resubmitted(self) -> dict[int, int]:
+        """Rows sent again after a lock failure, and how many times."""
+        return dict(self._resubmitted)
+
+    def lock_failures(self) -> list[int]:
+        """Rows whose last outcome is a lock failure (``UNABLE_TO_LOCK_ROW``)."""
+        return [
+            row
+            for row, text in self._errors.items()
+            if any(e.status_code in LOCK_ERRORS for e in _errors(text))
+        ]
+
+    def unanswered(self) -> list[int]:
+        """Rows no result has been recorded for yet."""
+        return [row for row in range(self.size) if not self._seen[row]]
+
+    # ------------------------------------------------------------------ Data Loader files
+
+    def success_csv(self, header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+        """A Data Loader-style success file: the input columns of the rows that
+        succeeded, then ``sf__Id`` and ``sf__Created`` (``rows`` in input order)."""
+        return self._report(header, rows, success=True)
+
+    def error_csv(self, header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+        """A Data Loader-style error file: the failed rows' input columns and ``sf__Error``."""
+        return self._report(header, rows, success=False)
+
+    def _report(
+        self, header: Sequence[str], rows: Iterable[Sequence[object]], *, success: bool
+    ) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        extra = ["sf__Id", "sf__Created"] if success else ["sf__Id", "sf__Error"]
+        writer.writerow([*header, *extra])
+        for row, values in enumerate(rows):
+            if row >= self.size or bool(self._ok[row]) is not success:
+                continue
+            outcome = self[row]
+            tail = [outcome.id or "", "true" if outcome.created else "false"]
+            if not success:
+                tail = [outcome.id or "", outcome.error]
+            writer.writerow([*("" if v is None else v for v in values), *tail])
+        return out.getvalue()
