@@ -8,6 +8,10 @@ conditional writes do not match, and a warning names the store and the reason
 (never the session id). A login then replaces the entry. Raising instead would
 make every worker fail on every request until the entry expired.
 
+A refresh-token grant record (:data:`GRANTS`) has no expiry at all: its
+"deadline" is :data:`NO_EXPIRY`, and each backend writes it without a TTL. Its
+refresh token is a secret like the session id: never in a warning or an error.
+
 Refresh-lock TTLs run in real time: a lock's TTL bounds how long a dead holder
 blocks the others, so it is measured with the wall clock (or a monotonic one
 in process), never with a store's injectable session clock.
@@ -32,7 +36,7 @@ import logging
 import math
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -41,6 +45,7 @@ from typing import Generic, NoReturn, TypeVar
 import anyio
 from pydantic import ValidationError
 
+from ..core.grants import GrantRecord
 from ..core.session_rules import LoginFailure
 from ..core.session_state import credential_digest
 from ..errors import InvalidInputError, SessionStoreError
@@ -300,13 +305,90 @@ def is_live(session: Session, deadline: float, now: datetime) -> bool:
     return epoch(now) < deadline and now < session.expires_at
 
 
-_Record = TypeVar("_Record", Session, LoginFailure)
+#: The ``kind`` of a stored refresh-token grant record.
+GRANT_KIND = "grant"
+#: The "deadline" of a grant record: it never expires (a refresh token outlives
+#: many sessions, and a lost grant makes workers fall back to an older token).
+NO_EXPIRY = math.inf
+
+
+def grant_document(grant: GrantRecord) -> dict[str, object]:
+    """The stored form of a grant: ``{"v": 1, "kind": "grant", "grant": {...}}``.
+
+    The only place, with :meth:`GrantRecord.to_store_dict`, where the refresh
+    token leaves the record. There is no expiry in it, on purpose.
+    """
+    return {"v": PAYLOAD_VERSION, "kind": GRANT_KIND, "grant": grant.to_store_dict()}
+
+
+def encode_grant(grant: GrantRecord, deadline: float = NO_EXPIRY) -> str:
+    """The JSON text of :func:`grant_document`; ``deadline`` must be :data:`NO_EXPIRY`.
+
+    (It is a parameter only so that grants are one more :class:`Records` kind.)
+    """
+    if deadline != NO_EXPIRY:
+        raise InvalidInputError("a grant record never expires")
+    return json.dumps(grant_document(grant), separators=(",", ":"))
+
+
+def unreadable_grant(where: str, reason: str) -> None:
+    """Log that a grant record cannot be read and is treated as absent (never the token)."""
+    logger.warning(
+        "%s: ignoring an unreadable refresh-token grant record (%s); it counts as absent",
+        where,
+        reason,
+    )
+
+
+def grant_from_document(doc: Mapping[str, object], *, where: str) -> GrantRecord | None:
+    """Rebuild a grant from a :func:`grant_document` (a decoded JSON text or a
+    MongoDB document), or ``None`` (logged) when it cannot be read.
+
+    The reasons name what is wrong and never quote a stored value.
+    """
+    if doc.get("kind") != GRANT_KIND:
+        unreadable_grant(where, "not a grant record")
+        return None
+    if doc.get("v") != PAYLOAD_VERSION:
+        unreadable_grant(where, f"not payload version {PAYLOAD_VERSION}")
+        return None
+    try:
+        return GrantRecord.from_store_dict(doc.get("grant"))
+    except InvalidInputError as exc:
+        unreadable_grant(where, str(exc))
+        return None
+
+
+def decode_grant(raw: str | bytes | bytearray, where: str) -> tuple[GrantRecord, float] | None:
+    """``(grant, NO_EXPIRY)`` from a document written by :func:`encode_grant`.
+
+    ``None`` (logged) when the document cannot be read.
+    """
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        unreadable_grant(where, "not valid JSON")
+        return None
+    if not isinstance(doc, dict):
+        unreadable_grant(where, "not a JSON object")
+        return None
+    grant = grant_from_document(doc, where=where)
+    return None if grant is None else (grant, NO_EXPIRY)
+
+
+def grant_is_live(grant: GrantRecord, deadline: float, now: datetime) -> bool:
+    """Always true: a grant record does not expire (a revoked one says so itself)."""
+    return True
+
+
+_Record = TypeVar("_Record", Session, LoginFailure, GrantRecord)
 
 
 @dataclass(frozen=True)
 class Records(Generic[_Record]):
-    """One kind of stored JSON record (:data:`SESSIONS`, :data:`FAILURES`): its
-    document, its reading and its expiry, for the stores that keep JSON text."""
+    """One kind of stored JSON record (:data:`SESSIONS`, :data:`FAILURES`,
+    :data:`GRANTS`): its document, its reading and its expiry, for the stores
+    that keep JSON text."""
 
     #: The document for a record expiring at an epoch deadline.
     encode: Callable[[_Record, float], str]
@@ -343,6 +425,8 @@ class Records(Generic[_Record]):
 SESSIONS: Records[Session] = Records(encode_payload, decode_payload, is_live)
 #: Login failures, as :func:`encode_failure` writes them.
 FAILURES: Records[LoginFailure] = Records(encode_failure, decode_failure, failure_is_live)
+#: Refresh-token grants, as :func:`encode_grant` writes them; they never expire.
+GRANTS: Records[GrantRecord] = Records(encode_grant, decode_grant, grant_is_live)
 
 
 def raise_store_error(what: str, exc: BaseException, *hidden: str) -> NoReturn:

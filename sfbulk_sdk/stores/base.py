@@ -54,6 +54,23 @@ a failure only in its own process.
 ``clear_failure(key)``
     Drop the record (a login succeeded); no error when there is none.
 
+Refresh-token grants (optional)
+-------------------------------
+A store may also implement :class:`GrantStore` (or :class:`AsyncGrantStore`):
+it then keeps the :class:`~sfbulk_sdk.core.grants.GrantRecord` of a
+refresh-token login (the current refresh token, a secret, and the digests of
+the tokens rotated away) under :func:`grant_key`. Every built-in store does.
+
+``get_grant(key)``
+    The grant recorded for the session key ``key``, or ``None`` (an
+    unreadable record counts as absent, with a warning that never quotes it).
+``set_grant(key, grant)``
+    Replace the record, durably and atomically (a reader sees the old or the
+    new one, never half of it). Written only under the refresh lock of
+    ``key``, so no compare-and-set. It has **no TTL**: a grant outlives the
+    sessions; a lost one makes workers fall back to an older refresh token,
+    which under rotation revokes the whole grant.
+
 The stores' clock (:data:`Clock`, default :func:`utc_now`) is
 :mod:`sfbulk_sdk.core.clock`'s, re-exported here.
 

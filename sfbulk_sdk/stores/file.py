@@ -16,6 +16,13 @@ A failed login (:class:`~sfbulk_sdk.stores.LoginFailureStore`) is kept in a
 ``<stem>.failed`` file next to the session file, written the same way and
 expiring by the store's clock; it holds no secret.
 
+A refresh-token grant (:class:`~sfbulk_sdk.stores.GrantStore`) is a
+``<stem>.grant`` file, written the same way (mode 0600, temporary file, fsync,
+:func:`os.replace`) and **never expiring**: it is not removed on read nor
+cleaned up as stale, since a grant outlives the session and losing it would
+make workers fall back to an older refresh token, which under rotation revokes
+the grant. It holds the current refresh token, a secret like the session id.
+
 A file this version cannot read (torn by hand, a newer payload version, a
 missing field) counts as absent, with a warning, until a login replaces it.
 
@@ -53,11 +60,22 @@ with missing_extra(__name__, "filelock", "file"):
 
 import anyio.to_thread
 
+from ..core.grants import GrantRecord
 from ..core.session_rules import LoginFailure
 from ..errors import SessionStoreError
 from ..models.session import Session
 from ._async.locks import AsyncPollingLock
-from ._common import FAILURES, SESSIONS, Records, check_ttl, epoch, logger, raise_store_error
+from ._common import (
+    FAILURES,
+    GRANTS,
+    NO_EXPIRY,
+    SESSIONS,
+    Records,
+    check_ttl,
+    epoch,
+    logger,
+    raise_store_error,
+)
 from ._sync.locks import PollingLock
 from .base import Clock, utc_now
 
@@ -70,7 +88,7 @@ _MUTEX_POLL = 0.001
 #: Temp files older than this are leftovers of a crashed write.
 _STALE_TEMP_SECONDS = 600.0
 
-_Record = TypeVar("_Record", Session, LoginFailure)
+_Record = TypeVar("_Record", Session, LoginFailure, GrantRecord)
 
 
 class FileStoreOptions(TypedDict, total=False):
@@ -175,6 +193,9 @@ class FileStore:
 
     def _failure_path(self, key: str) -> Path:
         return self._dir / f"{_stem(key)}.failed"
+
+    def _grant_path(self, key: str) -> Path:
+        return self._dir / f"{_stem(key)}.grant"
 
     @contextmanager
     def _mutex(self, path: Path) -> Iterator[None]:
@@ -320,6 +341,21 @@ class FileStore:
         with self._mutex(self._paths(key)[2]):
             self._unlink(path)
 
+    # -- refresh-token grants (GrantStore) ---------------------------------------
+
+    def get_grant(self, key: str) -> GrantRecord | None:
+        # Never expired, so never removed by _live.
+        return self._live(self._grant_path(key), GRANTS, self._paths(key)[2])
+
+    def set_grant(self, key: str, grant: GrantRecord) -> None:
+        self._check_open()
+        with self._mutex(self._paths(key)[2]):
+            self._write(
+                self._grant_path(key),
+                GRANTS.encode(grant, NO_EXPIRY),
+                grant.refresh_token.get_secret_value(),
+            )
+
     # -- the refresh lock -------------------------------------------------------
 
     def _try_lease(self, key: str, token: str, ttl: float) -> bool:
@@ -403,6 +439,12 @@ class AsyncFileStore:
 
     async def clear_failure(self, key: str) -> None:
         await anyio.to_thread.run_sync(self._sync.clear_failure, key)
+
+    async def get_grant(self, key: str) -> GrantRecord | None:
+        return await anyio.to_thread.run_sync(self._sync.get_grant, key)
+
+    async def set_grant(self, key: str, grant: GrantRecord) -> None:
+        await anyio.to_thread.run_sync(self._sync.set_grant, key, grant)
 
     async def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         return await anyio.to_thread.run_sync(self._sync._try_lease, key, token, ttl)

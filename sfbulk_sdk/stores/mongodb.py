@@ -33,6 +33,18 @@ kind of document, expiring through the same TTL index and read filter::
 
 It holds no secret.
 
+A refresh-token grant (:class:`~sfbulk_sdk.stores.GrantStore`) is a fourth
+kind, replaced whole (never half-written) on every change::
+
+    {"_id": "<key>:grant", "kind": "grant", "v": 1,
+     "grant": {"v": 1, "refresh_token": ..., "updated_at": ..., "history": [...], ...}}
+
+It has **no** ``expires_at``, so the TTL index never removes it: a grant
+outlives the session, and losing it would make workers fall back to an older
+refresh token, which under rotation revokes the grant. It holds the current
+refresh token, a secret; it is as durable as the collection's write concern
+makes it (use a majority, journaled write concern for a replica set).
+
 A session document this version cannot read (a missing or renamed field, a
 ``session`` that is not an object) counts as absent, with a warning, until a
 login replaces it. Datetimes inside ``session`` stored as BSON dates (which

@@ -15,6 +15,14 @@ leaves it held until its TTL.
 A failed login (:class:`~sfbulk_sdk.stores.LoginFailureStore`) is a second
 JSON string, ``<key>:failed``, also written with ``SET … PX`` (no secret in it).
 
+A refresh-token grant (:class:`~sfbulk_sdk.stores.GrantStore`) is a third JSON
+string, ``<key>:grant``, written with a plain ``SET`` and **no expiry**: a
+grant outlives the session, and losing it would make workers fall back to an
+older refresh token, which under rotation revokes the grant. It holds the
+current refresh token, a secret. It is as durable as the server makes it:
+enable persistence (AOF) and use a ``maxmemory-policy`` that evicts only keys
+with a TTL (``volatile-*`` or ``noeviction``), never ``allkeys-*``.
+
 A value this version cannot read (not JSON, a newer payload version, a missing
 field) counts as absent, with a warning: ``get`` returns ``None`` and the
 scripts do not match it, until a login replaces it.

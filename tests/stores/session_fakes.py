@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import json
+import math
 import threading
 import time
 import uuid
@@ -9,18 +12,28 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from sfbulk_sdk.core.session_state import credential_digest
 from sfbulk_sdk.models.session import Session
-from sfbulk_sdk.stores import LoginFailure, LoginFailureStore, SessionStore
+from sfbulk_sdk.stores import (
+    GrantRecord,
+    GrantStore,
+    LoginFailure,
+    LoginFailureStore,
+    SessionStore,
+    grant_key,
+)
 
 LOGIN_URL = "https://login.example.invalid/services/Soap/u/64.0"
 INSTANCE_URL = "https://fake-org.my.salesforce.com"
 SECRET_MARK = "00Dfake!SECRET"
+REFRESH_MARK = "5Aep861fake.REFRESH"
 
 
 def make_session(
@@ -180,6 +193,18 @@ class AsAsync:
     async def clear_failure(self, key: str) -> None:
         self._failures().clear_failure(key)
 
+    # The optional grant methods: every built-in sync store has them too.
+
+    def _grants(self) -> GrantStore:
+        assert isinstance(self.sync, GrantStore)
+        return self.sync
+
+    async def get_grant(self, key: str) -> GrantRecord | None:
+        return self._grants().get_grant(key)
+
+    async def set_grant(self, key: str, grant: GrantRecord) -> None:
+        self._grants().set_grant(key, grant)
+
     async def aclose(self) -> None:
         self.sync.close()
 
@@ -200,3 +225,61 @@ class StoreCase:
     @property
     def name(self) -> str:
         return f"{self.backend}-{self.mode}"
+
+
+# -- refresh-token grants ----------------------------------------------------------------
+
+
+def new_refresh_token() -> str:
+    return f"{REFRESH_MARK}-{uuid.uuid4().hex}"
+
+
+def make_grant(now: datetime, *, token: str | None = None, full: bool = False) -> GrantRecord:
+    """A grant as the session manager writes it; ``full`` sets every optional field."""
+    secret = SecretStr(token or new_refresh_token())
+    if not full:
+        return GrantRecord(refresh_token=secret, updated_at=now)
+    return GrantRecord(
+        refresh_token=secret,
+        updated_at=now,
+        history=tuple(credential_digest(new_refresh_token()) for _ in range(3)),
+        rotations=3,
+        revoked_at=now - timedelta(seconds=1),
+        revoked_reason="invalid_grant: expired access/refresh token",
+        pending_since=now - timedelta(seconds=5),
+    )
+
+
+async def settle(value: Any) -> Any:
+    """The value of a client call, sync or async."""
+    return await value if inspect.isawaitable(value) else value
+
+
+def grant_path(case: StoreCase, key: str) -> Path:
+    """The file store's grant file for ``key``."""
+    sync = case.inner if case.mode == "sync" else case.inner._sync
+    path: Path = sync._grant_path(key)
+    return path
+
+
+def stored_grant(case: StoreCase, key: str) -> dict[str, Any] | None:
+    """The grant document as the backend holds it (the MongoDB one with its ``_id``)."""
+    if case.backend == "file":
+        path = grant_path(case, key)
+        return json.loads(path.read_text()) if path.exists() else None
+    return case.raw_doc(grant_key(key))
+
+
+async def put_raw_grant(case: StoreCase, key: str, doc: Any, text: str | None = None) -> None:
+    """Write a grant document behind the store's back (``text`` instead of ``doc``'s JSON)."""
+    name = grant_key(key)
+    raw = json.dumps(doc) if text is None else text
+    if case.backend == "memory":
+        case.inner._grants[name] = (math.inf, raw)
+    elif case.backend == "file":
+        grant_path(case, key).write_text(raw)
+    elif case.backend == "redis":
+        await settle(case.inner._client.set(name, raw))
+    else:
+        replacement = {"_id": name, **doc}
+        await settle(case.inner._collection.replace_one({"_id": name}, replacement, upsert=True))

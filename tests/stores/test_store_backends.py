@@ -59,14 +59,18 @@ def test_session_key_is_prefix_plus_fingerprint() -> None:
 def test_the_stores_package_exports_eagerly_and_lazily() -> None:
     assert stores.__all__ == [
         "DEFAULT_KEY_PREFIX",
+        "AsyncGrantStore",
         "AsyncLoginFailureStore",
         "AsyncMemoryStore",
         "AsyncSessionStore",
         "Clock",
+        "GrantRecord",
+        "GrantStore",
         "LoginFailure",
         "LoginFailureStore",
         "MemoryStore",
         "SessionStore",
+        "grant_key",
         "login_failure_key",
         "session_key",
         "utc_now",

@@ -1,18 +1,39 @@
 """The session-store contract, run against every backend (memory, file, Redis,
-MongoDB), sync and async: see ``store_case`` in ``conftest.py``."""
+MongoDB), sync and async: see ``store_case`` in ``conftest.py``. The optional
+refresh-token grant methods (``GrantStore``) are at the end."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
+import os
+import traceback
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import pytest
-from session_fakes import SECRET_MARK, StoreCase, make_session
+from pydantic import SecretStr
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
+from session_fakes import (
+    SECRET_MARK,
+    StoreCase,
+    grant_path,
+    make_grant,
+    make_session,
+    new_refresh_token,
+    put_raw_grant,
+    settle,
+    stored_grant,
+)
 
+from sfbulk_sdk.core.grants import MAX_HISTORY
+from sfbulk_sdk.core.session_state import credential_digest
 from sfbulk_sdk.errors import (
     InvalidInputError,
     LockTimeoutError,
@@ -20,7 +41,15 @@ from sfbulk_sdk.errors import (
     SessionStoreError,
 )
 from sfbulk_sdk.models.session import Session
-from sfbulk_sdk.stores import AsyncSessionStore, SessionStore
+from sfbulk_sdk.stores import (
+    AsyncGrantStore,
+    AsyncSessionStore,
+    GrantRecord,
+    GrantStore,
+    LoginFailure,
+    SessionStore,
+    grant_key,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -290,3 +319,267 @@ async def test_a_closed_store_refuses_work(store_case: StoreCase) -> None:
     await store_case.store.aclose()
     with pytest.raises(SessionStoreError, match="closed"):
         await store_case.store.get(new_key())
+
+
+# -- refresh-token grants (GrantStore / AsyncGrantStore) ---------------------------------
+
+
+def token_of(grant: GrantRecord | None) -> str:
+    assert grant is not None
+    return grant.refresh_token.get_secret_value()
+
+
+async def test_store_implements_the_grant_protocol(store_case: StoreCase) -> None:
+    protocol = GrantStore if store_case.mode == "sync" else AsyncGrantStore
+    assert isinstance(store_case.inner, protocol)
+
+
+async def test_a_grant_round_trips_exactly(store_case: StoreCase) -> None:
+    key = new_key()
+    assert await store_case.store.get_grant(key) is None
+    for grant in (make_grant(store_case.clock()), make_grant(store_case.clock(), full=True)):
+        await store_case.store.set_grant(key, grant)
+        found = await store_case.store.get_grant(key)
+        assert isinstance(found, GrantRecord)
+        assert found == grant
+        assert token_of(found) == token_of(grant)
+        assert found.to_store_dict() == grant.to_store_dict()
+
+
+async def test_set_grant_replaces_the_earlier_grant(store_case: StoreCase) -> None:
+    key = new_key()
+    first = make_grant(store_case.clock(), full=True)
+    await store_case.store.set_grant(key, first)
+    store_case.clock.advance(30)
+    second = first.rotated(SecretStr(new_refresh_token()), store_case.clock())
+    await store_case.store.set_grant(key, second)
+    found = await store_case.store.get_grant(key)
+    assert found == second
+    assert token_of(found) != token_of(first)
+    assert found.history[-1] == first.digest
+    assert found.revoked_at is None and found.pending_since is None
+
+
+async def test_a_grant_outlives_the_session_ttl(store_case: StoreCase) -> None:
+    key = new_key()
+    grant = make_grant(store_case.clock())
+    await store_case.store.set(key, make_session(store_case.clock()), 1)
+    await store_case.store.set_grant(key, grant)
+    if store_case.backend == "redis":  # Redis expires keys by its own (real) clock
+        await anyio.sleep(1.1)
+        assert store_case.raw_text(key) is None
+    store_case.clock.advance(2)
+    assert await store_case.store.get(key) is None
+    store_case.clock.advance(400 * 24 * 3600)  # longer than any session, or refresh-lock ttl
+    assert await store_case.store.get(key) is None
+    assert await store_case.store.get_grant(key) == grant
+
+
+async def test_a_grant_is_independent_of_other_keys_sessions_and_failures(
+    store_case: StoreCase,
+) -> None:
+    key, other = new_key(), new_key()
+    now = store_case.clock()
+    session = make_session(now)
+    failure = LoginFailure(
+        code="INVALID_LOGIN", message="no", failed_at=now, expires_at=now + timedelta(seconds=60)
+    )
+    grant, others = make_grant(store_case.clock()), make_grant(store_case.clock())
+    await store_case.store.set(key, session, 600)
+    await store_case.store.set_failure(key, failure, 60)
+    async with store_case.store.lock(key, ttl=30, wait=0):  # as the session manager writes it
+        await store_case.store.set_grant(key, grant)
+    await store_case.store.set_grant(other, others)
+    assert await store_case.store.get(key) == session
+    assert await store_case.store.get_failure(key) == failure
+    assert await store_case.store.get(grant_key(key)) is None  # not a session entry
+    assert await store_case.store.get_grant(other) == others
+    assert await store_case.store.get_grant(new_key()) is None
+
+    assert await store_case.store.compare_and_delete(key, secret_of(session))
+    await store_case.store.clear_failure(key)
+    assert await store_case.store.get_grant(key) == grant
+    await store_case.store.set(key, make_session(now), 600)  # a new login
+    assert await store_case.store.get_grant(key) == grant
+    assert await store_case.store.get_grant(other) == others
+
+
+async def test_the_stored_grant_is_json_without_an_expiry(store_case: StoreCase) -> None:
+    key = new_key()
+    grant = make_grant(store_case.clock(), full=True)
+    await store_case.store.set_grant(key, grant)
+    assert grant_key(key) == f"{key}:grant"
+    doc = stored_grant(store_case, key)
+    assert doc is not None
+    expected: dict[str, Any] = {"v": 1, "kind": "grant", "grant": grant.to_store_dict()}
+    if store_case.backend == "mongodb":
+        expected["_id"] = grant_key(key)  # no expires_at: the TTL index never removes it
+    assert doc == expected
+    assert is_json_value(doc)
+    inner = store_case.inner
+    if store_case.backend == "file":
+        path = grant_path(store_case, key)
+        assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+        assert not list(path.parent.glob(".tmp-*"))  # written through a renamed temp file
+    elif store_case.backend == "redis":
+        assert await settle(inner._client.pttl(grant_key(key))) == -1  # no TTL at all
+    elif store_case.backend == "memory":
+        assert inner._grants[grant_key(key)][0] == math.inf
+
+
+UNREADABLE_GRANTS = {
+    "not-json": (None, "not valid JSON"),
+    "not-a-grant": ({"v": 1, "kind": "session", "grant": {}}, "not a grant record"),
+    "another-version": ({"v": 2, "kind": "grant"}, "not payload version 1"),
+    "another-grant-version": ({"v": 1, "kind": "grant", "grant": {"v": 9}}, "not a version 1"),
+    "bad-fields": (
+        {"v": 1, "kind": "grant", "grant": {"v": 1, "updated_at": "yesterday"}},
+        "invalid updated_at",
+    ),
+    "renamed-token": ({"v": 1, "kind": "grant", "grant": {"v": 1}}, "no refresh token"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNREADABLE_GRANTS))
+async def test_an_unreadable_grant_counts_as_absent_without_the_token(
+    store_case: StoreCase, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    key = new_key()
+    token = new_refresh_token()
+    shape, reason = UNREADABLE_GRANTS[case]
+    text = None
+    if shape is None and store_case.backend == "mongodb":  # no JSON text: a bare token
+        shape, reason = {"v": 1, "kind": "grant", "grant": token}, "not a version 1 grant"
+    elif shape is None:  # torn JSON text
+        text = f'{{"v": 1, "kind": "grant", "grant": {{"refresh_token": "{token}"'
+    else:
+        shape = json.loads(json.dumps(shape))
+        field = "refreshToken" if case == "renamed-token" else "refresh_token"
+        shape.setdefault("grant", {})[field] = token
+    await put_raw_grant(store_case, key, shape, text)
+    with caplog.at_level(logging.WARNING, logger="sfbulk_sdk.stores"):
+        assert await store_case.store.get_grant(key) is None
+    assert "unreadable refresh-token grant record" in caplog.text
+    assert reason in caplog.text
+    assert store_case.backend in caplog.text
+    assert token not in caplog.text
+    grant = make_grant(store_case.clock())
+    await store_case.store.set_grant(key, grant)  # the next write replaces it
+    assert await store_case.store.get_grant(key) == grant
+
+
+async def test_a_reader_never_sees_a_half_written_grant(
+    store_case: StoreCase, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = new_key()
+    big = tuple(credential_digest(str(i)) for i in range(MAX_HISTORY))  # ~17 KB documents
+    grants = [
+        GrantRecord(SecretStr(new_refresh_token()), store_case.clock(), history=big, rotations=i)
+        for i in range(3)
+    ]
+    await store_case.store.set_grant(key, grants[0])
+    seen: list[GrantRecord | None] = []
+    rounds = 30
+    inner = store_case.inner
+
+    def write() -> None:  # the sync store itself, in two threads
+        for i in range(rounds):
+            inner.set_grant(key, grants[i % 3])
+
+    def read() -> None:
+        seen.extend(inner.get_grant(key) for _ in range(rounds))
+
+    async def awrite() -> None:
+        for i in range(rounds):
+            await store_case.store.set_grant(key, grants[i % 3])
+
+    async def aread() -> None:
+        for _ in range(rounds):
+            seen.append(await store_case.store.get_grant(key))
+
+    with caplog.at_level(logging.WARNING, logger="sfbulk_sdk.stores"):
+        async with anyio.create_task_group() as group:
+            if store_case.mode == "sync":
+                group.start_soon(anyio.to_thread.run_sync, write)
+                group.start_soon(anyio.to_thread.run_sync, read)
+            else:
+                group.start_soon(awrite)
+                group.start_soon(aread)
+    assert len(seen) == rounds
+    assert all(grant in grants for grant in seen)
+    assert "unreadable" not in caplog.text
+
+
+async def test_a_closed_store_refuses_grant_calls(store_case: StoreCase) -> None:
+    key = new_key()
+    grant = make_grant(store_case.clock())
+    await store_case.store.set_grant(key, grant)
+    await store_case.store.aclose()
+    with pytest.raises(SessionStoreError, match="closed") as caught:
+        await store_case.store.get_grant(key)
+    with pytest.raises(SessionStoreError, match="closed"):
+        await store_case.store.set_grant(key, grant)
+    assert token_of(grant) not in str(caught.value)
+
+
+async def test_the_refresh_token_never_shows_in_reprs_or_logs(
+    store_case: StoreCase, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = new_key()
+    grant = make_grant(store_case.clock(), full=True)
+    token = token_of(grant)
+    with caplog.at_level(logging.DEBUG):
+        await store_case.store.set_grant(key, grant)
+        found = await store_case.store.get_grant(key)
+        await store_case.store.set_grant(key, grant.answered(store_case.clock()))
+    assert found is not None
+    for text in (repr(store_case.inner), str(store_case.inner), repr(found), str(found)):
+        assert token not in text
+    for record in caplog.records:  # pymongo's command log prints documents: see the docs
+        if not record.name.startswith("pymongo"):
+            assert token not in record.getMessage(), record.name
+
+
+async def test_a_failed_grant_write_never_quotes_the_token(
+    store_case: StoreCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grant = make_grant(store_case.clock())
+    token = token_of(grant)
+    inner = store_case.inner
+    if store_case.backend == "memory":
+        pytest.skip("the memory store has no backend that can fail")
+    elif store_case.backend == "file":
+
+        def refuse(*args: object) -> None:
+            raise OSError(28, f"No space left on device while writing {token}")
+
+        monkeypatch.setattr(os, "replace", refuse)
+    elif store_case.backend == "redis":
+
+        def refuse_redis(*args: object, **kwargs: object) -> Any:
+            raise RedisError(f"OOM command not allowed: SET ... {token}")
+
+        async def arefuse_redis(*args: object, **kwargs: object) -> Any:
+            refuse_redis()
+
+        sync = store_case.mode == "sync"
+        monkeypatch.setattr(inner._client, "set", refuse_redis if sync else arefuse_redis)
+    else:
+
+        def refuse_mongo(*args: object, **kwargs: object) -> Any:
+            raise PyMongoError(f"not primary; document {{refresh_token: {token}}}")
+
+        async def arefuse_mongo(*args: object, **kwargs: object) -> Any:
+            refuse_mongo()
+
+        sync = store_case.mode == "sync"
+        monkeypatch.setattr(
+            inner._collection, "replace_one", refuse_mongo if sync else arefuse_mongo
+        )
+    with pytest.raises(SessionStoreError) as caught:
+        await store_case.store.set_grant(new_key(), grant)
+    error = caught.value
+    assert "grant" in str(error)
+    assert token not in str(error) and token not in repr(error)
+    assert error.__cause__ is None and error.__suppress_context__
+    assert token not in "".join(traceback.format_exception(type(error), error, error.__traceback__))

@@ -15,12 +15,22 @@ import redis
 import redis.asyncio  # unasync: drop
 from redis.exceptions import RedisError
 
+from ...core.grants import GrantRecord
 from ...core.session_rules import LoginFailure
 from ...core.session_state import credential_digest
 from ...errors import SessionStoreError
 from ...models.session import Session
-from .._common import FAILURES, SESSIONS, Records, check_ttl, epoch, raise_store_error
-from ..base import Clock, login_failure_key, utc_now
+from .._common import (
+    FAILURES,
+    GRANTS,
+    NO_EXPIRY,
+    SESSIONS,
+    Records,
+    check_ttl,
+    epoch,
+    raise_store_error,
+)
+from ..base import Clock, grant_key, login_failure_key, utc_now
 from .locks import AsyncPollingLock
 
 __all__ = ["AsyncRedisStore"]
@@ -72,7 +82,7 @@ def _lock_name(key: str) -> str:
     return f"{key}:lock"
 
 
-_Record = TypeVar("_Record", Session, LoginFailure)
+_Record = TypeVar("_Record", Session, LoginFailure, GrantRecord)
 
 
 def _live(raw: object, records: Records[_Record], name: str, now: datetime) -> _Record | None:
@@ -176,6 +186,26 @@ class AsyncRedisStore:
             await self._client.delete(login_failure_key(key))
         except RedisError as exc:
             raise_store_error("redis store: DEL of the login failure failed", exc)
+
+    async def get_grant(self, key: str) -> GrantRecord | None:
+        self._check_open()
+        name = grant_key(key)
+        try:
+            raw = await self._client.get(name)
+        except RedisError as exc:
+            raise_store_error("redis store: GET of the grant failed", exc)
+        return _live(raw, GRANTS, name, self._clock())
+
+    async def set_grant(self, key: str, grant: GrantRecord) -> None:
+        # A plain SET: no PX, and it drops any TTL the key had, so the grant never expires.
+        self._check_open()
+        payload = GRANTS.encode(grant, NO_EXPIRY)
+        try:
+            await self._client.set(grant_key(key), payload)
+        except RedisError as exc:
+            raise_store_error(
+                "redis store: SET of the grant failed", exc, grant.refresh_token.get_secret_value()
+            )
 
     async def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         # SET NX PX: taken only when no unexpired lock exists; Redis expires it

@@ -3,7 +3,8 @@
 
 Its state is a few dicts behind a :class:`threading.Lock` that is held for
 microseconds and never across an ``await``, so one store serves the threads
-and the tasks of a process alike.
+and the tasks of a process alike. Refresh-token grants are a dict of their own
+whose entries never expire (a grant outlives the session).
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import time
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
+from ...core.grants import GrantRecord
 from ...core.session_rules import LoginFailure
 from ...errors import SessionStoreError
 from ...models.session import Session
-from .._common import FAILURES, SESSIONS, Records, check_ttl, epoch
-from ..base import Clock, login_failure_key, utc_now
+from .._common import FAILURES, GRANTS, NO_EXPIRY, SESSIONS, Records, check_ttl, epoch
+from ..base import Clock, grant_key, login_failure_key, utc_now
 from .locks import PollingLock
 
 __all__ = ["MemoryStore"]
 
 #: An entry: (deadline in epoch seconds, the stored JSON text).
 _Entry = tuple[float, str]
-_Record = TypeVar("_Record", Session, LoginFailure)
+_Record = TypeVar("_Record", Session, LoginFailure, GrantRecord)
 
 
 class MemoryStore:
@@ -43,6 +45,8 @@ class MemoryStore:
         self._entries: dict[str, _Entry] = {}
         self._leases: dict[str, tuple[str, float]] = {}
         self._failures: dict[str, _Entry] = {}
+        #: Grants: no TTL, their deadline is NO_EXPIRY.
+        self._grants: dict[str, _Entry] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -123,6 +127,12 @@ class MemoryStore:
             self._check_open()
             self._failures.pop(login_failure_key(key), None)
 
+    def get_grant(self, key: str) -> GrantRecord | None:
+        return self._live(self._grants, grant_key(key), GRANTS)
+
+    def set_grant(self, key: str, grant: GrantRecord) -> None:
+        self._put(self._grants, grant_key(key), GRANTS.encode(grant, NO_EXPIRY), NO_EXPIRY)
+
     def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         # Lock time, not session time: monotonic, whatever the injected clock says.
         now = time.monotonic()
@@ -152,12 +162,14 @@ class MemoryStore:
             self._entries.clear()
             self._leases.clear()
             self._failures.clear()
+            self._grants.clear()
 
     def _raw(self, key: str) -> str | None:
         """The JSON text stored under ``key`` (tests only: it holds the secret).
 
-        ``login_failure_key(key)`` gives the login-failure record.
+        ``login_failure_key(key)`` gives the login-failure record, ``grant_key(key)``
+        the grant.
         """
         with self._mutex:
-            entry = self._entries.get(key) or self._failures.get(key)
+            entry = self._entries.get(key) or self._failures.get(key) or self._grants.get(key)
         return None if entry is None else entry[1]

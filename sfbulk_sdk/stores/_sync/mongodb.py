@@ -16,6 +16,7 @@ import pymongo
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.results import DeleteResult, UpdateResult
 
+from ...core.grants import GrantRecord
 from ...core.session_rules import LoginFailure
 from ...core.session_state import credential_digest
 from ...errors import SessionStoreError
@@ -24,11 +25,13 @@ from .._common import (
     FAILURE_KIND,
     check_ttl,
     failure_from_document,
+    grant_document,
+    grant_from_document,
     raise_store_error,
     session_from_document,
     thread_mutex,
 )
-from ..base import Clock, login_failure_key, utc_now
+from ..base import Clock, grant_key, login_failure_key, utc_now
 from .locks import PollingLock
 
 __all__ = ["MongoCollection", "MongoStore"]
@@ -112,6 +115,11 @@ def _found_failure(doc: _Doc | None, key: str, now: datetime) -> LoginFailure | 
     where = f"mongodb store ({login_failure_key(key)})"
     failure = failure_from_document(doc.get("failure"), where=where)
     return failure if failure is not None and failure.is_active(now) else None
+
+
+def _grant_doc(key: str, grant: GrantRecord) -> dict[str, object]:
+    # No ``expires_at``: the TTL index never removes a grant.
+    return {"_id": grant_key(key), **grant_document(grant)}
 
 
 def _found(doc: _Doc | None, key: str, now: datetime) -> Session | None:
@@ -232,6 +240,20 @@ class MongoStore:
             collection.delete_one(_failure_filter(key))
         except PyMongoError as exc:
             raise_store_error("mongodb store: delete of the login failure failed", exc)
+
+    def get_grant(self, key: str) -> GrantRecord | None:
+        collection = self._ready()
+        name = grant_key(key)
+        try:
+            doc = collection.find_one({"_id": name}, {"v": 1, "kind": 1, "grant": 1})
+        except PyMongoError as exc:
+            raise_store_error("mongodb store: find of the grant failed", exc)
+        return None if doc is None else grant_from_document(doc, where=f"mongodb store ({name})")
+
+    def set_grant(self, key: str, grant: GrantRecord) -> None:
+        collection = self._ready()
+        secret = grant.refresh_token.get_secret_value()
+        _upsert(collection, _grant_doc(key, grant), "write of the grant", secret)
 
     def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         collection = self._ready()
