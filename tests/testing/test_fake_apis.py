@@ -1,8 +1,9 @@
-"""The routes of APIs the fake org does not emulate yet: OAuth 2.0, Bulk API 2.0, describe.
+"""The routes of APIs the fake org does not emulate yet (OAuth 2.0), and API-shaped errors.
 
 They answer what a real org answers when the feature is not set up, so that a
 client probing them sees a realistic refusal rather than a generic 404, and the
-fault injection shapes its errors for them like the API would.
+fault injection shapes its errors for them like the API would (Bulk API 2.0
+itself is in ``test_fake_bulk2_*.py``).
 """
 
 from __future__ import annotations
@@ -42,27 +43,6 @@ def test_oauth_answers_as_an_org_without_the_grant(org: FakeOrg, method: str, pa
     assert reply.headers["cache-control"] == "no-store"
     assert reply.json() == OAUTH_REFUSAL
     assert org.requests["oauth"] == 1 and org.requests["other"] == 0
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("POST", "/services/data/v62.0/jobs/ingest"),
-        ("GET", "/services/data/v62.0/jobs/ingest/7505j000000AbCdEFG"),
-        ("PUT", "/services/data/v62.0/jobs/ingest/7505j000000AbCdEFG/batches"),
-        ("POST", "/services/data/v62.0/jobs/query"),
-        ("GET", "/services/data/v62.0/jobs/query/7505j000000AbCdEFG/results"),
-        ("GET", "/services/data/v62.0/sobjects/Account/describe"),
-        ("GET", "/services/data/v62.0/sobjects/Account/describe/"),
-    ],
-)
-def test_bulk2_and_describe_answer_not_found(org: FakeOrg, method: str, path: str) -> None:
-    with client(org) as http:
-        reply = http.request(method, path, headers={"Authorization": "Bearer x"})
-    assert reply.status_code == 404
-    assert reply.headers["content-type"] == "application/json"
-    assert reply.json() == NOT_FOUND
-    assert org.requests["rest"] == 1 and org.requests["other"] == 0
 
 
 def test_other_paths_stay_plain_not_found(org: FakeOrg) -> None:
