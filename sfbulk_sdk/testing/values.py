@@ -145,6 +145,20 @@ def _picklist_check(spec: FieldSpec) -> Callable[[str], None] | None:
 Converter = Callable[[Any], Any]
 
 
+def _parsing(spec: FieldSpec, parse: Callable[[str], object]) -> Converter:
+    """A converter reading a value's text with ``parse`` (``None`` when it cannot)."""
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        parsed = parse(str(value))
+        if parsed is None:
+            raise _type_error(spec, value)
+        return parsed
+
+    return convert
+
+
 def converter_for(spec: FieldSpec, object_label: str) -> Converter:
     """A function turning one uploaded value (CSV text or a JSON value) into the typed value.
 
@@ -228,16 +242,7 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
 
         return number
     if ftype is FieldType.DATE:
-
-        def date_value(value: Any) -> Any:
-            if value is None:
-                return None
-            parsed = _parse_date(str(value))
-            if parsed is None:
-                raise _type_error(spec, value)
-            return parsed
-
-        return date_value
+        return _parsing(spec, _parse_date)
     if ftype is FieldType.DATETIME:
 
         def datetime_value(value: Any) -> Any:
@@ -252,16 +257,7 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
 
         return datetime_value
     if ftype is FieldType.TIME:
-
-        def time_value(value: Any) -> Any:
-            if value is None:
-                return None
-            parsed = _parse_time(str(value))
-            if parsed is None:
-                raise _type_error(spec, value)
-            return parsed
-
-        return time_value
+        return _parsing(spec, _parse_time)
     # id and reference fields
     label = object_label if ftype is FieldType.ID else spec.label
 

@@ -9,15 +9,24 @@ jobs and their processing are the org's
 
 from __future__ import annotations
 
-import json
 import re
 
-from ...models.bulk2 import Bulk2JobState, Bulk2Operation, ColumnDelimiter, LineEnding
+from ...models.bulk2 import Bulk2JobState, Bulk2Operation
 from ..bulk2_jobs import IngestJob, ResultKind, ingest_info, ingest_results, status_name
 from ..http import FakeResponse
-from .rest import NOT_FOUND, RestCall, RestFailure, decode_locator, encode_locator
+from .rest import (
+    NOT_FOUND,
+    RestCall,
+    RestFailure,
+    invalid_value,
+    job_options,
+    list_page,
+    not_terminated,
+    operation_of,
+    require_json,
+)
 
-__all__ = ["MULTIPART_MAX_CHARS", "handle", "invalid_value", "job_options", "list_page"]
+__all__ = ["MULTIPART_MAX_CHARS", "SECOND_UPLOAD", "handle"]
 
 #: The most CSV characters a multipart create may carry (spec §3.2).
 MULTIPART_MAX_CHARS = 100_000
@@ -54,57 +63,6 @@ SECOND_UPLOAD = (
 )
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _PART_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
-
-
-def invalid_value(value: object, name: str) -> RestFailure:
-    """``API_ERROR`` for a value a property cannot take (spec §3.1)."""
-    shown = "" if value is None else value
-    message = f"Invalid value: '{shown}' supplied for property: '{name}'"
-    return RestFailure(400, "API_ERROR", message)
-
-
-def job_options(document: dict[str, object]) -> tuple[ColumnDelimiter, LineEnding]:
-    """The CSV options of a create request (``contentType`` must be ``CSV``)."""
-    content = document.get("contentType", "CSV")
-    if content != "CSV":
-        raise invalid_value(content, "contentType")
-    raw_delimiter = document.get("columnDelimiter", "COMMA")
-    raw_ending = document.get("lineEnding", "LF")
-    try:
-        delimiter = ColumnDelimiter(raw_delimiter)
-    except ValueError:
-        raise invalid_value(raw_delimiter, "columnDelimiter") from None
-    try:
-        ending = LineEnding(raw_ending)
-    except ValueError:
-        raise invalid_value(raw_ending, "lineEnding") from None
-    return delimiter, ending
-
-
-def list_page(call: RestCall, records: list[str], resource: str) -> FakeResponse:
-    """``{"done", "records", "nextRecordsUrl"}``: one page of a job listing.
-
-    ``records`` are the rendered job documents; ``queryLocator`` says where the
-    page starts (``nextRecordsUrl`` carries the next one).
-    """
-    size = call.state.settings.bulk2_jobs_page_size
-    offset = 0
-    locator = call.param("queryLocator")
-    if locator:
-        try:
-            offset, size = decode_locator(locator)
-        except ValueError:
-            raise invalid_value(locator, "queryLocator") from None
-    following = offset + size
-    next_url = None
-    if following < len(records):
-        next_url = f"{call.base}/jobs/{resource}?queryLocator={encode_locator(following, size)}"
-    page = {
-        "done": next_url is None,
-        "records": [json.loads(r) for r in records[offset:following]],
-        "nextRecordsUrl": next_url,
-    }
-    return call.json_reply(200, page)
 
 
 def handle(call: RestCall) -> FakeResponse:
@@ -175,26 +133,14 @@ def _create(call: RestCall) -> FakeResponse:
         job.state = Bulk2JobState.UPLOAD_COMPLETE
         call.state.bulk2.add(job)
         return call.json_reply(200, ingest_info(job, "create").to_wire_json())
-    if media not in ("application/json", ""):
-        raise RestFailure(
-            400,
-            "UNSUPPORTEDCONTENTTYPE",
-            f"UnsupportedContentType : Unsupported content type: {media}",
-        )
+    require_json(call)
     job = _new_job(call, call.json_object(_CREATE_FIELDS))
     call.state.bulk2.add(job)
     return call.json_reply(200, ingest_info(job, "create").to_wire_json())
 
 
 def _new_job(call: RestCall, document: dict[str, object]) -> IngestJob:
-    raw_operation = document.get("operation")
-    try:
-        operation = Bulk2Operation(raw_operation)
-    except ValueError:
-        operation = None
-    if operation not in _INGEST_OPERATIONS:
-        raise invalid_value(raw_operation, "operation")
-    assert operation is not None
+    operation = operation_of(document, _INGEST_OPERATIONS)
     name = document.get("object")
     table = call.state.db.table(name) if isinstance(name, str) and name else None
     if table is None:
@@ -320,11 +266,7 @@ def _update(call: RestCall, job: IngestJob) -> FakeResponse:
 
 def _delete(call: RestCall, job: IngestJob) -> FakeResponse:
     if job.state in (Bulk2JobState.OPEN, Bulk2JobState.IN_PROGRESS):
-        raise RestFailure(
-            400,
-            "API_ERROR",
-            "Error encountered when deleting the job because the job is not terminated",
-        )
+        raise not_terminated()
     call.state.bulk2.delete(job)
     return FakeResponse(204)
 

@@ -16,8 +16,19 @@ from ..bulk2_jobs import QueryJob, query_info, query_page, status_name
 from ..http import FakeResponse
 from ..query import compile_query
 from ..soql import SoqlError, parse_soql
-from .bulk2_ingest import invalid_value, job_options, list_page
-from .rest import NOT_FOUND, RestCall, RestFailure, decode_locator, encode_locator
+from .rest import (
+    NOT_FOUND,
+    RestCall,
+    RestFailure,
+    decode_locator,
+    encode_locator,
+    invalid_value,
+    job_options,
+    list_page,
+    not_terminated,
+    operation_of,
+    require_json,
+)
 
 __all__ = ["RESULT_PAGES_PER_REPLY", "handle"]
 
@@ -26,6 +37,7 @@ RESULT_PAGES_PER_REPLY = 5
 _CREATE_FIELDS = frozenset(
     {"operation", "query", "contentType", "columnDelimiter", "lineEnding", "concurrencyMode"}
 )
+_QUERY_OPERATIONS = frozenset({Bulk2Operation.QUERY, Bulk2Operation.QUERY_ALL})
 
 
 def handle(call: RestCall) -> FakeResponse:
@@ -53,11 +65,7 @@ def handle(call: RestCall) -> FakeResponse:
             return _abort(call, job)
         call.kind = "query_delete"
         if not job.is_terminal:
-            raise RestFailure(
-                400,
-                "API_ERROR",
-                "Error encountered when deleting the job because the job is not terminated",
-            )
+            raise not_terminated()
         call.state.bulk2.delete(job)
         return FakeResponse(204)
     resource = parts[1].lower()
@@ -73,22 +81,9 @@ def handle(call: RestCall) -> FakeResponse:
 
 
 def _create(call: RestCall) -> FakeResponse:
-    media = call.request.media_type
-    if media not in ("application/json", ""):
-        raise RestFailure(
-            400,
-            "UNSUPPORTEDCONTENTTYPE",
-            f"UnsupportedContentType : Unsupported content type: {media}",
-        )
+    require_json(call)
     document = call.json_object(_CREATE_FIELDS)
-    raw_operation = document.get("operation")
-    try:
-        operation = Bulk2Operation(raw_operation)
-    except ValueError:
-        operation = None
-    if operation not in (Bulk2Operation.QUERY, Bulk2Operation.QUERY_ALL):
-        raise invalid_value(raw_operation, "operation")
-    assert operation is not None
+    operation = operation_of(document, _QUERY_OPERATIONS)
     soql = document.get("query")
     if not isinstance(soql, str) or not soql.strip():
         raise invalid_value(soql, "query")

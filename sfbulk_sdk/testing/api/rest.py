@@ -1,5 +1,8 @@
 """What the REST handlers (Bulk API 2.0, describe) share: one call, its errors, its replies.
 
+The second half holds the pieces of a Bulk 2.0 request that ingest and query
+jobs both read: the operation, the CSV options, the job listings' pages.
+
 A :class:`RestCall` is one authenticated request under
 ``/services/data/v{version}/``: the org's state, the request, the version, the
 path's parts after the resource name, the user, and the counter ``kind`` it is
@@ -17,6 +20,7 @@ import json
 from collections.abc import Mapping
 from urllib.parse import parse_qs
 
+from ...models.bulk2 import Bulk2Operation, ColumnDelimiter, LineEnding
 from ..accounts import FakeUser
 from ..http import JSON, FakeRequest, FakeResponse
 from ..state import OrgState
@@ -27,6 +31,12 @@ __all__ = [
     "RestFailure",
     "decode_locator",
     "encode_locator",
+    "invalid_value",
+    "job_options",
+    "list_page",
+    "not_terminated",
+    "operation_of",
+    "require_json",
     "rest_error",
 ]
 
@@ -161,3 +171,92 @@ class RestCall:
         """A JSON reply (a rendered document, or a mapping to render)."""
         text = document if isinstance(document, str) else json.dumps(document)
         return FakeResponse.text(status, text, JSON)
+
+
+# ---------------------------------------------------------------------------
+# Bulk 2.0 request pieces shared by ingest and query jobs
+
+
+def require_json(call: RestCall) -> None:
+    """Refuse a create request whose body is not JSON."""
+    media = call.request.media_type
+    if media not in ("application/json", ""):
+        raise RestFailure(
+            400,
+            "UNSUPPORTEDCONTENTTYPE",
+            f"UnsupportedContentType : Unsupported content type: {media}",
+        )
+
+
+def not_terminated() -> RestFailure:
+    """Deleting a job that is still open or running (spec §4.3)."""
+    return RestFailure(
+        400,
+        "API_ERROR",
+        "Error encountered when deleting the job because the job is not terminated",
+    )
+
+
+def operation_of(
+    document: Mapping[str, object], allowed: frozenset[Bulk2Operation]
+) -> Bulk2Operation:
+    """The create request's ``operation``, one of ``allowed``."""
+    raw = document.get("operation")
+    try:
+        operation = Bulk2Operation(raw)
+    except ValueError:
+        raise invalid_value(raw, "operation") from None
+    if operation not in allowed:
+        raise invalid_value(raw, "operation")
+    return operation
+
+
+def invalid_value(value: object, name: str) -> RestFailure:
+    """``API_ERROR`` for a value a property cannot take (spec §3.1)."""
+    shown = "" if value is None else value
+    message = f"Invalid value: '{shown}' supplied for property: '{name}'"
+    return RestFailure(400, "API_ERROR", message)
+
+
+def job_options(document: dict[str, object]) -> tuple[ColumnDelimiter, LineEnding]:
+    """The CSV options of a create request (``contentType`` must be ``CSV``)."""
+    content = document.get("contentType", "CSV")
+    if content != "CSV":
+        raise invalid_value(content, "contentType")
+    raw_delimiter = document.get("columnDelimiter", "COMMA")
+    raw_ending = document.get("lineEnding", "LF")
+    try:
+        delimiter = ColumnDelimiter(raw_delimiter)
+    except ValueError:
+        raise invalid_value(raw_delimiter, "columnDelimiter") from None
+    try:
+        ending = LineEnding(raw_ending)
+    except ValueError:
+        raise invalid_value(raw_ending, "lineEnding") from None
+    return delimiter, ending
+
+
+def list_page(call: RestCall, records: list[str], resource: str) -> FakeResponse:
+    """``{"done", "records", "nextRecordsUrl"}``: one page of a job listing.
+
+    ``records`` are the rendered job documents; ``queryLocator`` says where the
+    page starts (``nextRecordsUrl`` carries the next one).
+    """
+    size = call.state.settings.bulk2_jobs_page_size
+    offset = 0
+    locator = call.param("queryLocator")
+    if locator:
+        try:
+            offset, size = decode_locator(locator)
+        except ValueError:
+            raise invalid_value(locator, "queryLocator") from None
+    following = offset + size
+    next_url = None
+    if following < len(records):
+        next_url = f"{call.base}/jobs/{resource}?queryLocator={encode_locator(following, size)}"
+    page = {
+        "done": next_url is None,
+        "records": [json.loads(r) for r in records[offset:following]],
+        "nextRecordsUrl": next_url,
+    }
+    return call.json_reply(200, page)
