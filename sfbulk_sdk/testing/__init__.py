@@ -1,4 +1,4 @@
-"""A faithful in-memory Salesforce org for tests: SOAP ``login()``, OAuth 2.0 and Bulk API 1.0.
+"""A faithful in-memory Salesforce org for tests: SOAP ``login()``, OAuth 2.0, Bulk API 1.0 and 2.0.
 
 Use it in-process as an httpx transport::
 

@@ -12,7 +12,6 @@ stay deterministic. Processing a batch writes its records through the tables'
 from __future__ import annotations
 
 import bisect
-from collections import deque
 from datetime import datetime, timedelta
 
 from ..core.clock import Clock
@@ -21,6 +20,7 @@ from ..models.enums import BatchState, ConcurrencyMode, JobState, Operation
 from .formats import BatchFailure, QueryShape, ingest, split_files
 from .ids import IdGenerator, normalize_id
 from .jobs import Batch, Job
+from .limits import RollingAllowance
 from .query import compile_query
 from .settings import OrgSettings
 from .soql import SoqlError, parse_soql
@@ -32,10 +32,17 @@ __all__ = ["Bulk1Engine"]
 class Bulk1Engine:
     """Every Bulk 1.0 job and batch of one org, and the processing of its batches.
 
-    The caller holds the org's lock around every method.
+    The caller holds the org's lock around every method. ``batches`` is the
+    org's daily batch allocation, shared with Bulk 2.0 ingest jobs.
     """
 
-    def __init__(self, db: Database, clock: Clock, settings: OrgSettings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: OrgSettings,
+        batches: RollingAllowance | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
@@ -43,7 +50,9 @@ class Bulk1Engine:
         self._jobs: dict[str, Job] = {}
         self._batches: dict[str, Batch] = {}
         self._pending: list[Batch] = []
-        self._batch_times: deque[datetime] = deque()
+        if batches is None:
+            batches = RollingAllowance(clock, lambda: settings.max_batches_per_day)
+        self.batch_allowance = batches
 
     def __repr__(self) -> str:
         return f"Bulk1Engine(jobs={len(self._jobs)}, batches={len(self._batches)})"
@@ -101,11 +110,7 @@ class Bulk1Engine:
 
     def batch_allowance_left(self) -> int:
         """Batches the org may still create in the rolling 24 hours (spec §5.1)."""
-        window = self._clock() - timedelta(hours=24)
-        times = self._batch_times
-        while times and times[0] <= window:
-            times.popleft()
-        return max(0, self._settings.max_batches_per_day - len(times))
+        return self.batch_allowance.left()
 
     def add_batch(self, job: Job, body: str) -> Batch:
         """Queue a batch on an open job."""
@@ -115,7 +120,7 @@ class Bulk1Engine:
         job.modstamp = now
         self._batches[batch.id] = batch
         self._pending.append(batch)
-        self._batch_times.append(now)
+        self.batch_allowance.take(at=now)
         return batch
 
     def abort_job(self, job: Job) -> None:
@@ -278,5 +283,5 @@ class Bulk1Engine:
             original.job.batches.append(chunk)
             self._batches[chunk.id] = chunk
             self._pending.append(chunk)
-            self._batch_times.append(at)  # each chunk counts toward the daily allocation
+            self.batch_allowance.take(at=at)  # each chunk counts toward the daily allocation
         original.state = BatchState.NOT_PROCESSED

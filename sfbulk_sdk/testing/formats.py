@@ -26,10 +26,14 @@ from .values import json_value, text_value
 
 __all__ = [
     "BatchFailure",
+    "CsvUpload",
     "QueryShape",
     "ingest",
+    "plan_columns",
+    "quote_cell",
     "render_query_result",
     "render_results",
+    "write_rows",
 ]
 
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -57,7 +61,6 @@ def _too_many(count: int, limit: int) -> BatchFailure:
 _UNESCAPED_QUOTE = "Found unescaped quote. A value with quote should be within a quote"
 _TEXT_AFTER_QUOTE = "Not expecting more text after end quote"
 _OPEN_QUOTE_AT_EOF = "EOF reached before closing an opened quote"
-_FIELD_ENDS = ",\r\n"
 
 
 def _csv_failure(detail: str) -> BatchFailure:
@@ -77,7 +80,7 @@ def _csv_error(exc: csv.Error) -> BatchFailure:
     return _csv_failure(text)
 
 
-def _unescaped_quote(body: str) -> bool:
+def _unescaped_quote(body: str, field_ends: str = ",\r\n") -> bool:
     """True when a ``"`` sits inside an unquoted field (``ab"c``, `` "a"``).
 
     Python's csv module keeps such a quote as text; Salesforce fails the batch.
@@ -87,7 +90,7 @@ def _unescaped_quote(body: str) -> bool:
     find = body.find
     pos = 0
     while (quote := find('"', pos)) >= 0:
-        if quote and body[quote - 1] not in _FIELD_ENDS:
+        if quote and body[quote - 1] not in field_ends:
             return True
         close = find('"', quote + 1)
         while close >= 0 and body.startswith('"', close + 1):  # an escaped ""
@@ -133,17 +136,58 @@ def ingest(
 def _ingest_csv(
     body: str, db: Database, table: Table, writer: Writer, max_records: int
 ) -> list[Outcome]:
-    reader = csv.reader(io.StringIO(body, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise _csv_error(exc) from None
-    if not header:
-        raise BatchFailure("InvalidBatch : Failed to process CSV: the header row is missing")
-    # A parsed value holds a quote only when it was escaped ("") inside a quoted field or
-    # stood bare in an unquoted one; only then is the body scanned for the second case.
-    if '"' in body and '"' in "".join(header) and _unescaped_quote(body):
-        raise _csv_failure(_UNESCAPED_QUOTE)  # the reader fails before mapping any column
+    upload = CsvUpload(body)
+    plans = plan_columns(db, table, upload.header())
+    rows = upload.rows()
+    if len(rows) > max_records:
+        raise _too_many(len(rows), max_records)
+    outcomes: list[Outcome] = []
+    write_rows(plans, rows, writer, outcomes)
+    return outcomes
+
+
+class CsvUpload:
+    """An uploaded CSV body, read as strictly as Salesforce reads it: header, then rows.
+
+    ``delimiter`` is the column delimiter (Bulk 1.0 always uses a comma). Syntax
+    errors raise :class:`BatchFailure` with the wording of Salesforce's reader.
+    """
+
+    def __init__(self, body: str, delimiter: str = ",") -> None:
+        self.body = body
+        self.delimiter = delimiter
+        self._reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
+
+    def header(self) -> list[str]:
+        """The header row (read first)."""
+        try:
+            header = next(self._reader, None)
+        except csv.Error as exc:
+            raise _csv_error(exc) from None
+        if not header:
+            raise BatchFailure("InvalidBatch : Failed to process CSV: the header row is missing")
+        # A parsed value holds a quote only when it was escaped ("") inside a quoted field or
+        # stood bare in an unquoted one; only then is the body scanned for the second case.
+        if '"' in self.body and '"' in "".join(header) and self._unescaped_quote():
+            raise _csv_failure(_UNESCAPED_QUOTE)  # the reader fails before mapping any column
+        return header
+
+    def rows(self) -> list[list[str]]:
+        """The rows after the header, blank lines skipped."""
+        try:
+            rows = [row for row in self._reader if row]
+        except csv.Error as exc:
+            raise _csv_error(exc) from None
+        if '"' in self.body and '"' in "".join(map("".join, rows)) and self._unescaped_quote():
+            raise _csv_failure(_UNESCAPED_QUOTE)
+        return rows
+
+    def _unescaped_quote(self) -> bool:
+        return _unescaped_quote(self.body, self.delimiter + "\r\n")
+
+
+def plan_columns(db: Database, table: Table, header: list[str]) -> list[ColumnPlan]:
+    """How each uploaded column maps onto a field; unknown or repeated names fail the batch."""
     plans: list[ColumnPlan] = []
     seen: set[str] = set()
     for column in header:
@@ -155,19 +199,27 @@ def _ingest_csv(
             raise BatchFailure(f"InvalidBatch : Duplicate field name: {column}")
         seen.add(plan.target)
         plans.append(plan)
-    try:
-        rows = [row for row in reader if row]
-    except csv.Error as exc:
-        raise _csv_error(exc) from None
-    if '"' in body and '"' in "".join(map("".join, rows)) and _unescaped_quote(body):
-        raise _csv_failure(_UNESCAPED_QUOTE)
-    if len(rows) > max_records:
-        raise _too_many(len(rows), max_records)
+    return plans
+
+
+def write_rows(
+    plans: list[ColumnPlan],
+    rows: list[list[str]],
+    writer: Writer,
+    outcomes: list[Outcome],
+    *,
+    first_line: int = 2,
+) -> None:
+    """Write CSV rows, appending one :class:`Outcome` per row to ``outcomes``.
+
+    A row whose width differs from the header's fails the batch; the rows
+    before it stay written (their outcomes are in ``outcomes``). ``first_line``
+    is the line number of the first row, for that message.
+    """
     width = len(plans)
     write = writer.write
-    outcomes: list[Outcome] = []
     append = outcomes.append
-    for number, row in enumerate(rows, start=2):
+    for number, row in enumerate(rows, start=first_line):
         if len(row) != width:
             raise BatchFailure(
                 f"InvalidBatch : Failed to process CSV: row {number} has {len(row)} values "
@@ -189,7 +241,6 @@ def _ingest_csv(
             append(writer.failed(values, exc))
             continue
         append(write(values))
-    return outcomes
 
 
 def _ingest_objects(
@@ -251,7 +302,8 @@ def _flatten(record: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 # Per-record results
 
 
-def _csv_cell(text: str) -> str:
+def quote_cell(text: str) -> str:
+    """A CSV value in double quotes (inner quotes doubled), as every result CSV writes them."""
     return '"' + text.replace('"', '""') + '"' if '"' in text else '"' + text + '"'
 
 
@@ -273,7 +325,7 @@ def render_results(outcomes: Sequence[Outcome], content_type: ContentType) -> st
                     f'"{"true" if created else "false"}",""\n'
                 )
             else:
-                text = _csv_cell(_record_error(error).to_csv_text())
+                text = quote_cell(_record_error(error).to_csv_text())
                 append(f'"{rid or ""}","false","false",{text}\n')
         return "".join(parts)
     if content_type.is_json:
@@ -334,8 +386,8 @@ def render_query_result(
         if not rows:
             return "Records not found for this query"
         off = shape.offset
-        out = [",".join(_csv_cell(h) for h in shape.headers) + "\n"]
-        out.extend(",".join(_csv_cell(text_value(v)) for v in row[off:]) + "\n" for row in rows)
+        out = [",".join(quote_cell(h) for h in shape.headers) + "\n"]
+        out.extend(",".join(quote_cell(text_value(v)) for v in row[off:]) + "\n" for row in rows)
         return "".join(out)
     if content_type.is_json:
         return _json_records(shape, rows)

@@ -26,6 +26,7 @@ from .accounts import (
     FakeUser,
     UserDetails,
 )
+from .describe import DescribeDocument
 from .faults import Fault, FaultSet
 from .http import FakeRequest, FakeResponse
 from .oauth import OAuthRegistry
@@ -50,7 +51,7 @@ def _clock_name(clock: Clock) -> str:
 
 
 class FakeOrg:
-    """An in-memory Salesforce org speaking SOAP ``login()``, OAuth 2.0 and Bulk API 1.0.
+    """An in-memory Salesforce org speaking SOAP ``login()``, OAuth 2.0, Bulk API 1.0 and 2.0.
 
     Parameters (all keyword-only):
 
@@ -65,7 +66,8 @@ class FakeOrg:
         Seconds of inactivity after which a session expires (reported as
         ``sessionSecondsValid``); every use renews it.
     ``queue_time`` / ``processing_time``
-        Simulated seconds a batch stays ``Queued`` and then ``InProgress``.
+        Simulated seconds a batch stays ``Queued`` and then ``InProgress`` (a
+        Bulk 2.0 job: ``UploadComplete``, then ``InProgress``).
     ``query_result_file_rows``
         Split query results into files of at most this many rows (several
         result ids per batch); ``None`` keeps one file.
@@ -90,6 +92,30 @@ class FakeOrg:
         Compress responses of 1 KB or more when the client sends ``Accept-Encoding: gzip``.
     ``organization_name`` / ``sandbox``
         What ``login()`` reports about the org.
+    ``sobject_describes``
+        REST describe documents (JSON text or parsed) of the org's own objects
+        and fields, loaded in order (parents first); later ones with
+        ``org.state.load_describe(document)``.
+    ``bulk2_max_upload_bytes``
+        The most raw CSV bytes one Bulk 2.0 upload may carry (100,000,000: the
+        documented 150 MB of base64).
+    ``bulk2_jobs_page_size``
+        Jobs per page of ``GET jobs/ingest`` / ``jobs/query`` (1,000).
+    ``bulk2_query_page_records`` / ``bulk2_query_max_page_records``
+        Rows of a query results page without ``maxRecords`` (50,000), and the
+        most a page holds whatever ``maxRecords`` asks (1,000,000; Salesforce's
+        size limits in rows).
+    ``bulk2_empty_failed_results_status``
+        ``200`` (the header alone) or ``204`` (no content) for an empty
+        ``failedResults``; both are seen from Salesforce.
+    ``bulk2_result_seed``
+        The seed ordering ingest result rows; ``None`` draws one per job
+        (deterministic for the org), so that no client depends on the order.
+    ``bulk2_max_query_jobs_per_day``
+        Bulk 2.0 query jobs in a rolling 24 hours (10,000).
+    ``max_api_requests_per_day``
+        REST requests (``/services/data``) in a rolling 24 hours (100,000);
+        beyond them HTTP 403 ``REQUEST_LIMIT_EXCEEDED``.
 
     The settings stay changeable on ``org.state.settings``; everything else the
     org knows (users and sessions, tables, jobs) is on :attr:`state` too.
@@ -117,15 +143,27 @@ class FakeOrg:
         sandbox: bool = False,
         max_batches_per_day: int = 15_000,
         soap_login_enabled: bool = True,
+        sobject_describes: Iterable[DescribeDocument] = (),
+        bulk2_max_upload_bytes: int = 100_000_000,
+        bulk2_jobs_page_size: int = 1000,
+        bulk2_query_page_records: int = 50_000,
+        bulk2_query_max_page_records: int = 1_000_000,
+        bulk2_empty_failed_results_status: int = 200,
+        bulk2_result_seed: int | None = None,
+        bulk2_max_query_jobs_per_day: int = 10_000,
+        max_api_requests_per_day: int = 100_000,
     ) -> None:
         settings = OrgSettings.from_arguments(locals())
         self._state = OrgState(settings, clock=clock, users=users)
+        for document in sobject_describes:
+            self._state.load_describe(document)
 
     def __repr__(self) -> str:
         state = self._state
         return (
             f"FakeOrg(org_id={state.org_id!r}, users={len(state.accounts.users)}, "
-            f"jobs={state.bulk1.job_count}, clock={_clock_name(state.clock)})"
+            f"jobs={state.bulk1.job_count}, bulk2_jobs={state.bulk2.job_count}, "
+            f"clock={_clock_name(state.clock)})"
         )
 
     # -- what the org is -------------------------------------------------------
@@ -169,7 +207,9 @@ class FakeOrg:
         It gets the system fields plus a ``Name`` text field (defaulting to the
         record id when left blank, as in Salesforce) and the next custom key
         prefix (``a0X``, ``a0Y``, ...) unless ``key_prefix`` is given. The schema
-        of any object is ``org.state.describe(name)``.
+        of any object is ``org.state.describe(name)``; an object can also be
+        loaded from a real org's describe document (``sobject_describes=``,
+        ``org.state.load_describe``).
         """
         return self._state.declare_object(name, fields, key_prefix, label)
 
@@ -247,7 +287,7 @@ class FakeOrg:
     # -- jobs ------------------------------------------------------------------
 
     def jobs(self) -> list[JobInfo]:
-        """Every job's ``jobInfo``, oldest first."""
+        """Every Bulk 1.0 job's ``jobInfo``, oldest first (Bulk 2.0 jobs: ``state.bulk2``)."""
         return self._state.jobs()
 
     def job(self, job_id: str) -> JobInfo:

@@ -179,6 +179,7 @@ def _coerce(spec: FieldSpec, lit: Literal, path: str) -> Any:
         FieldType.BOOLEAN: ("bool", "boolean"),
         FieldType.DATE: ("date", "date"),
         FieldType.DATETIME: ("datetime", "dateTime"),
+        FieldType.TIME: ("time", "time"),  # no time literals in the subset: never comparable
     }.get(ftype, ("number", "double" if ftype is not FieldType.INT else "int"))
     if lit.kind != expected[0]:
         raise SoqlError(

@@ -1,9 +1,10 @@
-"""The fake org's declarable schema: field types, objects and the standard objects.
+"""The fake org's declarable schema: field types, fields and objects.
 
-Five standard objects come predeclared with a realistic handful of fields
-(:func:`standard_objects`). Custom objects (``Name__c``) and custom fields
-(``Field__c``) are declared with :class:`FieldSpec`. How values are parsed and
-rendered is in :mod:`~sfbulk_sdk.testing.values`.
+The predeclared standard objects are in :mod:`~sfbulk_sdk.testing.standard`;
+custom objects (``Name__c``) and custom fields (``Field__c``) are declared with
+:class:`FieldSpec`, or loaded from a describe document
+(:mod:`~sfbulk_sdk.testing.describe`). How values are parsed and rendered is in
+:mod:`~sfbulk_sdk.testing.values`.
 """
 
 from __future__ import annotations
@@ -11,24 +12,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TypeAlias
 
 from ..models.enums import StrEnum
+from .ids import BASE62
 
 __all__ = [
     "SYSTEM_FIELDS",
+    "FieldReader",
     "FieldSpec",
     "FieldType",
     "FieldValue",
     "FieldValueError",
     "SObjectSpec",
+    "auto_number",
     "custom_object_fields",
-    "standard_objects",
 ]
 
 #: A field's value as the org holds it (``None`` is a null).
-FieldValue: TypeAlias = str | bool | int | float | date | datetime | None
+FieldValue: TypeAlias = str | bool | int | float | date | datetime | time | None
 #: Reads another field of the same record by name (what a computed field sees).
 FieldReader: TypeAlias = Callable[[str], FieldValue]
 
@@ -43,6 +46,7 @@ class FieldType(StrEnum):
     PHONE = "phone"
     URL = "url"
     PICKLIST = "picklist"
+    MULTIPICKLIST = "multipicklist"
     BOOLEAN = "boolean"
     INT = "int"
     DOUBLE = "double"
@@ -50,6 +54,7 @@ class FieldType(StrEnum):
     PERCENT = "percent"
     DATE = "date"
     DATETIME = "datetime"
+    TIME = "time"
     REFERENCE = "reference"
 
     @property
@@ -71,6 +76,7 @@ _TEXT_TYPES = frozenset(
         FieldType.PHONE,
         FieldType.URL,
         FieldType.PICKLIST,
+        FieldType.MULTIPICKLIST,
     }
 )
 _NUMBER_TYPES = frozenset({FieldType.INT, FieldType.DOUBLE, FieldType.CURRENCY, FieldType.PERCENT})
@@ -81,6 +87,7 @@ _DEFAULT_LENGTH = {
     FieldType.PHONE: 40,
     FieldType.URL: 255,
     FieldType.PICKLIST: 255,
+    FieldType.MULTIPICKLIST: 4099,
 }
 
 
@@ -102,6 +109,10 @@ class FieldSpec:
     ``external_id`` fields can be used by upsert and by ``Parent.ExtId__c``
     references; ``unique`` fields reject duplicates with ``DUPLICATE_VALUE``.
     Text fields default to Salesforce's usual lengths (255 for a string).
+    ``precision`` / ``scale`` bound a number (digits in all, digits after the
+    point: ``NUMBER_OUTSIDE_VALID_RANGE`` beyond); ``picklist_values`` with
+    ``restricted_picklist`` refuse other values
+    (``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``).
     """
 
     name: str
@@ -117,6 +128,10 @@ class FieldSpec:
     createable: bool = True
     updateable: bool = True
     case_sensitive: bool = False
+    precision: int | None = None
+    scale: int | None = None
+    picklist_values: tuple[str, ...] = ()
+    restricted_picklist: bool = False
     compute: Callable[[FieldReader], FieldValue] | None = field(
         default=None, compare=False, repr=False
     )
@@ -140,6 +155,9 @@ class FieldSpec:
                 object.__setattr__(self, "relationship_name", rel)
         if self.label is None:
             object.__setattr__(self, "label", _label(self.name))
+        object.__setattr__(self, "picklist_values", tuple(self.picklist_values))
+        if self.restricted_picklist and not self.picklist_values:
+            raise ValueError(f"restricted picklist {self.name} needs picklist_values")
 
     @property
     def field_type(self) -> FieldType:
@@ -241,118 +259,19 @@ class SObjectSpec:
         return f"SObjectSpec({self.name!r}, key_prefix={self.key_prefix!r})"
 
 
-# ---------------------------------------------------------------------------
-# The standard objects
+def auto_number(get: FieldReader) -> FieldValue:
+    """An auto-number value (``00001234``) derived from the record's id counter.
 
-
-def _full_name(get: FieldReader) -> FieldValue:
-    parts = [str(p) for p in (get("FirstName"), get("LastName")) if p]
-    return " ".join(parts) or None
-
-
-def _ro(name: str, ftype: FieldType, compute: Callable[[FieldReader], FieldValue]) -> FieldSpec:
-    return FieldSpec(name, ftype, createable=False, updateable=False, compute=compute)
-
-
-def standard_objects() -> dict[str, SObjectSpec]:
-    """Fresh specs of the predeclared standard objects, keyed by API name."""
-    T = FieldType
-    account = SObjectSpec(
-        "Account",
-        "001",
-        [
-            FieldSpec("Name", T.STRING, required=True),
-            FieldSpec("AccountNumber", T.STRING, length=40),
-            FieldSpec("Type", T.PICKLIST, label="Account Type"),
-            FieldSpec("Industry", T.PICKLIST),
-            FieldSpec("AnnualRevenue", T.CURRENCY),
-            FieldSpec("NumberOfEmployees", T.INT, label="Employees"),
-            FieldSpec("Phone", T.PHONE, label="Account Phone"),
-            FieldSpec("Website", T.URL),
-            FieldSpec("BillingStreet", T.TEXTAREA, length=255),
-            FieldSpec("BillingCity", T.STRING, length=40),
-            FieldSpec("BillingState", T.STRING, length=80),
-            FieldSpec("BillingPostalCode", T.STRING, length=20),
-            FieldSpec("BillingCountry", T.STRING, length=80),
-            FieldSpec("Description", T.TEXTAREA),
-            FieldSpec("ParentId", T.REFERENCE, reference_to="Account"),
-        ],
-    )
-    contact = SObjectSpec(
-        "Contact",
-        "003",
-        [
-            FieldSpec("FirstName", T.STRING, length=40),
-            FieldSpec("LastName", T.STRING, length=80, required=True),
-            _ro("Name", T.STRING, _full_name),
-            FieldSpec("Email", T.EMAIL),
-            FieldSpec("Phone", T.PHONE, label="Business Phone"),
-            FieldSpec("MobilePhone", T.PHONE),
-            FieldSpec("Title", T.STRING, length=128),
-            FieldSpec("Department", T.STRING, length=80),
-            FieldSpec("Birthdate", T.DATE),
-            FieldSpec("LeadSource", T.PICKLIST),
-            FieldSpec("MailingCity", T.STRING, length=40),
-            FieldSpec("MailingCountry", T.STRING, length=80),
-            FieldSpec("Description", T.TEXTAREA),
-            FieldSpec("AccountId", T.REFERENCE, reference_to="Account"),
-        ],
-    )
-    campaign = SObjectSpec(
-        "Campaign",
-        "701",
-        [
-            FieldSpec("Name", T.STRING, length=80, required=True),
-            FieldSpec("Type", T.PICKLIST),
-            FieldSpec("Status", T.PICKLIST, default="Planned"),
-            FieldSpec("StartDate", T.DATE),
-            FieldSpec("EndDate", T.DATE),
-            FieldSpec("IsActive", T.BOOLEAN, label="Active"),
-            FieldSpec("BudgetedCost", T.CURRENCY),
-            FieldSpec("ExpectedRevenue", T.CURRENCY),
-            FieldSpec("NumberSent", T.DOUBLE),
-            FieldSpec("Description", T.TEXTAREA),
-            FieldSpec("ParentId", T.REFERENCE, reference_to="Campaign"),
-        ],
-    )
-    lead = SObjectSpec(
-        "Lead",
-        "00Q",
-        [
-            FieldSpec("FirstName", T.STRING, length=40),
-            FieldSpec("LastName", T.STRING, length=80, required=True),
-            _ro("Name", T.STRING, _full_name),
-            FieldSpec("Company", T.STRING, required=True),
-            FieldSpec("Title", T.STRING, length=128),
-            FieldSpec("Email", T.EMAIL),
-            FieldSpec("Phone", T.PHONE),
-            FieldSpec("Status", T.PICKLIST, required=True, default="Open - Not Contacted"),
-            FieldSpec("LeadSource", T.PICKLIST),
-            FieldSpec("Industry", T.PICKLIST),
-            FieldSpec("AnnualRevenue", T.CURRENCY),
-            FieldSpec("NumberOfEmployees", T.INT, label="No. of Employees"),
-            FieldSpec("City", T.STRING, length=40),
-            FieldSpec("Country", T.STRING, length=80),
-            FieldSpec("IsConverted", T.BOOLEAN, label="Converted"),
-        ],
-    )
-    opportunity = SObjectSpec(
-        "Opportunity",
-        "006",
-        [
-            FieldSpec("Name", T.STRING, length=120, required=True),
-            FieldSpec("StageName", T.PICKLIST, required=True, label="Stage"),
-            FieldSpec("CloseDate", T.DATE, required=True),
-            FieldSpec("Amount", T.CURRENCY),
-            FieldSpec("Probability", T.PERCENT, label="Probability (%)"),
-            FieldSpec("Type", T.PICKLIST, label="Opportunity Type"),
-            FieldSpec("LeadSource", T.PICKLIST),
-            FieldSpec("Description", T.TEXTAREA),
-            FieldSpec("AccountId", T.REFERENCE, reference_to="Account"),
-            FieldSpec("CampaignId", T.REFERENCE, reference_to="Campaign"),
-        ],
-    )
-    return {spec.name: spec for spec in (account, contact, campaign, lead, opportunity)}
+    Ids are issued in increasing order, so the numbers increase with creation
+    as Salesforce's do (``Case.CaseNumber``, auto-number custom fields).
+    """
+    rid = get("Id")
+    if not isinstance(rid, str):
+        return None
+    number = 0
+    for char in rid[5:15]:
+        number = number * 62 + BASE62.index(char)
+    return f"{number:08d}"
 
 
 def custom_object_fields(fields: Iterable[FieldSpec]) -> list[FieldSpec]:

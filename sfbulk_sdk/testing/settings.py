@@ -44,6 +44,15 @@ class OrgSettings:
     sandbox: bool = False
     max_batches_per_day: int = 15_000
     soap_login_enabled: bool = True
+    # Bulk API 2.0 and REST (spec §3, §5.1, §9)
+    bulk2_max_upload_bytes: int = 100_000_000
+    bulk2_jobs_page_size: int = 1000
+    bulk2_query_page_records: int = 50_000
+    bulk2_query_max_page_records: int = 1_000_000
+    bulk2_empty_failed_results_status: int = 200
+    bulk2_result_seed: int | None = None
+    bulk2_max_query_jobs_per_day: int = 10_000
+    max_api_requests_per_day: int = 100_000
 
     @classmethod
     def from_arguments(cls, arguments: Mapping[str, object]) -> OrgSettings:
@@ -63,3 +72,14 @@ class OrgSettings:
         self.instance_url = self.instance_url.rstrip("/")
         self.oldest_api_version = float(self.oldest_api_version)
         self.latest_api_version = float(self.latest_api_version)
+        for name in (
+            "bulk2_max_upload_bytes",
+            "bulk2_jobs_page_size",
+            "bulk2_query_page_records",
+            "bulk2_query_max_page_records",
+        ):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1")
+            setattr(self, name, int(getattr(self, name)))
+        if self.bulk2_empty_failed_results_status not in (200, 204):
+            raise ValueError("bulk2_empty_failed_results_status must be 200 or 204")

@@ -4,13 +4,15 @@
 :class:`~sfbulk_sdk.testing.store.Database`), the users and sessions
 (:class:`~sfbulk_sdk.testing.accounts.Accounts`), the OAuth apps and tokens
 (:class:`~sfbulk_sdk.testing.oauth.OAuthRegistry`), the Bulk 1.0 jobs and batches
-(:class:`~sfbulk_sdk.testing.engine.Bulk1Engine`), the injected faults and the
-request counters. The handlers in :mod:`sfbulk_sdk.testing.api` read and change
-it; :class:`~sfbulk_sdk.testing.FakeOrg` is the small facade tests use.
+(:class:`~sfbulk_sdk.testing.engine.Bulk1Engine`), the Bulk 2.0 jobs
+(:class:`~sfbulk_sdk.testing.bulk2_engine.Bulk2Engine`), the daily allowances,
+the injected faults and the request counters. The handlers in
+:mod:`sfbulk_sdk.testing.api` read and change it; :class:`~sfbulk_sdk.testing.FakeOrg`
+is the small facade tests use.
 
 One re-entrant lock guards all of it, so the same org can be served in-process,
-as an ASGI app and as a real server at once. Reads first let batches progress to
-the clock's current time.
+as an ASGI app and as a real server at once. Reads first let batches and jobs
+progress to the clock's current time.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeAlias, TypedDict
 
@@ -25,9 +28,12 @@ from ..core.clock import Clock, ManualClock, utc_now
 from ..models import BatchInfo, JobInfo
 from ..models.enums import Operation
 from .accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, Accounts, FakeUser
+from .bulk2_engine import Bulk2Engine
+from .describe import DescribeDocument, read_describe
 from .engine import Bulk1Engine
 from .faults import FaultSet
 from .ids import IdGenerator, key_prefix_sequence, normalize_id
+from .limits import RollingAllowance
 from .oauth import OAuthRegistry, OAuthStats
 from .query import compile_query
 from .schema import (
@@ -36,10 +42,10 @@ from .schema import (
     FieldValueError,
     SObjectSpec,
     custom_object_fields,
-    standard_objects,
 )
 from .settings import OrgSettings
 from .soql import parse_soql
+from .standard import standard_objects
 from .store import Database, Table, UnknownColumn, Writer, gc_paused
 from .values import plain_json_value
 
@@ -75,6 +81,7 @@ class OrgStats(TypedDict):
     record_errors_pending: dict[str, int]
     jobs: int
     batches: int
+    bulk2_jobs: int
     records: dict[str, int]
 
 
@@ -110,7 +117,19 @@ class OrgState:
             user_ids=self.db.user_ids,
         )
         self.oauth = OAuthRegistry(accounts=self.accounts, lock=self.lock)
-        self.bulk1 = Bulk1Engine(self.db, clock, self.settings)
+        settings = self.settings
+        batches = RollingAllowance(clock, lambda: settings.max_batches_per_day)
+        self.bulk1 = Bulk1Engine(self.db, clock, settings, batches)
+        self.bulk2 = Bulk2Engine(
+            self.db,
+            clock,
+            settings,
+            org_id=self.org_id,
+            job_ids=lambda: self.bulk1.next_id("750"),
+            batches=batches,
+        )
+        #: REST requests (``/services/data``) in the rolling 24 hours (``Sforce-Limit-Info``).
+        self.api_requests = RollingAllowance(clock, lambda: settings.max_api_requests_per_day)
         self.faults = FaultSet()
         self.logins = 0
         self.failed_logins = 0
@@ -129,9 +148,10 @@ class OrgState:
         return self.clock()
 
     def tick(self) -> None:
-        """Let batches progress to the clock's current time."""
+        """Let batches and Bulk 2.0 jobs progress to the clock's current time."""
         with self.lock:
             self.bulk1.advance()
+            self.bulk2.advance()
 
     def advance(self, seconds: float) -> None:
         """Move a :class:`ManualClock` forward and let batches progress."""
@@ -155,17 +175,55 @@ class OrgState:
         with self.lock:
             if self.db.table(name) is not None:
                 raise ValueError(f"object {name} already exists")
-            if key_prefix is None:
-                while self._next_custom_prefix in self.db.by_prefix:
-                    self._next_custom_prefix = key_prefix_sequence(self._next_custom_prefix)
-                key_prefix = self._next_custom_prefix
-                self._next_custom_prefix = key_prefix_sequence(key_prefix)
-            elif key_prefix in self.db.by_prefix or len(key_prefix) != 3:
-                raise ValueError(f"key prefix {key_prefix!r} is taken or malformed")
-            sobject = SObjectSpec(name, key_prefix, custom_object_fields(specs), label=label)
+            sobject = SObjectSpec(
+                name, self._key_prefix(key_prefix), custom_object_fields(specs), label=label
+            )
             self._check_references(sobject)
-            self.db.add_table(Table(sobject, IdGenerator(key_prefix)))
+            self.db.add_table(Table(sobject, IdGenerator(sobject.key_prefix)))
             return sobject
+
+    def _key_prefix(self, wanted: str | None) -> str:
+        """``wanted`` if it is free, else the next free custom key prefix (``a0X``, ...)."""
+        if wanted is None:
+            while self._next_custom_prefix in self.db.by_prefix:
+                self._next_custom_prefix = key_prefix_sequence(self._next_custom_prefix)
+            wanted = self._next_custom_prefix
+            self._next_custom_prefix = key_prefix_sequence(wanted)
+        elif wanted in self.db.by_prefix or len(wanted) != 3:
+            raise ValueError(f"key prefix {wanted!r} is taken or malformed")
+        return wanted
+
+    def load_describe(self, document: DescribeDocument) -> SObjectSpec:
+        """Declare an object, or add fields to one, from a REST describe document.
+
+        A new object gets the document's ``keyPrefix`` (or the next custom one)
+        and label; an existing one (``Account`` ...) gains or replaces the
+        fields the document lists, keeping its rows. See
+        :mod:`~sfbulk_sdk.testing.describe` for what is read and what is left out.
+        """
+        with self.lock:
+            described = read_describe(document, lambda n: self.db.table(n) is not None)
+            table = self.db.table(described.name)
+            if table is None:
+                fields = described.fields
+                if described.custom:
+                    fields = custom_object_fields(fields)
+                sobject = SObjectSpec(
+                    described.name,
+                    self._key_prefix(described.key_prefix),
+                    fields,
+                    label=described.label,
+                )
+                self._check_references(sobject)
+                self.db.add_table(Table(sobject, IdGenerator(sobject.key_prefix)))
+                return sobject
+            for spec in described.fields:
+                current = table.spec.field(spec.name)
+                if current is not None and current.compute and not spec.createable:
+                    spec = replace(spec, compute=current.compute)  # Contact.Name stays computed
+                table.spec.add_field(spec)
+            table.refresh_indexes()
+            return table.spec
 
     def add_field(self, sobject: str, spec: FieldSpec) -> None:
         """Add a custom field (``Field__c``) to an existing object."""
@@ -204,7 +262,7 @@ class OrgState:
         Raises :class:`WriteError` if any row is rejected (the others are kept).
         """
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             table = self.db.require(sobject)
             user = self.accounts.user(as_user)
             writer = Writer(self.db, table, Operation.INSERT, user_id=user.user_id, now=self.now())
@@ -255,7 +313,7 @@ class OrgState:
     ) -> list[dict[str, FieldValue]]:
         """Every row of ``sobject`` as a dict of typed values, in creation order."""
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             table = self.db.require(sobject)
             return [
                 table.as_dict(rec)
@@ -275,7 +333,7 @@ class OrgState:
     def record(self, sobject: str, record_id: str) -> dict[str, FieldValue] | None:
         """One row by id (15 or 18 characters), or ``None``."""
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             table = self.db.require(sobject)
             rec = table.rows.get(normalize_id(record_id) or "")
             return table.as_dict(rec) if rec is not None else None
@@ -283,7 +341,7 @@ class OrgState:
     def count(self, sobject: str, *, include_deleted: bool = False) -> int:
         """How many rows ``sobject`` holds."""
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             table = self.db.require(sobject)
             if include_deleted:
                 return len(table.rows)
@@ -292,7 +350,7 @@ class OrgState:
     def query(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, FieldValue]]:
         """Run a query of the supported SOQL subset; keys are the field names as queried."""
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             compiled = compile_query(parse_soql(soql), self.db, include_deleted=include_deleted)
             offset = 1 + len(compiled.relationships)
             names = [c.name for c in compiled.columns]
@@ -303,19 +361,19 @@ class OrgState:
     def jobs(self) -> list[JobInfo]:
         """Every job's ``jobInfo``, oldest first."""
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             return self.bulk1.job_infos()
 
     def job(self, job_id: str) -> JobInfo:
         """The ``jobInfo`` of a job; ``KeyError`` if there is none."""
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             return self.bulk1.job_info(job_id)
 
     def batches(self, job_id: str) -> list[BatchInfo]:
         """The ``batchInfo`` of every batch of a job; ``KeyError`` if there is none."""
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             return self.bulk1.batch_infos(job_id)
 
     # -- faults ----------------------------------------------------------------
@@ -342,7 +400,7 @@ class OrgState:
         SOAP logins plus successful token requests of every grant type.
         """
         with self.lock:
-            self.bulk1.advance()
+            self.tick()
             requests = dict(sorted(self.requests.items()))
             oauth = self.oauth.stats()
             return {
@@ -357,5 +415,6 @@ class OrgState:
                 "record_errors_pending": self.db.injector.pending(),
                 "jobs": self.bulk1.job_count,
                 "batches": self.bulk1.batch_count,
+                "bulk2_jobs": self.bulk2.job_count,
                 "records": {t.name: sum(1 for r in t.live()) for t in self.db.tables.values()},
             }

@@ -257,9 +257,8 @@ class Database:
         if spec is not None:
             if spec.compute is not None:
                 raise UnknownColumn(column)
-            fast = (
-                spec.length if spec.field_type in (FieldType.STRING, FieldType.PICKLIST) else None
-            )
+            plain = spec.field_type in (FieldType.STRING, FieldType.PICKLIST)
+            fast = spec.length if plain and not spec.restricted_picklist else None
             return ColumnPlan(column, spec.name, spec, converter_for(spec, table.spec.label), fast)
         rel, dot, ext_name = column.partition(".")
         ref = table.spec.relationship(rel) if dot else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,7 @@ __all__ = [
     "Converter",
     "converter_for",
     "format_datetime",
+    "format_time",
     "java_double",
     "json_value",
     "parse_datetime",
@@ -42,6 +43,7 @@ _DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
     r"(Z|[+-]\d{2}(?::?\d{2})?)?"
 )
+_TIME = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?Z?")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -92,7 +94,69 @@ def _type_error(spec: FieldSpec, value: Any) -> FieldValueError:
     )
 
 
+def _parse_time(text: str) -> time | None:
+    m = _TIME.fullmatch(text.strip())
+    if not m:
+        return None
+    try:
+        micro = int((m[4] or "0")[:6].ljust(6, "0"))
+        return time(int(m[1]), int(m[2]), int(m[3] or 0), micro)
+    except ValueError:
+        return None
+
+
+def _range_check(spec: FieldSpec) -> Callable[[float], None] | None:
+    """Refuse numbers with more digits before the point than ``precision - scale``."""
+    if spec.precision is None or spec.precision <= 0:
+        return None
+    bound = 10.0 ** (spec.precision - (spec.scale or 0))
+
+    def check(number: float) -> None:
+        if abs(number) >= bound:
+            raise FieldValueError(
+                "NUMBER_OUTSIDE_VALID_RANGE",
+                f"{spec.label}: value outside of valid range on numeric field: "
+                f"{text_value(number)}",
+                (spec.name,),
+            )
+
+    return check
+
+
+def _picklist_check(spec: FieldSpec) -> Callable[[str], None] | None:
+    """Refuse values a restricted picklist does not list (every part of a multi-select)."""
+    if not spec.restricted_picklist:
+        return None
+    allowed = frozenset(spec.picklist_values)
+    multi = spec.field_type is FieldType.MULTIPICKLIST
+
+    def check(value: str) -> None:
+        for part in value.split(";") if multi else (value,):
+            if part not in allowed:
+                raise FieldValueError(
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    f"{spec.label}: bad value for restricted picklist field: {part}",
+                    (spec.name,),
+                )
+
+    return check
+
+
 Converter = Callable[[Any], Any]
+
+
+def _parsing(spec: FieldSpec, parse: Callable[[str], object]) -> Converter:
+    """A converter reading a value's text with ``parse`` (``None`` when it cannot)."""
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        parsed = parse(str(value))
+        if parsed is None:
+            raise _type_error(spec, value)
+        return parsed
+
+    return convert
 
 
 def converter_for(spec: FieldSpec, object_label: str) -> Converter:
@@ -105,6 +169,7 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
     if ftype.is_text:
         limit = spec.length or 255
         is_email = ftype is FieldType.EMAIL
+        picklist = _picklist_check(spec)
 
         def text(value: Any) -> Any:
             if value is None:
@@ -123,6 +188,8 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
                     f"{spec.label}: invalid email address: {value}",
                     (spec.name,),
                 )
+            if picklist is not None and value:
+                picklist(value)
             return value
 
         return text
@@ -139,6 +206,7 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
             raise _type_error(spec, value)
 
         return boolean
+    in_range = _range_check(spec)
     if ftype is FieldType.INT:
 
         def integer(value: Any) -> Any:
@@ -150,6 +218,8 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
                 raise _type_error(spec, value) from None
             if isinstance(value, bool) or not number.is_integer():
                 raise _type_error(spec, value)
+            if in_range is not None:
+                in_range(number)
             return int(number)
 
         return integer
@@ -166,20 +236,13 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
                 raise _type_error(spec, value) from None
             if not math.isfinite(result):
                 raise _type_error(spec, value)
+            if in_range is not None:
+                in_range(result)
             return result
 
         return number
     if ftype is FieldType.DATE:
-
-        def date_value(value: Any) -> Any:
-            if value is None:
-                return None
-            parsed = _parse_date(str(value))
-            if parsed is None:
-                raise _type_error(spec, value)
-            return parsed
-
-        return date_value
+        return _parsing(spec, _parse_date)
     if ftype is FieldType.DATETIME:
 
         def datetime_value(value: Any) -> Any:
@@ -193,6 +256,8 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
             return parsed
 
         return datetime_value
+    if ftype is FieldType.TIME:
+        return _parsing(spec, _parse_time)
     # id and reference fields
     label = object_label if ftype is FieldType.ID else spec.label
 
@@ -257,7 +322,14 @@ def text_value(value: Any) -> str:
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return format_time(value)
     return str(value)
+
+
+def format_time(value: time) -> str:
+    """``13:45:00.000Z``: a time as Salesforce renders it."""
+    return value.strftime("%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def json_value(value: Any) -> Any:
@@ -266,6 +338,8 @@ def json_value(value: Any) -> Any:
         return int(value.timestamp() * 1000)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return format_time(value)
     return value
 
 
@@ -275,4 +349,6 @@ def plain_json_value(value: FieldValue) -> str | bool | int | float | None:
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return format_time(value)
     return value

@@ -47,6 +47,7 @@ SHARED_BACKENDS = ("file", "redis", "mongodb")
 #: What the fork server imports once, so that forking a worker takes milliseconds.
 PRELOAD = [
     "client_workers",
+    "grant_workers",
     "sfbulk_sdk.stores.file",
     "sfbulk_sdk.stores.redis",
     "sfbulk_sdk.stores.mongodb",

@@ -1,10 +1,9 @@
-"""Routes of APIs the fake does not emulate yet (Bulk API 2.0, describe), and OAuth's routes.
+"""Routes and API-shaped errors: OAuth's routes, and faults shaped like each API's errors.
 
-The missing APIs answer what a real org answers when the feature is not set
-up, so that a client probing them sees a realistic refusal rather than a
-generic 404, and the fault injection shapes its errors for them like the API
-would. The OAuth endpoints (``tests/testing/test_fake_oauth_*.py`` test their
-flows) are reached under any path prefix and shape faults as OAuth errors.
+The OAuth endpoints (``tests/testing/test_fake_oauth_*.py`` test their flows) are
+reached under any path prefix and shape faults as OAuth errors; the fault
+injection shapes its errors for every API like the API would (Bulk API 2.0
+itself is in ``test_fake_bulk2_*.py``).
 """
 
 from __future__ import annotations
@@ -53,27 +52,6 @@ def test_oauth_routes_answer_under_any_prefix(
     assert reply.headers["cache-control"] == "no-store"
     assert reply.json() == expected
     assert org.requests["oauth"] == 1 and org.requests["other"] == 0
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("POST", "/services/data/v62.0/jobs/ingest"),
-        ("GET", "/services/data/v62.0/jobs/ingest/7505j000000AbCdEFG"),
-        ("PUT", "/services/data/v62.0/jobs/ingest/7505j000000AbCdEFG/batches"),
-        ("POST", "/services/data/v62.0/jobs/query"),
-        ("GET", "/services/data/v62.0/jobs/query/7505j000000AbCdEFG/results"),
-        ("GET", "/services/data/v62.0/sobjects/Account/describe"),
-        ("GET", "/services/data/v62.0/sobjects/Account/describe/"),
-    ],
-)
-def test_bulk2_and_describe_answer_not_found(org: FakeOrg, method: str, path: str) -> None:
-    with client(org) as http:
-        reply = http.request(method, path, headers={"Authorization": "Bearer x"})
-    assert reply.status_code == 404
-    assert reply.headers["content-type"] == "application/json"
-    assert reply.json() == NOT_FOUND
-    assert org.requests["rest"] == 1 and org.requests["other"] == 0
 
 
 def test_other_paths_stay_plain_not_found(org: FakeOrg) -> None:

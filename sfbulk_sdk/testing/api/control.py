@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from ...core.clock import ManualClock
+from ..bulk2_jobs import ingest_info, query_info
 from ..faults import Fault
 from ..http import FakeRequest, FakeResponse
 from ..oauth import ALL_FLOWS, AppOptions, OAuthFlow
@@ -110,6 +111,18 @@ def _control(state: OrgState, request: FakeRequest, rest: str) -> FakeResponse:
                 return answer
         if parts == ["jobs"] and method == "GET":
             return FakeResponse.json(200, [json.loads(j.to_wire_json()) for j in state.jobs()])
+        if parts == ["bulk2", "jobs"] and method == "GET":
+            state.tick()
+            engine = state.bulk2
+            docs = [ingest_info(j, "full").to_wire_json() for j in engine.ingest_jobs()]
+            docs += [query_info(j, "full").to_wire_json() for j in engine.query_jobs()]
+            return FakeResponse.json(200, [json.loads(d) for d in docs])
+        if parts == ["sobjects"] and method == "POST" and isinstance(body, dict):
+            spec = state.load_describe(body)
+            fields = [f.name for f in spec.fields]
+            return FakeResponse.json(
+                201, {"name": spec.name, "key_prefix": spec.key_prefix, "fields": fields}
+            )
     except KeyError as exc:
         return FakeResponse.json(404, {"error": str(exc.args[0]) if exc.args else "not found"})
     except ValueError as exc:

@@ -1,0 +1,301 @@
+"""Bulk API 2.0 ingest jobs (spec §3.2): ``/services/data/v{version}/jobs/ingest[/...]``.
+
+Create a job (JSON, or multipart with the data), upload its CSV once with
+``PUT .../batches``, close it (``PATCH {"state": "UploadComplete"}``) or abort
+it, read it, list the jobs, delete it, and read its three result files. The
+jobs and their processing are the org's
+:class:`~sfbulk_sdk.testing.bulk2_engine.Bulk2Engine` (``state.bulk2``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...models.bulk2 import Bulk2JobState, Bulk2Operation
+from ..bulk2_jobs import IngestJob, ResultKind, ingest_info, ingest_results, status_name
+from ..http import FakeResponse
+from .rest import (
+    NOT_FOUND,
+    RestCall,
+    RestFailure,
+    invalid_value,
+    job_options,
+    list_page,
+    not_terminated,
+    operation_of,
+    require_json,
+)
+
+__all__ = ["MULTIPART_MAX_CHARS", "SECOND_UPLOAD", "handle"]
+
+#: The most CSV characters a multipart create may carry (spec §3.2).
+MULTIPART_MAX_CHARS = 100_000
+_CREATE_FIELDS = frozenset(
+    {
+        "object",
+        "operation",
+        "externalIdFieldName",
+        "contentType",
+        "columnDelimiter",
+        "lineEnding",
+        "assignmentRuleId",
+        "concurrencyMode",
+    }
+)
+_INGEST_OPERATIONS = frozenset(
+    {
+        Bulk2Operation.INSERT,
+        Bulk2Operation.UPDATE,
+        Bulk2Operation.UPSERT,
+        Bulk2Operation.DELETE,
+        Bulk2Operation.HARD_DELETE,
+    }
+)
+_RESULTS: dict[str, ResultKind] = {
+    "successfulresults": "successfulResults",
+    "failedresults": "failedResults",
+    "unprocessedrecords": "unprocessedrecords",
+}
+#: Salesforce's message for a second upload, spelling included (spec §3.1).
+SECOND_UPLOAD = (
+    "Found multipe contents for job: {id}, please 'Close' / 'Abort' / 'Delete' the current Job "
+    "then create a new Job and make sure you only do 'PUT' once on a given Job."
+)
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_PART_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
+
+
+def handle(call: RestCall) -> FakeResponse:
+    """Answer one request under ``jobs/ingest`` (``call.parts`` come after it)."""
+    if float(call.version) < 41.0:
+        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)  # Bulk 2.0 ingest came in 41.0
+    parts = call.parts
+    if not parts:
+        call.allow("GET", "POST")
+        if call.method == "POST":
+            call.kind = "ingest_create"
+            return _create(call)
+        call.kind = "ingest_list"
+        return _list(call)
+    job = call.state.bulk2.ingest_job(parts[0])
+    if job is None or len(parts) > 2:
+        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
+    if len(parts) == 1:
+        call.allow("GET", "PATCH", "DELETE")
+        if call.method == "GET":
+            call.kind = "ingest_get"
+            return call.json_reply(200, ingest_info(job, "full").to_wire_json())
+        if call.method == "PATCH":
+            call.kind = "ingest_update"
+            return _update(call, job)
+        call.kind = "ingest_delete"
+        return _delete(call, job)
+    if parts[1] == "batches":
+        call.allow("PUT")
+        call.kind = "ingest_upload"
+        return _upload(call, job)
+    kind = _RESULTS.get(parts[1].lower())
+    if kind is None:
+        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
+    call.allow("GET")
+    call.kind = "ingest_results"
+    return _results(call, job, kind)
+
+
+# -- create ------------------------------------------------------------------
+
+
+def _create(call: RestCall) -> FakeResponse:
+    media = call.request.media_type
+    if media == "multipart/form-data":
+        parts = _multipart(call)
+        if "job" not in parts:
+            raise RestFailure(400, "API_ERROR", "A multipart create needs a 'job' part")
+        document = call.json_object(_CREATE_FIELDS, parts["job"])
+        if "content" not in parts:
+            raise RestFailure(400, "API_ERROR", "A multipart create needs a 'content' part")
+        job = _new_job(call, document)
+        try:
+            text = parts["content"].decode("utf-8")
+        except UnicodeDecodeError:
+            raise RestFailure(
+                400, "CLIENTINPUTERROR", "ClientInputError : The job data is not UTF-8"
+            ) from None
+        if len(text) > MULTIPART_MAX_CHARS:
+            raise RestFailure(
+                400,
+                "API_ERROR",
+                f"The CSV data of a multipart request can't exceed {MULTIPART_MAX_CHARS} "
+                "characters: upload larger data with PUT .../batches",
+            )
+        job.body = text
+        job.uploaded = True
+        job.state = Bulk2JobState.UPLOAD_COMPLETE
+        call.state.bulk2.add(job)
+        return call.json_reply(200, ingest_info(job, "create").to_wire_json())
+    require_json(call)
+    job = _new_job(call, call.json_object(_CREATE_FIELDS))
+    call.state.bulk2.add(job)
+    return call.json_reply(200, ingest_info(job, "create").to_wire_json())
+
+
+def _new_job(call: RestCall, document: dict[str, object]) -> IngestJob:
+    operation = operation_of(document, _INGEST_OPERATIONS)
+    name = document.get("object")
+    table = call.state.db.table(name) if isinstance(name, str) and name else None
+    if table is None:
+        raise RestFailure(
+            400, "INVALIDJOB", f"InvalidJob : Unable to find object: {name if name else ''}"
+        )
+    delimiter, ending = job_options(document)
+    external = document.get("externalIdFieldName")
+    external_name: str | None = None
+    if operation is Bulk2Operation.UPSERT:
+        if not isinstance(external, str) or not external:
+            raise RestFailure(
+                400,
+                "INVALIDJOB",
+                f"InvalidJob : External ID was blank for {table.name}. An External ID must be "
+                "specified for upsert.",
+            )
+        spec = table.spec.field(external)
+        if spec is None or not (spec.external_id or spec.name == "Id"):
+            raise RestFailure(
+                400,
+                "INVALIDJOB",
+                f"InvalidJob : Field name provided, {external} does not match an External ID "
+                f"for {table.name}",
+            )
+        external_name = spec.name
+    rule = document.get("assignmentRuleId")
+    now = call.state.now()
+    return IngestJob(
+        id=call.state.bulk2.next_id(),
+        operation=operation,
+        sobject=table.name,
+        created_by=call.user.user_id,
+        created=now,
+        api_version=call.version,
+        delimiter=delimiter,
+        line_ending=ending,
+        modstamp=now,
+        external_id_field=external_name,
+        assignment_rule_id=rule if isinstance(rule, str) and rule else None,
+    )
+
+
+def _multipart(call: RestCall) -> dict[str, bytes]:
+    """The parts of a ``multipart/form-data`` body by name."""
+    match = _BOUNDARY.search(call.request.header("content-type") or "")
+    if match is None:
+        raise RestFailure(400, "API_ERROR", "The multipart request has no boundary")
+    delimiter = b"--" + match[1].encode()
+    parts: dict[str, bytes] = {}
+    for chunk in call.request.body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        head, sep, content = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            head, sep, content = chunk.partition(b"\n\n")
+        name = _PART_NAME.search(head)
+        if not sep or name is None:
+            continue
+        if content.endswith(b"\r\n"):
+            content = content[:-2]
+        elif content.endswith(b"\n"):
+            content = content[:-1]
+        parts[name[1].decode()] = content
+    return parts
+
+
+# -- upload, close, abort, delete -----------------------------------------------
+
+
+def _upload(call: RestCall, job: IngestJob) -> FakeResponse:
+    settings = call.state.settings
+    if job.uploaded:
+        raise RestFailure(400, "BULK_API_ERROR", SECOND_UPLOAD.format(id=job.id))
+    if job.state is not Bulk2JobState.OPEN:
+        raise RestFailure(
+            400,
+            "INVALIDJOBSTATE",
+            f"InvalidJobState : Data can only be uploaded to an Open job; job {job.id} is "
+            f"{job.state.value}",
+        )
+    media = call.request.media_type
+    if media != "text/csv":
+        raise RestFailure(
+            400,
+            "UNSUPPORTEDCONTENTTYPE",
+            f"UnsupportedContentType : Unsupported content type: {media or 'none'}",
+        )
+    if len(call.request.body) > settings.bulk2_max_upload_bytes:
+        raise RestFailure(
+            400,
+            "CLIENTINPUTERROR",
+            "ClientInputError : Failed to read request. Exceeded max size limit of "
+            f"{settings.bulk2_max_upload_bytes}",
+        )
+    job.body = call.text()
+    job.uploaded = True
+    job.touch(call.state.now())
+    return FakeResponse(201)
+
+
+def _update(call: RestCall, job: IngestJob) -> FakeResponse:
+    wanted = call.json_object(frozenset({"state"})).get("state")
+    engine = call.state.bulk2
+    if wanted == Bulk2JobState.UPLOAD_COMPLETE.value:
+        if job.state is not Bulk2JobState.OPEN:
+            raise RestFailure(
+                400,
+                "INVALIDJOBSTATE",
+                f"InvalidJobState : Only an Open job can be closed; job {job.id} is "
+                f"{job.state.value}",
+            )
+        engine.complete_upload(job)
+    elif wanted == Bulk2JobState.ABORTED.value:
+        if job.state in (Bulk2JobState.JOB_COMPLETE, Bulk2JobState.FAILED):
+            raise RestFailure(400, "INVALIDJOBSTATE", "Aborting already Completed Job not allowed")
+        if job.state is not Bulk2JobState.ABORTED:
+            engine.abort(job)
+    else:
+        raise invalid_value(wanted, "state")
+    return call.json_reply(200, ingest_info(job, "short").to_wire_json())
+
+
+def _delete(call: RestCall, job: IngestJob) -> FakeResponse:
+    if job.state in (Bulk2JobState.OPEN, Bulk2JobState.IN_PROGRESS):
+        raise not_terminated()
+    call.state.bulk2.delete(job)
+    return FakeResponse(204)
+
+
+# -- listing and results -------------------------------------------------------------
+
+
+def _list(call: RestCall) -> FakeResponse:
+    job_type = call.param("jobType")
+    if job_type not in (None, "", "V2Ingest", "Classic", "BigObjectIngest"):
+        raise invalid_value(job_type, "jobType")
+    chunking = (call.param("isPkChunkingEnabled") or "").lower() == "true"
+    none = chunking or job_type in ("Classic", "BigObjectIngest")
+    listed = [] if none else call.state.bulk2.ingest_jobs()
+    records = [ingest_info(j, "list").to_wire_json() for j in listed]
+    return list_page(call, records, "ingest")
+
+
+def _results(call: RestCall, job: IngestJob, kind: ResultKind) -> FakeResponse:
+    if not job.is_terminal:
+        raise RestFailure(
+            412,
+            "JOB_NOT_COMPLETE",
+            "can only download results of a finished bulk job with status: JOB_COMPLETE, "
+            f"FAILED or ABORTED. Current status: {status_name(job.state)}",
+        )
+    engine = call.state.bulk2
+    body, rows = ingest_results(job, kind, engine.seed(job))
+    no_content = call.state.settings.bulk2_empty_failed_results_status == 204
+    if rows == 0 and kind == "failedResults" and no_content:
+        return FakeResponse(204)
+    return FakeResponse.text(200, body, "text/csv")

@@ -1,0 +1,262 @@
+"""What the REST handlers (Bulk API 2.0, describe) share: one call, its errors, its replies.
+
+The second half holds the pieces of a Bulk 2.0 request that ingest and query
+jobs both read: the operation, the CSV options, the job listings' pages.
+
+A :class:`RestCall` is one authenticated request under
+``/services/data/v{version}/``: the org's state, the request, the version, the
+path's parts after the resource name, the user, and the counter ``kind`` it is
+counted under. Handlers raise :class:`RestFailure` for a REST error, which
+becomes a JSON array of one ``{"errorCode", "message"}`` (spec §3.1): Bulk 2.0
+errors print ``errorCode`` first, platform errors (session, limits, methods,
+describe) ``message`` first, as Salesforce does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from urllib.parse import parse_qs
+
+from ...models.bulk2 import Bulk2Operation, ColumnDelimiter, LineEnding
+from ..accounts import FakeUser
+from ..http import JSON, FakeRequest, FakeResponse
+from ..state import OrgState
+
+__all__ = [
+    "NOT_FOUND",
+    "RestCall",
+    "RestFailure",
+    "decode_locator",
+    "encode_locator",
+    "invalid_value",
+    "job_options",
+    "list_page",
+    "not_terminated",
+    "operation_of",
+    "require_json",
+    "rest_error",
+]
+
+#: What a real org answers for a job (or any resource) that does not exist.
+NOT_FOUND = "The requested resource does not exist"
+
+
+def rest_error(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    platform: bool = False,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> FakeResponse:
+    """A REST error array; ``platform`` errors put ``message`` before ``errorCode``."""
+    entry = (
+        {"message": message, "errorCode": code}
+        if platform
+        else {
+            "errorCode": code,
+            "message": message,
+        }
+    )
+    body = json.dumps([entry], separators=(",", ":"))
+    return FakeResponse(status, body.encode(), [("Content-Type", JSON), *headers])
+
+
+class RestFailure(Exception):
+    """A REST error to answer with (see :func:`rest_error`)."""
+
+    def __init__(self, status: int, code: str, message: str, *, platform: bool = False) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.platform = platform
+
+    def response(self) -> FakeResponse:
+        """The error array."""
+        return rest_error(self.status, self.code, self.message, platform=self.platform)
+
+
+def encode_locator(offset: int, size: int) -> str:
+    """An opaque locator: rows from ``offset`` in pages of ``size`` (base64, like ``MTAwMDA``)."""
+    return base64.urlsafe_b64encode(f"{offset}:{size}".encode()).decode().rstrip("=")
+
+
+def decode_locator(locator: str) -> tuple[int, int]:
+    """``(offset, size)`` of a locator from :func:`encode_locator`; ``ValueError`` if not one."""
+    try:
+        text = base64.urlsafe_b64decode(locator + "=" * (-len(locator) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError(locator) from None
+    offset, sep, size = text.partition(":")
+    if not sep or not offset.isdigit() or not size.isdigit() or int(size) < 1:
+        raise ValueError(locator)
+    return int(offset), int(size)
+
+
+class RestCall:
+    """One authenticated REST request, as the Bulk 2.0 and describe handlers see it."""
+
+    def __init__(
+        self,
+        state: OrgState,
+        request: FakeRequest,
+        version: str,
+        parts: list[str],
+        user: FakeUser,
+    ) -> None:
+        self.state = state
+        self.request = request
+        self.version = version
+        self.parts = parts
+        self.user = user
+        self.kind = "rest"
+        self._query = parse_qs(request.query, keep_blank_values=True)
+
+    @property
+    def method(self) -> str:
+        """The HTTP method, upper case."""
+        return self.request.method.upper()
+
+    @property
+    def base(self) -> str:
+        """``/services/data/v{version}``: where this call's URLs start."""
+        return f"/services/data/v{self.version}"
+
+    def param(self, name: str) -> str | None:
+        """A query-string parameter (the first value), or ``None``."""
+        values = self._query.get(name)
+        return values[0] if values else None
+
+    def allow(self, *methods: str) -> None:
+        """Refuse other methods with 405, as the REST API does."""
+        if self.method not in methods:
+            raise RestFailure(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"HTTP Method '{self.method}' not allowed. Allowed are {','.join(methods)}",
+                platform=True,
+            )
+
+    def text(self) -> str:
+        """The body as UTF-8 text."""
+        try:
+            return self.request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RestFailure(
+                400, "CLIENTINPUTERROR", "ClientInputError : The request body is not UTF-8"
+            ) from None
+
+    def json_object(self, allowed: frozenset[str], data: bytes | None = None) -> dict[str, object]:
+        """The body as a JSON object whose keys are all in ``allowed``."""
+        raw = self.request.body if data is None else data
+        try:
+            document = json.loads(raw.decode("utf-8") or "null")
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise RestFailure(
+                400, "JSON_PARSER_ERROR", f"Unable to parse the JSON request body: {exc}"
+            ) from None
+        if not isinstance(document, dict):
+            raise RestFailure(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
+        unknown = sorted(set(document) - allowed)
+        if unknown:
+            raise RestFailure(400, "JSON_PARSER_ERROR", f'Unrecognized field "{unknown[0]}"')
+        return document
+
+    @staticmethod
+    def json_reply(status: int, document: str | Mapping[str, object]) -> FakeResponse:
+        """A JSON reply (a rendered document, or a mapping to render)."""
+        text = document if isinstance(document, str) else json.dumps(document)
+        return FakeResponse.text(status, text, JSON)
+
+
+# ---------------------------------------------------------------------------
+# Bulk 2.0 request pieces shared by ingest and query jobs
+
+
+def require_json(call: RestCall) -> None:
+    """Refuse a create request whose body is not JSON."""
+    media = call.request.media_type
+    if media not in ("application/json", ""):
+        raise RestFailure(
+            400,
+            "UNSUPPORTEDCONTENTTYPE",
+            f"UnsupportedContentType : Unsupported content type: {media}",
+        )
+
+
+def not_terminated() -> RestFailure:
+    """Deleting a job that is still open or running (spec §4.3)."""
+    return RestFailure(
+        400,
+        "API_ERROR",
+        "Error encountered when deleting the job because the job is not terminated",
+    )
+
+
+def operation_of(
+    document: Mapping[str, object], allowed: frozenset[Bulk2Operation]
+) -> Bulk2Operation:
+    """The create request's ``operation``, one of ``allowed``."""
+    raw = document.get("operation")
+    try:
+        operation = Bulk2Operation(raw)
+    except ValueError:
+        raise invalid_value(raw, "operation") from None
+    if operation not in allowed:
+        raise invalid_value(raw, "operation")
+    return operation
+
+
+def invalid_value(value: object, name: str) -> RestFailure:
+    """``API_ERROR`` for a value a property cannot take (spec §3.1)."""
+    shown = "" if value is None else value
+    message = f"Invalid value: '{shown}' supplied for property: '{name}'"
+    return RestFailure(400, "API_ERROR", message)
+
+
+def job_options(document: dict[str, object]) -> tuple[ColumnDelimiter, LineEnding]:
+    """The CSV options of a create request (``contentType`` must be ``CSV``)."""
+    content = document.get("contentType", "CSV")
+    if content != "CSV":
+        raise invalid_value(content, "contentType")
+    raw_delimiter = document.get("columnDelimiter", "COMMA")
+    raw_ending = document.get("lineEnding", "LF")
+    try:
+        delimiter = ColumnDelimiter(raw_delimiter)
+    except ValueError:
+        raise invalid_value(raw_delimiter, "columnDelimiter") from None
+    try:
+        ending = LineEnding(raw_ending)
+    except ValueError:
+        raise invalid_value(raw_ending, "lineEnding") from None
+    return delimiter, ending
+
+
+def list_page(call: RestCall, records: list[str], resource: str) -> FakeResponse:
+    """``{"done", "records", "nextRecordsUrl"}``: one page of a job listing.
+
+    ``records`` are the rendered job documents; ``queryLocator`` says where the
+    page starts (``nextRecordsUrl`` carries the next one).
+    """
+    size = call.state.settings.bulk2_jobs_page_size
+    offset = 0
+    locator = call.param("queryLocator")
+    if locator:
+        try:
+            offset, size = decode_locator(locator)
+        except ValueError:
+            raise invalid_value(locator, "queryLocator") from None
+    following = offset + size
+    next_url = None
+    if following < len(records):
+        next_url = f"{call.base}/jobs/{resource}?queryLocator={encode_locator(following, size)}"
+    page = {
+        "done": next_url is None,
+        "records": [json.loads(r) for r in records[offset:following]],
+        "nextRecordsUrl": next_url,
+    }
+    return call.json_reply(200, page)

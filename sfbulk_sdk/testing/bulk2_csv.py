@@ -1,0 +1,118 @@
+"""Bulk API 2.0 CSV in the fake org: the job's line ending, and result files out.
+
+Uploaded data is read with the job's ``columnDelimiter`` by the same strict
+reader as Bulk 1.0 batches (:class:`~sfbulk_sdk.testing.formats.CsvUpload`);
+this module adds what only Bulk 2.0 has:
+
+* :func:`check_line_ending`: data whose records end otherwise than the job's
+  ``lineEnding`` fails the job (``ClientInputError : LineEnding is invalid on
+  user data. Current LineEnding setting is LF``), line breaks inside quoted
+  values excepted;
+* :func:`raw_header`: the header cells exactly as uploaded (quoted or not),
+  which result files echo;
+* :func:`render_csv`: a result file with every value quoted, in the job's
+  delimiter and line ending;
+* :func:`shuffled`: the seeded reordering of result rows (Salesforce does not
+  keep the upload order, spec §9, so no client may depend on it).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
+
+from ..models.bulk2 import LineEnding
+from .formats import BatchFailure, quote_cell
+
+__all__ = ["check_line_ending", "raw_header", "render_csv", "shuffled"]
+
+ItemT = TypeVar("ItemT")
+
+
+def _outside_quotes(body: str) -> Iterator[str]:
+    """The stretches of ``body`` that lie outside quoted values."""
+    find = body.find
+    pos = 0
+    while True:
+        quote = find('"', pos)
+        if quote < 0:
+            yield body[pos:]
+            return
+        yield body[pos:quote]
+        close = find('"', quote + 1)
+        while close >= 0 and body.startswith('"', close + 1):  # an escaped ""
+            close = find('"', close + 2)
+        if close < 0:
+            return  # a quote left open: the CSV reader reports it
+        pos = close + 1
+
+
+def _mismatch(body: str, ending: LineEnding) -> bool:
+    if ending is LineEnding.LF:
+        if "\r\n" not in body:
+            return False  # the usual case costs one scan
+        return any("\r\n" in part for part in _outside_quotes(body))
+    if body.count("\n") == body.count("\r\n"):
+        return False
+    return any(part.count("\n") != part.count("\r\n") for part in _outside_quotes(body))
+
+
+def check_line_ending(body: str, ending: LineEnding) -> None:
+    """Fail the job when records end with another line ending than the job's."""
+    if _mismatch(body, ending):
+        raise BatchFailure(
+            "ClientInputError : LineEnding is invalid on user data. Current LineEnding "
+            f"setting is {ending.value}"
+        )
+
+
+def raw_header(body: str, delimiter: str) -> list[str]:
+    """The header cells as uploaded, quotes included (``Name``, ``"Name"``)."""
+    end = body.find("\n")
+    line = body if end < 0 else body[:end]
+    if '"' not in line:
+        return line.rstrip("\r").split(delimiter)
+    cells: list[str] = []
+    current: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if quoted:
+            current.append(char)
+            if char == '"':
+                if body.startswith('"', i + 1):
+                    current.append('"')
+                    i += 1
+                else:
+                    quoted = False
+        elif char == '"':
+            quoted = True
+            current.append(char)
+        elif char == delimiter:
+            cells.append("".join(current))
+            current = []
+        elif char in "\r\n":
+            break
+        else:
+            current.append(char)
+        i += 1
+    cells.append("".join(current))
+    return cells
+
+
+def render_csv(
+    header: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str, ending: str
+) -> str:
+    """A result file: ``header`` as given, every row value quoted, each line ended."""
+    lines = [delimiter.join(header)]
+    lines.extend(delimiter.join(map(quote_cell, row)) for row in rows)
+    return ending.join(lines) + ending
+
+
+def shuffled(items: Sequence[ItemT], seed: int) -> list[ItemT]:
+    """``items`` in an order drawn from ``seed`` (the same seed, the same order)."""
+    order = list(items)
+    random.Random(seed).shuffle(order)
+    return order
