@@ -10,7 +10,11 @@ brings every later call back to it.
 
 from __future__ import annotations
 
+import csv
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -179,3 +183,62 @@ def test_salesforce_bulk_sees_errors_and_abort(served: tuple[FakeOrg, str]) -> N
     with pytest.raises(salesforce_bulk.BulkApiError) as info:
         bulk.create_insert_job("Account", contentType="CSV")
     assert info.value.status_code == 400 and "InvalidSessionId" in str(info.value)
+
+
+@pytest.fixture
+def fake_org_process(tls: Tls) -> Iterator[str]:
+    """``sfbulk fake-org`` over HTTPS as its own process; yields its URL."""
+    pytest.importorskip("typer")
+    command = [
+        sys.executable, "-c", "from sfbulk_sdk.cli import main; main()", "fake-org",
+        "--port", "0", "--certfile", str(tls.cert_file), "--keyfile", str(tls.key_file),
+        "--log-level", "warning",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    ) as process:
+        try:
+            assert process.stdout is not None
+            yield process.stdout.readline().split()[-1]
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+def test_simple_salesforce_bulk2_insert_then_query(
+    fake_org_process: str, tls: Tls, request: pytest.FixtureRequest
+) -> None:
+    """simple-salesforce's Bulk 2.0 handler, unchanged, against ``sfbulk fake-org``."""
+    url = fake_org_process
+    session = requests.Session()
+    request.addfinalizer(session.close)
+    session.verify = str(tls.ca_file)
+    sf = simple_salesforce.Salesforce(
+        username=DEFAULT_USERNAME,
+        password=DEFAULT_PASSWORD,
+        security_token=DEFAULT_SECURITY_TOKEN,
+        domain=domain_for(url),
+        version=VERSION,
+        session=session,
+    )
+    records = [{"LastName": f"B2 {n}", "Email": f"b2.{n}@example.com"} for n in range(9)]
+    records.append({"LastName": "", "Email": "missing.last@example.com"})  # required field
+    (summary,) = sf.bulk2.Contact.insert(records=records, wait=1)
+    assert summary["numberRecordsProcessed"] == 10
+    assert summary["numberRecordsFailed"] == 1
+    table = session.get(f"{url}/_fake/records/Contact").json()
+    stored = {r["LastName"]: r for r in table if str(r["LastName"]).startswith("B2 ")}
+    assert sorted(stored) == sorted(f"B2 {n}" for n in range(9))
+    failed = sf.bulk2.Contact.get_failed_records(summary["job_id"])
+    failed_rows = list(csv.DictReader(io.StringIO(failed)))
+    assert [row["Email"] for row in failed_rows] == ["missing.last@example.com"]
+    assert failed_rows[0]["sf__Error"].startswith("REQUIRED_FIELD_MISSING")
+
+    pages = sf.bulk2.Contact.query(
+        "SELECT Id, LastName, Email FROM Contact WHERE LastName LIKE 'B2 %'", max_records=4, wait=1
+    )
+    rows = [row for page in pages for row in csv.DictReader(io.StringIO(page))]
+    assert sorted(r["LastName"] for r in rows) == sorted(stored)
+    assert {r["Id"] for r in rows} == {str(r["Id"]) for r in stored.values()}
+    assert {r["Email"] for r in rows} == {str(r["Email"]) for r in stored.values()}
