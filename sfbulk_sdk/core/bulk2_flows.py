@@ -116,7 +116,9 @@ def query_records_by_pages(
     listed = False
     total = 0
     while True:
-        if not pending and (not listed or next_url):
+        # List pages until a full window is known (a listing holds up to five),
+        # so that every round of downloads runs ``width`` at once.
+        while len(pending) < width and (not listed or next_url):
             call = bulk2.result_pages(job_id, next_url=next_url, api_version=api_version)
             pages, next_url = yield from request(call, ctx)
             pending.extend(pages)
