@@ -18,7 +18,7 @@ are read with the job's own API version.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import httpx
 
@@ -126,12 +126,21 @@ def query_records_by_pages(
         if not pending:
             return total
         window, pending = pending[:width], pending[width:]
-        fetches: list[Flow[bytes]] = []
+        fetches: list[Flow[object]] = []
         for page in window:
             page_call = page.call(api_version)
-            fetches.append(exchange(page_call, ctx, _page_bytes(page_call.parse)))
-        bodies = yield from perform(Gather(fetches, width))
-        for body in bodies:
+            download: Flow[bytes] = exchange(page_call, ctx, _page_bytes(page_call.parse))
+            fetches.append(download)
+        # The next listing travels with this round's downloads, not after them.
+        listing = len(pending) < width and next_url is not None
+        if listing:
+            call = bulk2.result_pages(job_id, next_url=next_url, api_version=api_version)
+            fetches.append(request(call, ctx))
+        results = yield from perform(Gather(fetches, len(fetches)))
+        if listing:
+            pages, next_url = cast("tuple[list[bulk2.ResultPage], str | None]", results.pop())
+            pending.extend(pages)
+        for body in results:
             assert isinstance(body, bytes)
             total += yield from _emit_body(body, delimiter)
 

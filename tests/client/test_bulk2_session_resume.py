@@ -97,3 +97,28 @@ async def test_parallel_result_pages_survive_a_rejected_session() -> None:
                 org.expire_sessions()
     assert len(seen) == ROWS
     assert sorted(seen) == names
+
+
+@pytest.mark.anyio
+@pytest.mark.filterwarnings("ignore::sfbulk_sdk.deprecations.LoginDeprecationWarning")
+@pytest.mark.parametrize("width", [2, 4, 7])
+async def test_result_pages_over_several_listings_keep_page_order(width: int) -> None:
+    """23 pages need five listings of five: every record once, in the locator order."""
+    org = FakeOrg(bulk2_query_page_records=100)
+    org.insert("Account", [{"Name": f"Order {i:05d}"} for i in range(2_250)])
+    async with AsyncBulk(
+        auth=_auth(), transport=FakeOrgTransport(org), **FakeTime().async_()
+    ) as bulk:
+        job = await bulk.create_query_job("SELECT Id, Name FROM Account")
+        assert job.id is not None
+        await bulk.wait_for_query_job(job.id)
+        by_locator = [
+            str(r["Name"]) async for r in bulk.iter_query_job_results(job.id, max_records=100)
+        ]
+        seen: list[str] = []
+        async for record in bulk.iter_query_job_results(job.id, parallel_pages=width):
+            seen.append(str(record["Name"]))
+            if len(seen) == 1_000:
+                org.expire_sessions()
+    assert len(by_locator) == 2_250
+    assert seen == by_locator
