@@ -171,6 +171,8 @@ class JobList(WireModel):
     Records are kept as ingest job infos (the fields both kinds share read the same).
     """
 
+    wire_required = ("records",)
+
     done: bool = True
     records: WireList[IngestJobInfo] = Field(default_factory=list)
     next_records_url: str | None = None
@@ -191,6 +193,8 @@ class ResultPages(WireModel):
     The continuation is spelled ``nextRecordsUrl`` in one part of the docs and
     ``nextRecordUrl`` in another; both are read into :attr:`next_records_url`.
     """
+
+    wire_required = ("resultPages",)
 
     result_pages: WireList[ResultPage] = Field(default_factory=list)
     next_records_url: str | None = Field(
