@@ -139,7 +139,7 @@ def format_json_datetime(value: datetime) -> str:
 
 
 def as_list(value: object) -> list[object]:
-    """xmltodict yields one child as a dict and none as ``None``: always give a list."""
+    """The XML reader yields one child as a dict and none as ``None``: always give a list."""
     if value is None or value == "":
         return []
     if isinstance(value, list):
@@ -149,7 +149,7 @@ def as_list(value: object) -> list[object]:
 
 ItemT = TypeVar("ItemT")
 
-#: A list field that also takes xmltodict's shapes: one child (not a list) or none.
+#: A list field that also takes the XML reader's shapes: one child (not a list) or none.
 WireList = Annotated[list[ItemT], BeforeValidator(as_list)]
 
 
