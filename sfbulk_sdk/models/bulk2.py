@@ -19,6 +19,7 @@ from datetime import datetime
 
 from pydantic import AliasChoices, Field
 
+from ..errors import InvalidInputError
 from .base import WireList, WireModel
 from .enums import ConcurrencyMode, Operation, _LenientStrEnum
 
@@ -67,7 +68,7 @@ class ColumnDelimiter(_LenientStrEnum):
         for member, value in _DELIMITERS.items():
             if value == char:
                 return member
-        raise ValueError(f"Bulk API 2.0 has no column delimiter {char!r}")
+        raise InvalidInputError(f"Bulk API 2.0 has no column delimiter {char!r}")
 
     BACKQUOTE = "BACKQUOTE"
     CARET = "CARET"

@@ -13,6 +13,7 @@ database: none, so a run leaves nothing behind).
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -42,6 +43,8 @@ from tests.reliability.strategies import chunked, csv_documents, json_documents,
 
 #: Examples per parser (and per decoder).
 EXAMPLES = 300
+#: Examples actually run, by parser (each test checks its own and prints it: ``pytest -s``).
+RUN: Counter[str] = Counter()
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -119,10 +122,12 @@ def test_a_parser_raises_nothing_but_sdk_errors(name: str) -> None:
     @FUZZ
     @given(inputs)
     def check(body: bytes) -> None:
+        RUN[name] += 1
         with contextlib.suppress(errors.SfBulkError):
             parse(body)
 
     check()
+    _report(name)
 
 
 @pytest.mark.parametrize("status", [400, 500])
@@ -132,12 +137,14 @@ def test_an_error_reply_always_becomes_an_api_error(status: int) -> None:
     @FUZZ
     @given(XML_INPUT | JSON_INPUT, st.sampled_from(["application/xml", "application/json", ""]))
     def check(body: bytes, media: str) -> None:
+        RUN[f"parse_error({status})"] += 1
         response = httpx.Response(status, headers={"content-type": media}, content=body)
         error = bulk1.parse_error(response)
         assert isinstance(error, errors.APIError) and error.status_code == status
         assert error.excerpt is None or len(error.excerpt) <= 200
 
     check()
+    _report(f"parse_error({status})")
 
 
 DECODERS: dict[str, tuple[str, st.SearchStrategy[bytes]]] = {
@@ -154,6 +161,7 @@ def test_a_decoder_raises_nothing_but_sdk_errors_whatever_the_chunks(name: str) 
     @FUZZ
     @given(inputs, st.lists(st.integers(0, 600), max_size=12))
     def check(body: bytes, cuts: list[int]) -> None:
+        RUN[name] += 1
         for pieces in ([body], chunked(body, cuts)):
             decoder = record_decoder(media)
             refused: errors.SfBulkError | None = None
@@ -168,3 +176,9 @@ def test_a_decoder_raises_nothing_but_sdk_errors_whatever_the_chunks(name: str) 
                 assert refused.excerpt is None or len(refused.excerpt) <= 200
 
     check()
+    _report(name)
+
+
+def _report(name: str) -> None:
+    print(f"fuzz examples: {name}: {RUN[name]}")
+    assert RUN[name] >= EXAMPLES
