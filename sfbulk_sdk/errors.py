@@ -3,7 +3,9 @@
 Errors are keyed by Salesforce's codes (``exceptionCode`` in Bulk 1.0,
 ``errorCode`` in Bulk 2.0/REST, the fault code of SOAP ``login()``), not by
 HTTP status. httpx errors are wrapped, never leaked. No message ever holds a
-session id, token or password.
+session id, token or password. Every public call raises only these classes;
+a reply that cannot be read keeps its HTTP status (``status_code``) and a short,
+masked ``excerpt`` of its body (:func:`body_excerpt`).
 
 ::
 
@@ -12,6 +14,10 @@ session id, token or password.
     ├── TransportError                        network trouble (retryable)
     │   └── RequestTimeoutError
     ├── ProtocolError                         a reply the SDK cannot understand
+    │   └── MalformedReplyError (also ValueError) not the document expected: not XML/JSON/CSV,
+    │       │                                 cut short, nested too deeply or of the wrong shape
+    │       └── MalformedXmlError             XML that is not well-formed (or not readable)
+    │           └── UnsafeXmlError            a DTD or entity: refused, nothing expanded
     ├── LoginError                            SOAP fault / OAuth error on login
     │   ├── LoginRateExceededError            LOGIN_RATE_EXCEEDED
     │   └── OAuthError                        an OAuth ``error`` (code kept as sent)
@@ -51,6 +57,8 @@ from typing import ClassVar
 
 import httpx
 
+from ._redact import body_excerpt, mask_secrets
+
 __all__ = [
     "APIError",
     "AccessDeniedError",
@@ -73,6 +81,8 @@ __all__ = [
     "LockTimeoutError",
     "LoginError",
     "LoginRateExceededError",
+    "MalformedReplyError",
+    "MalformedXmlError",
     "NotFoundError",
     "OAuthError",
     "PollTimeoutError",
@@ -86,6 +96,7 @@ __all__ = [
     "SfBulkError",
     "TooManyLockFailureError",
     "TransportError",
+    "UnsafeXmlError",
     "UnsupportedContentTypeError",
     "UnsupportedGrantTypeError",
     "error_class_for_code",
@@ -125,6 +136,15 @@ def _redact_response(response: httpx.Response | None) -> httpx.Response | None:
     return response
 
 
+def _response_excerpt(response: httpx.Response | None) -> str | None:
+    if response is None:
+        return None
+    try:
+        return body_excerpt(response.content)
+    except httpx.ResponseNotRead:  # a streamed body: the decoder's error has the excerpt
+        return None
+
+
 class SfBulkError(Exception):
     """The root of every error the SDK raises."""
 
@@ -155,24 +175,81 @@ class RequestTimeoutError(TransportError):
 
 
 class ProtocolError(SfBulkError):
-    """Salesforce's reply could not be understood."""
+    """Salesforce's reply could not be understood.
 
-    def __init__(self, message: str, *, response: httpx.Response | None = None) -> None:
+    ``status_code`` is the reply's HTTP status and :attr:`excerpt` the start of
+    its body, masked (``None`` when neither is known).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response | None = None,
+        status_code: int | None = None,
+        excerpt: str | None = None,
+    ) -> None:
         super().__init__(message)
         #: The reply; the request it points back to holds no credentials.
         self.response = _redact_response(response)
-        self.status_code = response.status_code if response is not None else None
+        self.status_code = response.status_code if response is not None else status_code
+        self._excerpt = excerpt
+
+    @property
+    def excerpt(self) -> str | None:
+        """At most 200 characters from the start of the body, secrets masked.
+
+        Taken from the reply when it was read whole; for a streamed body, from
+        the error of the decoder that refused it (this error's ``__cause__``).
+        """
+        if self._excerpt is not None:
+            return self._excerpt
+        found = _response_excerpt(self.response)
+        if found is None and isinstance(self.__cause__, ProtocolError):
+            found = self.__cause__.excerpt
+        return found
+
+    @excerpt.setter
+    def excerpt(self, value: str | None) -> None:
+        self._excerpt = value
+
+
+class MalformedReplyError(ProtocolError, ValueError):
+    """A body that is not the document expected: not XML, JSON or CSV, cut short, nested
+    too deeply, in an unknown encoding, or well formed but of the wrong shape.
+
+    Raised by every public parser (``from_xml``, ``from_json``, ``from_csv``,
+    the streaming decoders); a client call raises it with the reply's status.
+    """
+
+
+class MalformedXmlError(MalformedReplyError):
+    """The body is not well-formed XML, or lacks the expected root element."""
+
+
+class UnsafeXmlError(MalformedXmlError):
+    """The XML holds a document type declaration (DTD) or an entity: it is refused
+    before anything is expanded or fetched."""
 
 
 class LoginError(SfBulkError):
     """Login was refused. ``code`` is the fault code (``INVALID_LOGIN``, ...)."""
 
-    def __init__(self, code: str, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status_code: int | None = None,
+        excerpt: str | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
         self.fault_code = code
         self.message = message
         self.status_code = status_code
+        #: The start of the reply's body, masked (see :func:`body_excerpt`).
+        self.excerpt = excerpt
 
 
 class LoginRateExceededError(LoginError):
@@ -271,6 +348,7 @@ class APIError(SfBulkError):
         request: httpx.Request | None = None,
         response: httpx.Response | None = None,
     ) -> None:
+        message = mask_secrets(message)
         text = f"{code}: {message}" if message else code
         if status_code is not None:
             text = f"{text} (HTTP {status_code})"
@@ -278,7 +356,10 @@ class APIError(SfBulkError):
         self.code = code
         self.message = message
         self.status_code = status_code
-        self.body = body[:_BODY_LIMIT] if body is not None else None
+        #: The start of the reply's body, credentials masked.
+        self.body = mask_secrets(body[:_BODY_LIMIT]) if body is not None else None
+        #: At most 200 characters of the body on one line, masked (see :func:`body_excerpt`).
+        self.excerpt = body_excerpt(body)
         self.request = redacted_request(request) if request is not None else None
         #: The reply; the request it points back to holds no credentials.
         self.response = _redact_response(response)

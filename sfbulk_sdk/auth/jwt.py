@@ -48,18 +48,21 @@ _EXTRA = "the JWT bearer flow needs PyJWT and cryptography: pip install 'sfbulk-
 
 def _load_key(pem: bytes, password: SecretStr | None) -> RSAPrivateKey:
     try:
+        from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
     except ImportError:
         raise InvalidInputError(_EXTRA) from None
     phrase = password.get_secret_value().encode() if password is not None else None
+    refused = False
     try:
         key = load_pem_private_key(pem, password=phrase)
-    except (ValueError, TypeError):
-        # The library's message may quote the key: never chain or repeat it.
-        raise InvalidInputError(
-            "private_key is not a PEM private key (or its password is wrong)"
-        ) from None
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        refused = True
+    if refused:
+        # Raised outside the handler: the library's error may quote the key, and
+        # is neither chained nor kept as the context.
+        raise InvalidInputError("private_key is not a PEM private key (or its password is wrong)")
     if not isinstance(key, RSAPrivateKey):
         raise InvalidInputError("the JWT bearer flow signs with RS256: give an RSA private key")
     return key
@@ -116,8 +119,10 @@ class JwtBearer(OAuthFlow):
     @staticmethod
     def _pem(private_key: str | bytes | SecretStr | None, key_file: object) -> bytes:
         if key_file is not None:
+            if not isinstance(key_file, (str, PathLike)):
+                raise InvalidInputError("key_file must be a path (str or os.PathLike)")
             try:
-                return Path(key_file).read_bytes()  # type: ignore[arg-type]
+                return Path(key_file).read_bytes()
             except OSError as exc:
                 raise InvalidInputError(
                     f"cannot read the key file {str(key_file)!r}: {exc.strerror}"

@@ -32,14 +32,18 @@ from ..errors import (
     APIError,
     InvalidInputError,
     InvalidSessionError,
+    MalformedReplyError,
     ProtocolError,
+    SfBulkError,
     error_class_for_code,
 )
+from ..models.base import load_json
 from ..models.enums import ConcurrencyMode, ContentType, JobState, Operation
 from ..models.jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
 from ..models.results import BatchResult, QueryResultList
 from ..models.session import Session
-from ..models.xml import XmlError, render_document
+from ..models.xml import render_document
+from .batch_input import check_batch_data
 from .csvsplit import MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS
 
 __all__ = [
@@ -140,36 +144,70 @@ def _media_type(response: httpx.Response) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
-def _looks_json(response: httpx.Response) -> bool:
-    media = _media_type(response)
-    if media:
-        return media.endswith("json")
-    head = response.content.lstrip()[:1]
-    return head in (b"{", b"[")
-
-
-def parse_error(response: httpx.Response) -> APIError:
-    """The exception for an error reply (Bulk 1.0 ``<error>``, JSON, or REST array)."""
-    status = response.status_code
-    text = response.text
-    code, message = "", ""
+def _content(response: httpx.Response) -> bytes:
     try:
-        if _looks_json(response):
-            data = json.loads(text)
+        return response.content
+    except httpx.ResponseNotRead:  # a streamed reply not read: nothing to parse
+        return b""
+
+
+def _reply_format(response: httpx.Response) -> str | None:
+    """``"json"``, ``"xml"`` or ``"csv"`` by the reply's media type (sniffed when it has
+    none); ``None`` for any other type (an HTML page from a proxy, plain text...)."""
+    media = _media_type(response)
+    if not media:
+        head = _content(response).lstrip()[:1]
+        return "json" if head in (b"{", b"[") else "xml"
+    if media.endswith(("/json", "+json")):
+        return "json"
+    if media.endswith(("/xml", "+xml")):
+        return "xml"
+    if media == _CSV_MEDIA:
+        return "csv"
+    return None
+
+
+#: Longest Salesforce error message kept on an error (they are one sentence).
+_MAX_MESSAGE = 1000
+
+
+def _error_fields(response: httpx.Response) -> tuple[str, str]:
+    """``(code, message)`` of an error body: Bulk 1.0 XML or JSON, or a REST error array.
+
+    Never raises: a body that is none of those gives empty strings.
+    """
+    content = _content(response)
+    try:
+        if _reply_format(response) == "json" or content.lstrip()[:1] in (b"{", b"["):
+            data = load_json(content, "the error reply")
             if isinstance(data, list) and data and isinstance(data[0], dict):
                 data = data[0]
             if isinstance(data, dict):
-                code = str(data.get("exceptionCode") or data.get("errorCode") or "")
-                message = str(data.get("exceptionMessage") or data.get("message") or "")
-        else:
-            info = BulkErrorInfo.from_xml(text)
-            code, message = info.exception_code, info.exception_message
-    except (ValueError, XmlError):
-        code = ""
+                code = data.get("exceptionCode") or data.get("errorCode") or ""
+                message = data.get("exceptionMessage") or data.get("message") or ""
+                if isinstance(code, str) and isinstance(message, str):
+                    return code.strip()[:100], message[:_MAX_MESSAGE]
+            return "", ""
+        info = BulkErrorInfo.from_xml(content)
+        return info.exception_code.strip()[:100], info.exception_message[:_MAX_MESSAGE]
+    except SfBulkError:  # not an error document of either kind
+        return "", ""
+
+
+def parse_error(response: httpx.Response) -> APIError:
+    """The exception for an error reply (Bulk 1.0 ``<error>``, JSON, or REST array).
+
+    Whatever the body (HTML from a proxy, a DTD, nothing), the class follows
+    Salesforce's code or, without one, the HTTP status; the error keeps the
+    status, the masked body and its :attr:`~sfbulk_sdk.errors.APIError.excerpt`.
+    """
+    status = response.status_code
+    code, message = _error_fields(response)
     if not code:
         code = "InternalServerError" if status >= 500 else f"HTTP{status}"
         message = message or response.reason_phrase
     cls = error_class_for_code(code, status)
+    text = _content(response).decode("utf-8", errors="replace")
     return cls(code, message, status_code=status, body=text, response=response)
 
 
@@ -195,18 +233,32 @@ class _Parsed(Protocol):
 
 
 def _parser(model: type[_Parsed], what: str) -> Callable[[httpx.Response], Any]:
-    """A reply parser for ``model``: errors raised, format chosen by the reply's type."""
+    """A reply parser for ``model``: errors raised, format chosen by the reply's type.
+
+    A reply of another media type (an HTML page, plain text), a body that is
+    not the document, or one of the wrong shape raises a
+    :class:`~sfbulk_sdk.errors.ProtocolError` (the parser's own class, such as
+    :class:`~sfbulk_sdk.errors.UnsafeXmlError`) with the status and an excerpt.
+    """
 
     def parse(response: httpx.Response) -> Any:
         raise_for_status(response)
+        kind = _reply_format(response)
         try:
-            if _media_type(response) == _CSV_MEDIA and model is BatchResult:
-                return BatchResult.from_csv(response.text)
-            if _looks_json(response):
+            if kind == "csv" and model is BatchResult:
+                return BatchResult.from_csv(response.content)
+            if kind == "json":
                 return model.from_json(response.content)
-            return model.from_xml(response.content)
-        except (ValueError, XmlError) as exc:
+            if kind == "xml":
+                return model.from_xml(response.content)
+        except ProtocolError as exc:
+            raise type(exc)(f"could not parse {what}: {exc}", response=response) from exc
+        except SfBulkError as exc:  # pragma: no cover - parsers raise ProtocolError only
             raise ProtocolError(f"could not parse {what}: {exc}", response=response) from exc
+        raise MalformedReplyError(
+            f"could not parse {what}: the reply is {_media_type(response)[:60]}, not XML or JSON",
+            response=response,
+        )
 
     return parse
 
@@ -246,8 +298,11 @@ class PkChunking:
 
     def header(self) -> str:
         """The header value (``TRUE`` or ``chunkSize=N; parent=X; startRow=Y``)."""
-        if self.chunk_size is not None and not 1 <= self.chunk_size <= 250_000:
-            raise InvalidInputError("PK chunk size must be between 1 and 250,000")
+        size = self.chunk_size
+        if size is not None and (
+            isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 250_000
+        ):
+            raise InvalidInputError("PK chunk size must be a whole number between 1 and 250,000")
         parts = []
         if self.chunk_size is not None:
             parts.append(f"chunkSize={self.chunk_size}")
@@ -304,9 +359,11 @@ def create_job(
         mode = ConcurrencyMode(concurrency_mode)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
-    if not sobject or not sobject.replace("_", "").isalnum():
+    if not isinstance(sobject, str) or not sobject or not sobject.replace("_", "").isalnum():
         raise InvalidInputError(f"sObject name {sobject!r} is not a valid API name")
-    if op is Operation.UPSERT and not external_id_field:
+    if external_id_field is not None and not isinstance(external_id_field, str):
+        raise InvalidInputError("external_id_field must be a field name (a string)")
+    if op is Operation.UPSERT and not (external_id_field or "").strip():
         raise InvalidInputError("upsert needs external_id_field (the external id field name)")
     if op is not Operation.UPSERT and external_id_field:
         raise InvalidInputError("external_id_field applies only to upsert jobs")
@@ -332,7 +389,7 @@ def create_job(
 
 
 def _check_id(value: str, what: str) -> str:
-    if not value or not value.isalnum() or len(value) not in (15, 18):
+    if not isinstance(value, str) or not value.isalnum() or len(value) not in (15, 18):
         raise InvalidInputError(f"{what} {value!r} is not a 15- or 18-character Salesforce id")
     return value
 
@@ -341,14 +398,25 @@ def _batch_path(job_id: str, batch_id: str, tail: str = "") -> str:
     return f"job/{_check_id(job_id, 'job id')}/batch/{_check_id(batch_id, 'batch id')}{tail}"
 
 
+def _content_type(value: ContentType | str | None) -> ContentType:
+    """A job's content type (``XML`` when not known), or :class:`InvalidInputError`."""
+    if value is None:
+        return ContentType.XML
+    try:
+        return ContentType(value)
+    except ValueError:
+        names = [c.value for c in ContentType]
+        raise InvalidInputError(f"content type must be one of {names}, not {value!r}") from None
+
+
 def get_job(job_id: str, *, content_type: ContentType | None = None) -> Call[JobInfo]:
     """``GET job/{jobId}``."""
-    media = _job_media(content_type or ContentType.XML)
+    media = _job_media(_content_type(content_type))
     return Call("GET", f"job/{_check_id(job_id, 'job id')}", _parse_job, media)
 
 
 def _set_state(job_id: str, state: JobState, content_type: ContentType | None) -> Call[JobInfo]:
-    ctype = content_type or ContentType.XML
+    ctype = _content_type(content_type)
     if ctype.is_json:
         body = json.dumps({"state": state.value}).encode()
     else:
@@ -375,49 +443,42 @@ def _batch_media(content_type: ContentType) -> str:
 
 
 def add_batch(
-    job_id: str, data: bytes | str, *, content_type: ContentType = ContentType.CSV
+    job_id: str,
+    data: bytes | str,
+    *,
+    content_type: ContentType = ContentType.CSV,
+    operation: Operation | str | None = None,
 ) -> Call[BatchInfo]:
     """``POST job/{jobId}/batch``: upload records (or a SOQL query) as one batch.
 
-    ``data`` is sent as is; the caller (see :mod:`sfbulk_sdk.core.csvsplit`)
-    keeps it within Salesforce's batch limits, which are checked here too, as
-    is a JSON body holding ``NaN`` or ``Infinity``.
+    ``data`` is sent as is, after checks made before anything is sent
+    (:mod:`sfbulk_sdk.core.batch_input`): its type, Salesforce's batch limits,
+    at least one record, CSV rows as wide as the header (the message names the
+    row and column), a JSON array of objects without ``NaN`` or ``Infinity``,
+    an ``sObjects`` XML document. ``operation`` is the job's: a query job's
+    batch is SOQL (without it, a body starting with ``SELECT`` is taken for
+    SOQL). The caller (see :mod:`sfbulk_sdk.core.csvsplit`) keeps batches
+    within the limits.
     """
-    body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    if not body.strip():
-        raise InvalidInputError("a batch needs data; got an empty body")
+    path = f"job/{_check_id(job_id, 'job id')}/batch"
+    ctype = _content_type(content_type)
+    op = None
+    if operation is not None:
+        try:
+            op = Operation(operation)
+        except ValueError:
+            raise InvalidInputError(f"unknown operation {operation!r}") from None
+    size = len(data) if isinstance(data, (bytes, bytearray)) else 0
+    if size > BATCH_MAX_BYTES:  # refused before a 10 MB+ body is read
+        raise InvalidInputError(
+            f"batch is {size:,} bytes; Salesforce accepts at most {BATCH_MAX_BYTES:,}"
+        )
+    body = check_batch_data(data, ctype, operation=op)
     if len(body) > BATCH_MAX_BYTES:
         raise InvalidInputError(
             f"batch is {len(body):,} bytes; Salesforce accepts at most {BATCH_MAX_BYTES:,}"
         )
-    if content_type is ContentType.JSON:
-        _refuse_non_finite_json(body)
-    path = f"job/{_check_id(job_id, 'job id')}/batch"
-    return Call("POST", path, _parse_batch, _batch_media(content_type), body, idempotent=False)
-
-
-def _refuse_non_finite_json(body: bytes) -> None:
-    """Refuse a JSON batch holding ``NaN`` or ``Infinity`` (what ``json.dumps`` writes
-    for a pandas gap): that is not JSON, and Salesforce fails the whole batch.
-
-    Only a body in which those words occur is parsed; any other syntax error
-    is left for Salesforce to report on the batch.
-    """
-    if b"NaN" not in body and b"Infinity" not in body:
-        return
-
-    def refuse(token: str) -> Any:
-        raise InvalidInputError(
-            f"the JSON batch holds {token}, which is not valid JSON and would make "
-            "Salesforce fail the batch; send null (or leave the field out) instead"
-        )
-
-    try:
-        json.loads(body, parse_constant=refuse)
-    except InvalidInputError:
-        raise
-    except ValueError:
-        return
+    return Call("POST", path, _parse_batch, _batch_media(ctype), body, idempotent=False)
 
 
 def get_batch(
@@ -425,13 +486,13 @@ def get_batch(
 ) -> Call[BatchInfo]:
     """``GET job/{jobId}/batch/{batchId}``."""
     path = _batch_path(job_id, batch_id)
-    return Call("GET", path, _parse_batch, _job_media(content_type or ContentType.XML))
+    return Call("GET", path, _parse_batch, _job_media(_content_type(content_type)))
 
 
 def list_batches(job_id: str, *, content_type: ContentType | None = None) -> Call[BatchInfoList]:
     """``GET job/{jobId}/batch``."""
     path = f"job/{_check_id(job_id, 'job id')}/batch"
-    return Call("GET", path, _parse_batch_list, _job_media(content_type or ContentType.XML))
+    return Call("GET", path, _parse_batch_list, _job_media(_content_type(content_type)))
 
 
 def _parse_bytes(response: httpx.Response) -> bytes:
@@ -444,7 +505,7 @@ def get_batch_request(
 ) -> Call[bytes]:
     """``GET job/{jobId}/batch/{batchId}/request``: the uploaded data, as bytes."""
     path = _batch_path(job_id, batch_id, "/request")
-    return Call("GET", path, _parse_bytes, _batch_media(content_type))
+    return Call("GET", path, _parse_bytes, _batch_media(_content_type(content_type)))
 
 
 def get_batch_results(
@@ -452,7 +513,7 @@ def get_batch_results(
 ) -> Call[BatchResult]:
     """``GET job/{jobId}/batch/{batchId}/result`` for an ingest batch."""
     path = _batch_path(job_id, batch_id, "/result")
-    return Call("GET", path, _parse_batch_result, _batch_media(content_type))
+    return Call("GET", path, _parse_batch_result, _batch_media(_content_type(content_type)))
 
 
 def get_batch_results_body(job_id: str, batch_id: str) -> Call[bytes]:
@@ -470,7 +531,7 @@ def get_query_result_ids(
 ) -> Call[QueryResultList]:
     """``GET job/{jobId}/batch/{batchId}/result`` for a query batch: the result ids."""
     path = _batch_path(job_id, batch_id, "/result")
-    return Call("GET", path, _parse_result_list, _batch_media(content_type))
+    return Call("GET", path, _parse_result_list, _batch_media(_content_type(content_type)))
 
 
 def query_result(
@@ -489,4 +550,4 @@ def query_result(
             raise parse_error(response)
         return response
 
-    return Call("GET", path, check, _batch_media(content_type))
+    return Call("GET", path, check, _batch_media(_content_type(content_type)))

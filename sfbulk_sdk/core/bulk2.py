@@ -35,6 +35,7 @@ from ..models.bulk2 import (
     QueryJobInfo,
     ResultPages,
 )
+from .batch_input import check_csv_records, guess_delimiter, to_bytes
 from .bulk1 import validate_api_version
 from .rest import RestCall, check_id, json_body, parse_empty, parse_json, relative_path
 
@@ -101,7 +102,7 @@ class IngestOptions(TypedDict, total=False):
 
 def _operation(value: Bulk2Operation | str, allowed: frozenset[Bulk2Operation]) -> Bulk2Operation:
     try:
-        operation = Bulk2Operation(value)
+        operation: Bulk2Operation | None = Bulk2Operation(value)
     except ValueError:
         operation = None
     if operation is None or operation not in allowed:
@@ -129,7 +130,9 @@ def _ingest_document(
 ) -> dict[str, object]:
     op = _operation(operation, _INGEST_OPERATIONS)
     external = options.get("external_id_field")
-    if op is Bulk2Operation.UPSERT and not external:
+    if external is not None and not isinstance(external, str):
+        raise InvalidInputError("external_id_field must be a field name (a string)")
+    if op is Bulk2Operation.UPSERT and not (external or "").strip():
         raise InvalidInputError("upsert needs external_id_field (the external id field name)")
     if op is not Bulk2Operation.UPSERT and external:
         raise InvalidInputError("external_id_field applies only to upsert jobs")
@@ -194,16 +197,20 @@ def create_ingest_job_with_data(
     ``UploadComplete`` at once.
     """
     document = _ingest_document(operation, sobject, options)
+    data = to_bytes(data, "job data")
     try:
-        chars = len(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError("the CSV data is not valid UTF-8") from None
+    chars = len(text)
     if chars > MULTIPART_MAX_CHARS:
         raise InvalidInputError(
             f"the multipart create-and-upload form takes at most {MULTIPART_MAX_CHARS:,} "
             f"characters of CSV; this data has {chars:,}: upload it to an Open job instead"
         )
     _check_upload(data)
+    delimiter = ColumnDelimiter(str(document["columnDelimiter"])).char
+    check_csv_records(text.removeprefix("\ufeff"), delimiter=delimiter, what="job data")
     body = b"".join(
         [
             f"--{_BOUNDARY}\r\n".encode(),
@@ -230,6 +237,8 @@ def create_ingest_job_with_data(
 def _check_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
     if not isinstance(data, (bytes, bytearray)):
         raise InvalidInputError(f"job data must be bytes, not {type(data).__name__}")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise InvalidInputError(f"max_bytes must be a positive integer, not {max_bytes!r}")
     if not data.strip():
         raise InvalidInputError("a job needs data; got an empty body")
     if len(data) > max_bytes:
@@ -240,15 +249,37 @@ def _check_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
 
 
 def upload_job_data(
-    job_id: str, data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, gzip: bool = False
+    job_id: str,
+    data: bytes,
+    *,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    gzip: bool = False,
+    column_delimiter: ColumnDelimiter | str | None = None,
 ) -> RestCall[None]:
     """``PUT jobs/ingest/{id}/batches``: the job's CSV, once (201, empty body).
 
     ``data`` is sent as is (the exact encoded bytes are measured against
     ``max_bytes``); with ``gzip`` it is compressed and sent with
-    ``Content-Encoding: gzip``.
+    ``Content-Encoding: gzip``. Before anything is sent it is checked in one
+    pass of :mod:`csv`: UTF-8, at least one record, every row as wide as the
+    header (the message names the row and column). ``column_delimiter`` is the
+    job's; without it the delimiter is read from the header line.
     """
+    path = f"jobs/ingest/{check_id(job_id)}/batches"
     _check_upload(data, max_bytes)
+    try:
+        text = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"the job data is not valid UTF-8 (byte {exc.start:,} cannot be decoded)"
+        ) from None
+    if column_delimiter is None:
+        delimiter = guess_delimiter(text)
+    else:
+        delimiter = ColumnDelimiter(
+            _enum(ColumnDelimiter, column_delimiter, "column_delimiter")
+        ).char
+    check_csv_records(text, delimiter=delimiter, what="job data")
     headers: dict[str, str] = {}
     body = bytes(data)
     if gzip:
@@ -256,7 +287,6 @@ def upload_job_data(
 
         body = _gzip.compress(body, compresslevel=5)
         headers["Content-Encoding"] = "gzip"
-    path = f"jobs/ingest/{check_id(job_id)}/batches"
     return RestCall(
         "PUT",
         path,
@@ -312,7 +342,7 @@ def ingest_results(
 
     The body is streamed by the caller; a 204 (or an empty 200) means no rows.
     """
-    tail = _RESULT_KINDS.get(kind)
+    tail = _RESULT_KINDS.get(kind) if isinstance(kind, str) else None
     if tail is None:
         raise InvalidInputError(f"result kind must be one of {sorted(_RESULT_KINDS)}, not {kind!r}")
     return RestCall(
@@ -320,8 +350,13 @@ def ingest_results(
         f"jobs/ingest/{check_id(job_id)}/{tail}",
         _check_stream,
         headers={"Accept": "text/csv"},
-        api_version=api_version,
+        api_version=_version(api_version),
     )
+
+
+def _version(api_version: str | None) -> str | None:
+    """A job's API version, checked before it goes into a URL (``None`` for the client's)."""
+    return None if api_version is None else validate_api_version(api_version)
 
 
 def _check_stream(response: httpx.Response) -> httpx.Response:
@@ -402,7 +437,7 @@ def query_results(
         _check_stream,
         headers={"Accept": "text/csv"},
         query=query,
-        api_version=api_version,
+        api_version=_version(api_version),
     )
 
 
@@ -456,7 +491,7 @@ def list_jobs(
     kind: str = "ingest", *, next_url: str | None = None, params: Mapping[str, str] | None = None
 ) -> RestCall[JobList]:
     """``GET jobs/ingest`` or ``jobs/query`` (one page; follow ``next_records_url`` verbatim)."""
-    if kind not in ("ingest", "query"):
+    if not isinstance(kind, str) or kind not in ("ingest", "query"):
         raise InvalidInputError(f"kind must be 'ingest' or 'query', not {kind!r}")
     if next_url:
         return RestCall("GET", relative_path(next_url), parse_json(JobList.from_json, "job list"))

@@ -7,8 +7,14 @@ decoders serve the sync and the async client (see
 :class:`~sfbulk_sdk.core.flow.RecordStream`).
 
 Every decoder refuses what is not a result file of its format with
-``ValueError``; the XML decoder also refuses a document type declaration, so
-no entity is ever expanded.
+:class:`~sfbulk_sdk.errors.MalformedReplyError` (a ``ValueError``, carrying a
+masked excerpt of the body's start) and nothing else: bytes that are not
+UTF-8, malformed CSV or a row of the wrong width, JSON that is not an array of
+objects or is nested too deeply, XML that is not a ``queryResult`` document.
+The XML decoder runs on the SDK's hardened expat parser
+(:func:`~sfbulk_sdk.models.xml.new_parser`): a document type declaration or an
+entity is refused (:class:`~sfbulk_sdk.errors.UnsafeXmlError`) before
+anything is expanded. Records are the same whatever the chunk boundaries.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from xml.etree import ElementTree
 
+from .._redact import body_excerpt
+from ..errors import MalformedReplyError, MalformedXmlError
 from ..models.base import JsonValue
-from ..models.xml import NS, XSI_NS
+from ..models.xml import MAX_DEPTH, NS, SEP, XSI_NS, feed_xml, new_parser
 
 __all__ = [
     "CsvRecordDecoder",
@@ -38,6 +45,8 @@ __all__ = [
 QueryRecord = dict[str, JsonValue]
 
 _CSV_MEDIA = "text/csv"
+#: Bytes of the body's start kept for the excerpt of an error.
+_HEAD_BYTES = 1024
 
 
 class RecordDecoder:
@@ -45,9 +54,12 @@ class RecordDecoder:
 
     Feed it the body's bytes as they arrive (:meth:`feed`) and call
     :meth:`close` at the end; both return the records completed so far, and
-    both raise ``ValueError`` for a body that is not a result file of the
-    format. The same decoder serves the sync and the async client.
+    both raise :class:`~sfbulk_sdk.errors.MalformedReplyError` (a
+    ``ValueError``) for a body that is not a result file of the format. The
+    same decoder serves the sync and the async client.
     """
+
+    _head = b""
 
     def feed(self, data: bytes) -> list[QueryRecord]:
         raise NotImplementedError
@@ -55,30 +67,60 @@ class RecordDecoder:
     def close(self) -> list[QueryRecord]:
         raise NotImplementedError
 
+    def _keep_head(self, data: bytes) -> None:
+        if len(self._head) < _HEAD_BYTES:
+            self._head += bytes(data[: _HEAD_BYTES - len(self._head)])
+
+    def _refuse(self, message: str) -> MalformedReplyError:
+        return MalformedReplyError(message, excerpt=body_excerpt(self._head))
+
+
+class _Utf8:
+    """An incremental UTF-8 decoder (a byte-order mark dropped) that raises SDK errors."""
+
+    def __init__(self, owner: RecordDecoder) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._owner = owner
+        self._offset = 0
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        try:
+            text = self._decoder.decode(data, final)
+        except UnicodeDecodeError as exc:
+            at = self._offset + exc.start
+            raise self._owner._refuse(f"the result body is not UTF-8 (byte {at:,})") from None
+        self._offset += len(data)
+        return text
+
 
 class CsvRecordDecoder(RecordDecoder):
     """CSV results: one dict per row, keyed by the header (values are strings).
 
     A record ends at a line break outside quotes, so quoted multi-line values
     stay whole however the body is chunked. Each chunk's complete records are
-    parsed in one pass of :mod:`csv` (C speed); only the unfinished tail waits
-    for the next chunk. ``delimiter`` is the column separator (Bulk 2.0 jobs
-    may use ``` ` ^ | ; ``` or a tab).
+    parsed in one pass of :mod:`csv` (C speed, strict quoting); only the
+    unfinished tail waits for the next chunk. ``delimiter`` is the column
+    separator (Bulk 2.0 jobs may use ``` ` ^ | ; ``` or a tab).
     """
 
     def __init__(self, delimiter: str = ",") -> None:
-        self._text = codecs.getincrementaldecoder("utf-8-sig")()
+        self._text = _Utf8(self)
         self._tail = ""
         self._delimiter = delimiter
         self._header: list[str] | None = None
 
     def _rows(self, text: str) -> list[QueryRecord]:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter)
+        # strict: a quote out of place is refused rather than read differently
+        # depending on where a chunk ended.
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter, strict=True)
         records: list[QueryRecord] = []
         append = records.append
         try:
             if self._header is None:
                 self._header = next(reader, None)
+                if self._header and any("<" in name or ">" in name for name in self._header):
+                    # No field name holds either: an HTML or XML page sent as CSV.
+                    raise self._refuse("the CSV result's header looks like markup, not fields")
             header = self._header or []
             width = len(header)
             for row in reader:
@@ -86,12 +128,12 @@ class CsvRecordDecoder(RecordDecoder):
                     if not row:
                         continue
                     # zip() would drop the difference silently
-                    raise ValueError(
+                    raise self._refuse(
                         f"a CSV result row has {len(row)} values; the header has {width}"
                     )
                 append(dict(zip(header, row, strict=False)))  # widths checked above
         except csv.Error as exc:  # not a ValueError: callers expect one
-            raise ValueError(f"malformed CSV result: {exc}") from None
+            raise self._refuse(f"malformed CSV result: {exc}") from None
         return records
 
     def _take(self, text: str, final: bool) -> list[QueryRecord]:
@@ -99,13 +141,14 @@ class CsvRecordDecoder(RecordDecoder):
         if final:
             self._tail = ""
             if text.count('"') % 2:
-                raise ValueError("CSV result ended inside a quoted value")
+                raise self._refuse("CSV result ended inside a quoted value")
             return self._rows(text) if text else []
         cut = _record_end(text)
         self._tail = text[cut:]
         return self._rows(text[:cut]) if cut else []
 
     def feed(self, data: bytes) -> list[QueryRecord]:
+        self._keep_head(data)
         return self._take(self._text.decode(data), final=False)
 
     def close(self) -> list[QueryRecord]:
@@ -129,130 +172,212 @@ def _record_end(text: str) -> int:
     return 0
 
 
+_SPACE = " \t\r\n"
+
+
 class JsonRecordDecoder(RecordDecoder):
-    """JSON results: the elements of one top-level array, decoded as they complete."""
+    """JSON results: the objects of one top-level array, decoded as they complete.
+
+    The array's grammar is followed exactly (``[``, objects separated by
+    commas, ``]``, then only white space); an element that is not an object,
+    a value nested too deeply or anything after the array is refused.
+    """
 
     def __init__(self) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8-sig")()
+        self._text = _Utf8(self)
         self._decoder = json.JSONDecoder()
         self._buffer = ""
-        self._started = False
-        self._done = False
+        # "start": before "["; "value": a value (or "]" when first) is due;
+        # "next": "," or "]" is due; "done": after "]".
+        self._state = "start"
+        self._first = True
 
     def _take(self, text: str) -> list[QueryRecord]:
         buf = self._buffer + text
         pos = 0
+        end = len(buf)
         out: list[QueryRecord] = []
-        while not self._done:
-            while pos < len(buf) and buf[pos] in " \t\r\n,":
+        while True:
+            while pos < end and buf[pos] in _SPACE:
                 pos += 1
-            if pos >= len(buf):
+            if pos >= end:
                 break
-            if not self._started:
-                if buf[pos] != "[":
-                    raise ValueError("JSON query results must be an array")
-                self._started = True
+            char = buf[pos]
+            if self._state == "done":
+                raise self._refuse("JSON query results go on after their array")
+            if self._state == "start":
+                if char != "[":
+                    raise self._refuse("JSON query results must be an array")
+                self._state, pos = "value", pos + 1
+                continue
+            if self._state == "next":
+                if char not in ",]":
+                    raise self._refuse("JSON query results lack a comma between records")
+                self._state = "value" if char == "," else "done"
+                self._first = False
                 pos += 1
                 continue
-            if buf[pos] == "]":
-                self._done = True
-                pos += 1
-                break
+            if char == "]" and self._first:
+                self._state, pos = "done", pos + 1
+                continue
+            if char != "{":
+                raise self._refuse("a JSON query result record must be an object")
             try:
-                value, end = self._decoder.raw_decode(buf, pos)
+                value, stop = self._decoder.raw_decode(buf, pos)
             except json.JSONDecodeError:
                 break  # an incomplete element: wait for more
+            except RecursionError:
+                raise self._refuse("a JSON query result record nests too deeply") from None
             out.append(value)
-            pos = end
+            self._state, self._first, pos = "next", False, stop
         self._buffer = buf[pos:]
         return out
 
     def feed(self, data: bytes) -> list[QueryRecord]:
+        self._keep_head(data)
         return self._take(self._text.decode(data))
 
     def close(self) -> list[QueryRecord]:
         out = self._take(self._text.decode(b"", final=True))
-        if not self._done or self._buffer.strip():
-            raise ValueError("JSON query results ended early")
+        if self._state != "done" or self._buffer.strip(_SPACE):
+            raise self._refuse("JSON query results ended early (or hold an invalid record)")
         return out
 
 
-def _xml_value(elem: ElementTree.Element) -> JsonValue:
-    if elem.get(f"{{{XSI_NS}}}nil") == "true":
-        return None
-    if len(elem):
-        return {child.tag.rsplit("}", 1)[-1]: _xml_value(child) for child in elem}
-    return elem.text or ""
+class _Element:
+    """An open element below a record: its name, and its children or text so far."""
+
+    __slots__ = ("children", "name", "nil", "text")
+
+    def __init__(self, name: str, nil: bool) -> None:
+        self.name = name
+        self.nil = nil
+        self.children: dict[str, JsonValue] | None = None
+        self.text: list[str] = []
 
 
 class XmlRecordDecoder(RecordDecoder):
     """XML ``queryResult`` files: each ``records`` element as a dict.
 
     The ``type`` child becomes ``attributes.type``; the second ``Id`` that
-    Salesforce repeats for a queried Id is dropped; ``xsi:nil`` becomes ``None``.
-    Each record is detached from the document once decoded, so memory stays
-    bounded by one chunk however many records the file holds.
+    Salesforce repeats for a queried Id is dropped; ``xsi:nil`` becomes
+    ``None``; a relationship field becomes a dict of its children. Only the
+    record being read is held, so memory stays bounded by one chunk however
+    many records the file holds. The root must be ``queryResult`` in the
+    dataload namespace (an HTML page from a proxy is refused).
     """
 
-    _TAG = f"{{{NS}}}records"
+    _ROOT = f"{NS}{SEP}queryResult"
+    _RECORD = f"{NS}{SEP}records"
+    _NIL = f"{XSI_NS}{SEP}nil"
 
     def __init__(self) -> None:
-        self._parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
-            events=("start", "end")
-        )
-        self._root: ElementTree.Element | None = None
+        self._parser = new_parser()
+        self._parser.StartElementHandler = self._start
+        self._parser.EndElementHandler = self._end
+        self._parser.CharacterDataHandler = self._data
+        self._depth = 0
+        self._root = False
+        self._record: QueryRecord | None = None
+        self._open: list[_Element] = []
+        self._out: list[QueryRecord] = []
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise MalformedXmlError(f"the XML nests elements deeper than {MAX_DEPTH} levels")
+        if self._depth == 1:
+            if name != self._ROOT:
+                local = name.rpartition(SEP)[2]
+                raise MalformedXmlError(
+                    f"XML query results are a <queryResult> document, not <{local[:60]}>"
+                )
+            self._root = True
+        elif self._depth == 2:
+            self._record = {} if name == self._RECORD else None
+        elif self._record is not None:
+            self._open.append(_Element(name.rpartition(SEP)[2], attrs.get(self._NIL) == "true"))
+
+    def _data(self, text: str) -> None:
+        if self._open:
+            self._open[-1].text.append(text)
+
+    def _end(self, _name: str) -> None:
+        depth = self._depth
+        self._depth -= 1
+        record = self._record
+        if record is None or depth < 2:
+            return
+        if depth == 2:
+            self._out.append(record)
+            self._record = None
+            return
+        elem = self._open.pop()
+        value: JsonValue
+        if elem.nil:
+            value = None
+        elif elem.children is not None:
+            value = elem.children
+        else:
+            value = "".join(elem.text)
+        if self._open:
+            parent = self._open[-1]
+            if parent.children is None:
+                parent.children = {}
+            parent.children[elem.name] = value
+        elif elem.name == "type":
+            if "attributes" not in record:
+                text = "".join(elem.text) if elem.text else None
+                record["attributes"] = {"type": text}
+        elif elem.name != "Id" or "Id" not in record:
+            record[elem.name] = value
 
     def _drain(self) -> list[QueryRecord]:
-        out: list[QueryRecord] = []
-        for event, elem in self._parser.read_events():  # type: ignore[misc]
-            if not isinstance(elem, ElementTree.Element):
-                continue
-            if event == "start":
-                if self._root is None:
-                    self._root = elem  # <queryResult>
-                continue
-            if elem.tag != self._TAG:
-                continue
-            record: QueryRecord = {}
-            for child in elem:
-                name = child.tag.rsplit("}", 1)[-1]
-                if name == "type":
-                    record.setdefault("attributes", {"type": child.text})
-                elif name == "Id" and "Id" in record:
-                    continue
-                else:
-                    record[name] = _xml_value(child)
-            elem.clear()
-            if self._root is not None and self._root is not elem:
-                # Clearing a record still leaves it attached to the root, one
-                # empty element per record; detach the decoded records.
-                self._root.clear()
-            out.append(record)
+        out, self._out = self._out, []
         return out
 
     def feed(self, data: bytes) -> list[QueryRecord]:
-        try:
-            self._parser.feed(data)
-        except ElementTree.ParseError as exc:  # a SyntaxError, not a ValueError
-            raise ValueError(f"malformed XML result: {exc}") from None
+        self._keep_head(data)
+        feed_xml(self._parser, bytes(data), False, self._head)
         return self._drain()
 
     def close(self) -> list[QueryRecord]:
-        try:
-            self._parser.close()
-        except ElementTree.ParseError as exc:
-            raise ValueError(f"malformed XML result: {exc}") from None
+        feed_xml(self._parser, b"", True, self._head)
         return self._drain()
 
 
+class _RefusedDecoder(RecordDecoder):
+    """A result file of a media type the SDK does not read (an HTML page, plain text)."""
+
+    def __init__(self, media_type: str) -> None:
+        self._media = media_type
+
+    def _fail(self) -> MalformedReplyError:
+        return self._refuse(
+            f"query results came as {self._media[:60] or 'no media type'}, not CSV, JSON or XML"
+        )
+
+    def feed(self, data: bytes) -> list[QueryRecord]:
+        self._keep_head(data)
+        raise self._fail()
+
+    def close(self) -> list[QueryRecord]:
+        raise self._fail()
+
+
 def record_decoder(media_type: str, *, delimiter: str = ",") -> RecordDecoder:
-    """The decoder for a result file's ``Content-Type`` (CSV, JSON or XML)."""
+    """The decoder for a result file's ``Content-Type`` (CSV, JSON or XML).
+
+    Any other media type gives a decoder that refuses the body.
+    """
     media = media_type.split(";", 1)[0].strip().lower()
     if media == _CSV_MEDIA:
         return CsvRecordDecoder(delimiter)
     if media.endswith("json"):
         return JsonRecordDecoder()
-    return XmlRecordDecoder()
+    if media.endswith(("/xml", "+xml")):
+        return XmlRecordDecoder()
+    return _RefusedDecoder(media)
 
 
 def decode_records(media_type: str, chunks: Iterable[bytes]) -> Iterator[QueryRecord]:

@@ -18,7 +18,6 @@ ever put into an error message.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlencode
@@ -26,7 +25,9 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr, ValidationError
 
-from ..errors import LoginError, OAuthError, ProtocolError, login_error_class
+from .._redact import body_excerpt
+from ..errors import LoginError, MalformedReplyError, OAuthError, login_error_class
+from ..models.base import load_json
 from ..models.oauth import OAuthErrorBody, TokenResponse
 from ..models.session import DEFAULT_SESSION_SECONDS, Session
 
@@ -79,26 +80,41 @@ def token_request(
     return httpx.Request("POST", base_url.rstrip("/") + TOKEN_PATH, headers=headers, content=body)
 
 
+def _content(response: httpx.Response) -> bytes:
+    try:
+        return response.content
+    except httpx.ResponseNotRead:
+        return b""
+
+
 def _error(response: httpx.Response, secrets: tuple[str, ...]) -> LoginError:
     status = response.status_code
+    excerpt = body_excerpt(_content(response), secrets)
+    body: OAuthErrorBody | None = None
     try:
-        body = OAuthErrorBody.model_validate_json(response.content)
-    except (ValidationError, ValueError):
+        document = load_json(_content(response), "the token endpoint's refusal")
+        if isinstance(document, dict):
+            body = OAuthErrorBody.model_validate(document)
+    except (MalformedReplyError, ValidationError):
+        body = None
+    if body is None or not body.error.strip():
         kind = response.headers.get("content-type", "no content type")
         return OAuthError(
             f"HTTP{status}",
             f"the token endpoint answered HTTP {status} with a body that is not an OAuth "
-            f"error ({kind.split(';')[0]})",
+            f"error ({kind.split(';')[0][:60]})",
             status_code=status,
+            excerpt=excerpt,
         )
     description = body.error_description[:_MAX_DESCRIPTION]
     for secret in secrets:
         if secret:
             description = description.replace(secret, "[redacted]")
-    cls = login_error_class(body.error)
+    code = body.error[:100]
+    cls = login_error_class(code)
     if not issubclass(cls, OAuthError):
         cls = OAuthError
-    return cls(body.error, description, status_code=status)
+    return cls(code, description, status_code=status, excerpt=excerpt)
 
 
 def parse_token_response(
@@ -107,25 +123,30 @@ def parse_token_response(
     """The token reply, or the typed refusal (an :class:`~sfbulk_sdk.errors.OAuthError`).
 
     ``secrets`` are values the request carried (password, client secret,
-    token): a refusal that echoes one has it masked.
+    token): a refusal that echoes one has it masked. A 200 that is not a JSON
+    object holding a usable ``access_token`` and ``instance_url`` raises
+    :class:`~sfbulk_sdk.errors.MalformedReplyError` with the status and a
+    masked excerpt of the body (no token, secret or pydantic text in it).
     """
     if response.status_code != 200:
         raise _error(response, secrets)
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        raise ProtocolError("the token endpoint's reply is not JSON", response=response) from None
-    if not isinstance(data, dict):
-        raise ProtocolError("the token endpoint's reply is not a JSON object", response=response)
-    try:
-        return TokenResponse.model_validate(data)
-    except ValidationError as exc:
-        missing = sorted(
-            {str(err["loc"][0]) for err in exc.errors() if err["loc"]} or {"unknown field"}
+    content = _content(response)
+    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media and not media.endswith("json"):
+        raise MalformedReplyError(
+            f"the token endpoint answered HTTP 200 with {media[:60]}, not JSON",
+            status_code=response.status_code,
+            excerpt=body_excerpt(content, secrets),
         )
-        raise ProtocolError(
-            f"the token reply lacks or mangles {', '.join(missing)}", response=response
-        ) from None
+    problem = ""
+    try:
+        return TokenResponse.from_json(content)
+    except MalformedReplyError as exc:
+        problem = str(exc)
+    # Without the response: its body would be the token reply itself.
+    raise MalformedReplyError(
+        problem, status_code=response.status_code, excerpt=body_excerpt(content, secrets)
+    )
 
 
 def token_session(

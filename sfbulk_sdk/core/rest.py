@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from ..errors import InvalidInputError, ProtocolError
+from ..errors import InvalidInputError, MalformedReplyError, ProtocolError, SfBulkError
 from ..models.session import Session
 from .bulk1 import parse_error
 
@@ -106,14 +106,27 @@ def json_body(document: Mapping[str, object]) -> bytes:
 
 
 def parse_json(model: Callable[[bytes], M], what: str) -> Callable[[httpx.Response], M]:
-    """A reply parser: REST errors raised, then ``model`` applied to the JSON body."""
+    """A reply parser: REST errors raised, then ``model`` applied to the JSON body.
+
+    A success reply of another media type (an HTML page from a proxy), a body
+    that is not JSON, or JSON of the wrong shape raises a
+    :class:`~sfbulk_sdk.errors.ProtocolError` (:class:`~sfbulk_sdk.errors.MalformedReplyError`)
+    with the status and a masked excerpt of the body.
+    """
 
     def parse(response: httpx.Response) -> M:
         if response.status_code >= 400:
             raise parse_error(response)
+        media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media and not media.endswith(("/json", "+json")):
+            raise MalformedReplyError(
+                f"could not parse {what}: the reply is {media[:60]}, not JSON", response=response
+            )
         try:
             return model(response.content)
-        except ValueError as exc:
+        except ProtocolError as exc:
+            raise type(exc)(f"could not parse {what}: {exc}", response=response) from exc
+        except (SfBulkError, ValueError) as exc:
             raise ProtocolError(f"could not parse {what}: {exc}", response=response) from None
 
     return parse

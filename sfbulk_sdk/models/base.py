@@ -1,4 +1,12 @@
-"""The base class of every wire model, and the wire formats of dates and numbers."""
+"""The base class of every wire model, and the wire formats of dates and numbers.
+
+Parsing a wire document (:meth:`WireModel.from_xml`, :meth:`WireModel.from_json`)
+raises only :class:`~sfbulk_sdk.errors.MalformedReplyError` (and its XML
+subclasses): a body that is not JSON or XML, is nested too deeply, or is well
+formed but not the document the model describes. A pydantic
+``ValidationError`` is at most its ``__cause__``, and not even that for a
+model holding a secret (:attr:`WireModel.holds_secrets`): its text quotes the input.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +16,22 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, ClassVar, Generic, TypeVar, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, JsonValue, SecretStr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    JsonValue,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from typing_extensions import Self
 
-from .xml import NS, parse_xml, render_document
+from .._redact import body_excerpt
+from ..errors import InvalidInputError, MalformedReplyError
+from .xml import MAX_DEPTH, NS, parse_xml, render_document
 
 __all__ = [
     "JsonValue",
@@ -22,7 +41,85 @@ __all__ = [
     "as_list",
     "format_json_datetime",
     "format_xml_datetime",
+    "load_json",
+    "validation_summary",
 ]
+
+_WIRE = "sfbulk_wire"
+#: The validation context of a document read from the wire (see ``wire_required``).
+WIRE_CONTEXT = {_WIRE: True}
+
+
+def _excerpt(data: object) -> str | None:
+    return body_excerpt(data) if isinstance(data, (str, bytes, bytearray)) else None
+
+
+def _too_deep(document: object) -> bool:
+    """Whether containers nest deeper than :data:`MAX_DEPTH` (checked without recursion)."""
+    stack: list[tuple[object, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class _NotJson(Exception):
+    """``NaN`` or ``Infinity``: Python's json reads them, JSON has no such thing."""
+
+
+def _refuse_constant(token: str) -> object:
+    raise _NotJson(token)
+
+
+def load_json(data: object, what: str = "the body") -> JsonValue:
+    """``json.loads`` that raises only :class:`~sfbulk_sdk.errors.MalformedReplyError`.
+
+    Refused: text that is not JSON (or not UTF-8, or holds ``NaN``), and documents nested deeper
+    than :data:`~sfbulk_sdk.models.xml.MAX_DEPTH` (which ``json`` itself would
+    answer with a ``RecursionError``). ``what`` names the document in the message.
+    """
+    if not isinstance(data, (str, bytes, bytearray)):
+        raise InvalidInputError(f"JSON must be given as str or bytes, not {type(data).__name__}")
+    problem = ""
+    document: JsonValue = None
+    try:
+        document = json.loads(data, parse_constant=_refuse_constant)
+    except _NotJson as exc:
+        problem = f"is not JSON: it holds {exc.args[0]}"
+    except RecursionError:
+        problem = f"nests JSON deeper than {MAX_DEPTH} levels"
+    except json.JSONDecodeError as exc:
+        problem = f"is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+    except ValueError:  # UnicodeDecodeError, or an integer too long to convert
+        problem = "is not UTF-8 JSON text"
+    else:
+        if _too_deep(document):
+            problem = f"nests JSON deeper than {MAX_DEPTH} levels"
+    if problem:
+        # Raised outside the handler: the decoder's exception keeps the whole
+        # document (``doc``, ``object``), which may hold a token.
+        raise MalformedReplyError(f"{what} {problem}", excerpt=_excerpt(data))
+    return document
+
+
+def validation_summary(error: ValidationError, limit: int = 3) -> str:
+    """Where and why validation failed, without the input (which may hold a secret)."""
+    problems = error.errors(include_input=False, include_url=False, include_context=False)
+    parts = [
+        f"{'.'.join(str(p) for p in err['loc']) or 'document'}: {err['msg']}"
+        for err in problems[:limit]
+    ]
+    more = len(problems) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
 
 # ``JsonValue`` (pydantic's recursive alias: dicts with str keys, lists, str,
 # int, float, bool, None) is the one type of JSON-shaped values in the SDK's
@@ -42,7 +139,7 @@ def format_json_datetime(value: datetime) -> str:
 
 
 def as_list(value: object) -> list[object]:
-    """xmltodict yields one child as a dict and none as ``None``: always give a list."""
+    """The XML reader yields one child as a dict and none as ``None``: always give a list."""
     if value is None or value == "":
         return []
     if isinstance(value, list):
@@ -52,7 +149,7 @@ def as_list(value: object) -> list[object]:
 
 ItemT = TypeVar("ItemT")
 
-#: A list field that also takes xmltodict's shapes: one child (not a list) or none.
+#: A list field that also takes the XML reader's shapes: one child (not a list) or none.
 WireList = Annotated[list[ItemT], BeforeValidator(as_list)]
 
 
@@ -75,20 +172,85 @@ class WireModel(BaseModel):
     xml_root: ClassVar[str] = ""
     #: The field holding the document when its JSON form is a bare array.
     json_array_field: ClassVar[str] = ""
+    #: Wire names a document read from the wire must hold, though the model
+    #: (which also builds requests) gives them defaults: without them the
+    #: document is not one of this kind.
+    wire_required: ClassVar[tuple[str, ...]] = ()
+    #: True when the model holds a secret: its validation errors are then
+    #: never chained, since pydantic's text quotes the input.
+    holds_secrets: ClassVar[bool] = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wire_shape(cls, data: object, info: ValidationInfo) -> object:
+        if cls.wire_required and isinstance(info.context, dict) and info.context.get(_WIRE):
+            if not isinstance(data, dict):
+                raise ValueError(f"expected a {cls.__name__} document")
+            missing = [
+                name
+                for name in cls.wire_required
+                if name not in data and _snake(cls, name) not in data
+            ]
+            if missing:
+                raise ValueError(f"not a {cls.__name__}: it lacks {', '.join(missing)}")
+        return data
+
+    @classmethod
+    def from_wire(cls, document: object, *, excerpt: str | None = None) -> Self:
+        """Validate a document read from the wire; any failure is a ``MalformedReplyError``."""
+        try:
+            return cls.model_validate(document, context=WIRE_CONTEXT)
+        except ValidationError as exc:
+            error = MalformedReplyError(
+                f"the reply is not a valid {cls.__name__}: {validation_summary(exc)}",
+                excerpt=excerpt,
+            )
+            if not cls.holds_secrets:
+                raise error from exc
+        # Raised outside the handler: not even as __context__ does pydantic's
+        # error (whose text quotes the input) travel with it.
+        raise error
 
     @classmethod
     def from_xml(cls, data: str | bytes) -> Self:
-        """Parse the model from a Bulk API 1.0 XML document."""
+        """Parse the model from a Bulk API 1.0 XML document.
+
+        Raises :class:`~sfbulk_sdk.errors.MalformedReplyError` (XML problems as
+        :class:`~sfbulk_sdk.errors.MalformedXmlError`, a DTD or entity as
+        :class:`~sfbulk_sdk.errors.UnsafeXmlError`) for anything else.
+        """
         content = parse_xml(data, cls.xml_root)
-        return cls.model_validate(content if isinstance(content, dict) else {})
+        if content is not None and not isinstance(content, dict):
+            raise MalformedReplyError(
+                f"the <{cls.xml_root}> document holds text, not elements", excerpt=_excerpt(data)
+            )
+        return cls.from_wire(content or {}, excerpt=_excerpt(data))
 
     @classmethod
     def from_json(cls, data: str | bytes) -> Self:
-        """Parse the model from a JSON document."""
-        document = json.loads(data)
-        if cls.json_array_field and isinstance(document, list):
-            document = {cls.json_array_field: document}
-        return cls.model_validate(document)
+        """Parse the model from a JSON document (an object, or an array for list documents).
+
+        Raises :class:`~sfbulk_sdk.errors.MalformedReplyError` for anything else.
+        """
+        document = load_json(data, f"the {cls.__name__} reply")
+        return cls._from_json_document(document, _excerpt(data))
+
+    @classmethod
+    def _from_json_document(cls, document: JsonValue, excerpt: str | None) -> Self:
+        items = cls.json_array_field
+        if items and isinstance(document, list):
+            document = {items: document}
+        elif not isinstance(document, dict):
+            kind = "an array" if items else "an object"
+            raise MalformedReplyError(
+                f"a {cls.__name__} reply must be a JSON {kind}, not {type(document).__name__}",
+                excerpt=excerpt,
+            )
+        elif items and items not in document and _alias(cls, items) not in document:
+            raise MalformedReplyError(
+                f"a {cls.__name__} reply must be a JSON array", excerpt=excerpt
+            )
+        return cls.from_wire(document, excerpt=excerpt)
 
     def wire_items(self, *, style: str = "xml") -> Iterator[tuple[str, JsonValue]]:
         """Yield ``(wire name, wire value)`` in element order, skipping ``None``.
@@ -111,6 +273,18 @@ class WireModel(BaseModel):
     def to_wire_json(self) -> str:
         """Render the model as Salesforce writes JSON: keys sorted, ``+0000`` dates."""
         return json.dumps(dict(self.wire_items(style="json")), sort_keys=True)
+
+
+def _alias(model: type[BaseModel], field: str) -> str:
+    info = model.model_fields.get(field)
+    return (info.alias or field) if info is not None else field
+
+
+def _snake(model: type[BaseModel], wire_name: str) -> str:
+    for name, info in model.model_fields.items():
+        if info.alias == wire_name:
+            return name
+    return wire_name
 
 
 def _wire_value(value: object, style: str) -> JsonValue:
@@ -137,6 +311,20 @@ class ListDocument(WireModel, Generic[ItemT]):
     """
 
     items_field: ClassVar[str] = ""
+
+    @classmethod
+    def _from_json_document(cls, document: JsonValue, excerpt: str | None) -> Self:
+        # A JSON object must hold the list's own key (an object without it is
+        # another document, not an empty list).
+        key = _alias(cls, cls.items_field)
+        if (
+            not cls.json_array_field
+            and isinstance(document, dict)
+            and key not in document
+            and cls.items_field not in document
+        ):
+            raise MalformedReplyError(f"a {cls.__name__} reply must hold {key!r}", excerpt=excerpt)
+        return super()._from_json_document(document, excerpt)
 
     def _items(self) -> list[ItemT]:
         return cast("list[ItemT]", getattr(self, self.items_field))

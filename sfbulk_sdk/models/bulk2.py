@@ -19,6 +19,7 @@ from datetime import datetime
 
 from pydantic import AliasChoices, Field
 
+from ..errors import InvalidInputError
 from .base import WireList, WireModel
 from .enums import ConcurrencyMode, Operation, _LenientStrEnum
 
@@ -67,7 +68,7 @@ class ColumnDelimiter(_LenientStrEnum):
         for member, value in _DELIMITERS.items():
             if value == char:
                 return member
-        raise ValueError(f"Bulk API 2.0 has no column delimiter {char!r}")
+        raise InvalidInputError(f"Bulk API 2.0 has no column delimiter {char!r}")
 
     BACKQUOTE = "BACKQUOTE"
     CARET = "CARET"
@@ -171,6 +172,8 @@ class JobList(WireModel):
     Records are kept as ingest job infos (the fields both kinds share read the same).
     """
 
+    wire_required = ("records",)
+
     done: bool = True
     records: WireList[IngestJobInfo] = Field(default_factory=list)
     next_records_url: str | None = None
@@ -191,6 +194,8 @@ class ResultPages(WireModel):
     The continuation is spelled ``nextRecordsUrl`` in one part of the docs and
     ``nextRecordUrl`` in another; both are read into :attr:`next_records_url`.
     """
+
+    wire_required = ("resultPages",)
 
     result_pages: WireList[ResultPage] = Field(default_factory=list)
     next_records_url: str | None = Field(

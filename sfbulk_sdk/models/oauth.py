@@ -15,8 +15,13 @@ line or an exception message.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from typing_extensions import Self
+
+from ..errors import MalformedReplyError
+from .base import load_json, validation_summary
 
 __all__ = ["OAuthErrorBody", "TokenResponse"]
 
@@ -42,6 +47,47 @@ class TokenResponse(BaseModel):
     sfdc_community_id: str | None = None
     sfdc_community_url: str | None = None
 
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Self:
+        """Parse a token reply's body.
+
+        Anything but a JSON object holding a usable ``access_token`` and
+        ``instance_url`` raises :class:`~sfbulk_sdk.errors.MalformedReplyError`
+        naming the fields at fault, never their values (and never chaining
+        pydantic's error, whose text would quote the token).
+        """
+        problem = ""
+        try:
+            document = load_json(data, "the token reply")
+        except MalformedReplyError as exc:  # the excerpt is left to the caller, who masks
+            problem = str(exc)
+        if problem:
+            raise MalformedReplyError(problem)
+        return cls.from_document(document)
+
+    @classmethod
+    def from_document(cls, document: object) -> Self:
+        """Validate a decoded token reply (see :meth:`from_json`)."""
+        if not isinstance(document, dict):
+            raise MalformedReplyError(
+                f"the token reply is not a JSON object but {type(document).__name__}"
+            )
+        try:
+            return cls.model_validate(document)
+        except ValidationError as exc:
+            fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]} or {"document"})
+            summary = validation_summary(exc)
+        raise MalformedReplyError(
+            f"the token reply lacks or mangles {', '.join(fields)} ({summary})"
+        )
+
+    @field_validator("access_token")
+    @classmethod
+    def _token_present(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("the access token is empty")
+        return value
+
     @field_validator("issued_at", mode="before")
     @classmethod
     def _epoch_millis(cls, value: object) -> object:
@@ -54,7 +100,7 @@ class TokenResponse(BaseModel):
     @field_validator("instance_url")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
+        if not value.startswith(("https://", "http://")) or not urlsplit(value).netloc:
             raise ValueError("instance_url is not an absolute http(s) URL")
         return value.rstrip("/")
 

@@ -10,11 +10,14 @@ from typing import Any
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from typing_extensions import Self
 
+from .._redact import body_excerpt
+from ..errors import InvalidInputError, MalformedReplyError
 from .base import ListDocument, WireList, WireModel
 
 __all__ = ["BatchResult", "QueryResultList", "RecordError", "RecordResult"]
 
 RESULT_CSV_HEADER = ("Id", "Success", "Created", "Error")
+_FLAGS = frozenset({"true", "false"})
 
 
 class RecordError(WireModel):
@@ -48,6 +51,8 @@ class RecordResult(WireModel):
     """The outcome of one input record, in upload order."""
 
     xml_root = "result"
+    #: A result without its outcome is not a result (it would read as a failure).
+    wire_required = ("success",)
 
     errors: WireList[RecordError] = Field(default_factory=list)
     id: str | None = None
@@ -87,11 +92,30 @@ class BatchResult(ListDocument[RecordResult]):
 
     @classmethod
     def from_csv(cls, data: str | bytes | Iterable[str]) -> Self:
-        """Parse the CSV form (header ``"Id","Success","Created","Error"``)."""
-        if isinstance(data, bytes):
-            data = data.decode("utf-8")
-        lines: Iterable[str] = io.StringIO(data) if isinstance(data, str) else data
-        return cls(result=list(iter_csv_results(lines)))
+        """Parse the CSV form (header ``"Id","Success","Created","Error"``).
+
+        Anything else (not UTF-8, malformed CSV, a missing column, a short row)
+        raises :class:`~sfbulk_sdk.errors.MalformedReplyError`.
+        """
+        excerpt = body_excerpt(data) if isinstance(data, (str, bytes)) else None
+        if isinstance(data, (bytes, bytearray)):
+            try:
+                data = bytes(data).decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise MalformedReplyError(
+                    f"the CSV batch result is not UTF-8 (byte {exc.start:,})", excerpt=excerpt
+                ) from None
+        if isinstance(data, str):
+            lines: Iterable[str] = io.StringIO(data, newline="")
+        elif isinstance(data, Iterable):
+            lines = data
+        else:
+            raise InvalidInputError(f"CSV must be str, bytes or lines, not {type(data).__name__}")
+        try:
+            return cls(result=list(iter_csv_results(lines)))
+        except MalformedReplyError as exc:
+            exc.excerpt = exc.excerpt or excerpt
+            raise
 
     @model_validator(mode="after")
     def _number_rows(self) -> BatchResult:
@@ -115,13 +139,19 @@ def iter_csv_results(lines: Iterable[str]) -> Iterator[RecordResult]:
     """Stream :class:`RecordResult` objects from the lines of a CSV result file.
 
     Anything that is not a well-formed result file (a missing column, a row
-    shorter than the header, text the CSV parser refuses) raises ``ValueError``.
+    shorter than the header, a value that is not ``true`` or ``false``, text
+    the CSV parser refuses) raises :class:`~sfbulk_sdk.errors.MalformedReplyError`
+    (a ``ValueError``).
     """
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, strict=True)
     try:
         yield from _csv_results(reader)
     except csv.Error as exc:
-        raise ValueError(f"CSV result line {reader.line_num} is malformed: {exc}") from None
+        raise MalformedReplyError(
+            f"CSV result line {reader.line_num} is malformed: {exc}"
+        ) from None
+    except TypeError:  # lines that are not str
+        raise InvalidInputError("CSV result lines must be str") from None
 
 
 def _csv_results(reader: Iterator[list[str]]) -> Iterator[RecordResult]:
@@ -131,7 +161,8 @@ def _csv_results(reader: Iterator[list[str]]) -> Iterator[RecordResult]:
     index = {name.strip().lower(): i for i, name in enumerate(header)}
     missing = [h for h in RESULT_CSV_HEADER if h.lower() not in index]
     if missing:
-        raise ValueError(f"CSV result header lacks columns {missing}: {header!r}")
+        shown = [name[:40] for name in header[:8]]
+        raise MalformedReplyError(f"CSV result header lacks columns {missing}: {shown!r}")
     i_id, i_ok, i_new, i_err = (index[h.lower()] for h in RESULT_CSV_HEADER)
     width = max(i_id, i_ok, i_new, i_err) + 1
     position = 0
@@ -140,8 +171,13 @@ def _csv_results(reader: Iterator[list[str]]) -> Iterator[RecordResult]:
             continue
         position += 1
         if len(row) < width:
-            raise ValueError(
+            raise MalformedReplyError(
                 f"CSV result row {position} has {len(row)} values; the header has {len(header)}"
+            )
+        flags = row[i_ok].lower(), row[i_new].lower()
+        if not all(flag in _FLAGS for flag in flags):
+            raise MalformedReplyError(
+                f"CSV result row {position}: Success and Created must be true or false"
             )
         error_text = row[i_err]
         result = RecordResult(
@@ -161,3 +197,11 @@ class QueryResultList(ListDocument[str]):
     items_field = json_array_field = "result"
 
     result: WireList[str] = Field(default_factory=list)
+
+    @field_validator("result")
+    @classmethod
+    def _result_ids(cls, ids: list[str]) -> list[str]:
+        for value in ids:
+            if not value.isalnum() or len(value) not in (15, 18):
+                raise ValueError("a result id is a 15- or 18-character Salesforce id")
+        return ids

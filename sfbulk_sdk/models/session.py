@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .base import JsonValue, WireModel
+from .._redact import body_excerpt
+from ..errors import MalformedReplyError
+from .base import JsonValue, WireModel, load_json, validation_summary
 from .soap import parse_login_envelope, unusable_result_error
 
 __all__ = ["DEFAULT_SESSION_SECONDS", "LoginResult", "Session", "UserInfo", "instance_url_from"]
@@ -34,7 +36,7 @@ def instance_url_from(server_url: str) -> str:
     """
     parts = urlsplit(server_url)
     if not parts.scheme or not parts.netloc:
-        raise ValueError("serverUrl is not an absolute URL")
+        raise MalformedReplyError("serverUrl is not an absolute URL")
     host = parts.netloc
     name, dot, rest = host.partition(".")
     if name.endswith("-api") and dot:
@@ -81,6 +83,7 @@ class LoginResult(WireModel):
     """
 
     xml_root = "result"
+    holds_secrets = True
 
     @classmethod
     def from_xml(cls, data: str | bytes) -> LoginResult:
@@ -99,11 +102,13 @@ class LoginResult(WireModel):
         ``status_code`` and ``secrets``). A result with ``passwordExpired``
         true is returned as it is.
         """
+        secrets = tuple(secrets)
         content = parse_login_envelope(body, status_code=status_code, secrets=secrets)
         try:
             return cls.model_validate(content)
         except ValidationError as exc:
-            error = unusable_result_error(exc, status_code)
+            excerpt = body_excerpt(body if isinstance(body, (str, bytes)) else None, secrets)
+            error = unusable_result_error(exc, status_code, excerpt=excerpt)
         raise error
 
     metadata_server_url: str | None = None
@@ -113,6 +118,13 @@ class LoginResult(WireModel):
     session_id: SecretStr
     user_id: str | None = None
     user_info: UserInfo = Field(default_factory=UserInfo)
+
+    @field_validator("session_id")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("the login result holds an empty sessionId")
+        return value
 
     @field_validator("server_url")
     @classmethod
@@ -201,8 +213,26 @@ class Session(BaseModel):
 
     @classmethod
     def from_json(cls, data: str | bytes) -> Session:
-        """Parse the JSON written by :meth:`to_store_dict` (``json.dumps``)."""
-        return cls.model_validate_json(data)
+        """Parse the JSON written by :meth:`to_store_dict` (``json.dumps``).
+
+        Anything else raises :class:`~sfbulk_sdk.errors.MalformedReplyError`
+        naming the fields at fault, never their values (one is the session id),
+        and without chaining pydantic's error, whose text quotes them.
+        """
+        problem = ""
+        try:
+            document = load_json(data, "the stored session")
+        except MalformedReplyError as exc:  # no excerpt: the text is the session itself
+            problem = str(exc)
+        if problem:
+            raise MalformedReplyError(problem)
+        if not isinstance(document, dict):
+            raise MalformedReplyError("a stored session must be a JSON object")
+        try:
+            return cls.model_validate(document)
+        except ValidationError as exc:
+            summary = validation_summary(exc)
+        raise MalformedReplyError(f"the stored session is not valid: {summary}")
 
     @classmethod
     def from_xml(cls, data: str | bytes, *, now: datetime | None = None) -> Session:

@@ -18,13 +18,12 @@ should a fault message echo them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from xml.parsers.expat import ExpatError
 
-import xmltodict
 from pydantic import ValidationError
 
-from ..errors import LoginError, LoginRateExceededError, ProtocolError
-from .xml import XSI_NS
+from .._redact import body_excerpt
+from ..errors import LoginError, LoginRateExceededError, MalformedXmlError, ProtocolError
+from .xml import XSI_NS, build_tree
 
 __all__ = [
     "FAULT_NS",
@@ -59,20 +58,6 @@ def _local(name: str) -> str:
     return name.rpartition(":")[2]
 
 
-def _clean(node: object) -> object:
-    """Drop attributes, turn ``xsi:nil`` elements into ``None`` and keep text."""
-    if isinstance(node, dict):
-        if node.get("@xsi:nil") == "true":
-            return None
-        children = {k: v for k, v in node.items() if not k.startswith("@")}
-        if set(children) <= {"#text"}:
-            return children.get("#text")
-        return {k: _clean(v) for k, v in children.items() if k != "#text"}
-    if isinstance(node, list):
-        return [_clean(item) for item in node]
-    return node
-
-
 def _child(node: object, local_name: str) -> object:
     """The child of ``node`` with this local name, whatever its namespace prefix."""
     if not isinstance(node, Mapping):
@@ -95,12 +80,17 @@ def _redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def login_reply_error(reason: str, status_code: int | None) -> ProtocolError:
-    """The :class:`~sfbulk_sdk.errors.ProtocolError` for a login reply that ``reason``."""
+def login_reply_error(
+    reason: str,
+    status_code: int | None,
+    *,
+    excerpt: str | None = None,
+    kind: type[ProtocolError] = ProtocolError,
+) -> ProtocolError:
+    """The :class:`~sfbulk_sdk.errors.ProtocolError` (or ``kind``) for a login reply that
+    ``reason``; ``excerpt`` is the masked start of its body."""
     where = f" (HTTP {status_code})" if status_code is not None else ""
-    error = ProtocolError(f"SOAP login reply{where} {reason}")
-    error.status_code = status_code
-    return error
+    return kind(f"SOAP login reply{where} {reason}", status_code=status_code, excerpt=excerpt)
 
 
 def _login_error(
@@ -143,28 +133,38 @@ def parse_login_envelope(
     ``secrets`` (the caller's password and token) are replaced by ``***``
     should a fault message quote them.
     """
+    secrets = tuple(secrets)
+    excerpt = body_excerpt(body if isinstance(body, (str, bytes)) else None, secrets)
     try:
-        document = xmltodict.parse(
-            body, process_namespaces=True, namespaces=_NAMESPACES, disable_entities=True
-        )
-    except (ExpatError, ValueError):
-        document = None
-    envelope = _child(document, "Envelope") if isinstance(document, Mapping) else None
+        root, content = build_tree(body, _NAMESPACES)
+    except MalformedXmlError as exc:
+        # The parser's message names only what is wrong (a DTD, the encoding,
+        # a line and column), never the body's text.
+        raise login_reply_error(
+            f"is not a readable SOAP envelope: {exc}", status_code, excerpt=excerpt, kind=type(exc)
+        ) from None
+    envelope = content if _local(root) == "Envelope" else None
     soap_body = _child(envelope, "Body")
     if not isinstance(soap_body, Mapping):
-        raise login_reply_error("is not a SOAP envelope", status_code)
+        raise login_reply_error("is not a SOAP envelope", status_code, excerpt=excerpt)
     fault = _child(soap_body, "Fault")
     if fault is not None:
-        raise _login_error(_clean(fault), status_code, secrets)
+        raise _login_error(fault, status_code, secrets)
     result = _child(_child(soap_body, "loginResponse"), "result")
     if not isinstance(result, Mapping):
-        raise login_reply_error("holds neither loginResponse/result nor a Fault", status_code)
+        raise login_reply_error(
+            "holds neither loginResponse/result nor a Fault", status_code, excerpt=excerpt
+        )
     if status_code is not None and not 200 <= status_code < 300:
-        raise login_reply_error("holds a login result with an error status", status_code)
-    return _clean(result)
+        raise login_reply_error(
+            "holds a login result with an error status", status_code, excerpt=excerpt
+        )
+    return result
 
 
-def unusable_result_error(error: ValidationError, status_code: int | None) -> ProtocolError:
+def unusable_result_error(
+    error: ValidationError, status_code: int | None, *, excerpt: str | None = None
+) -> ProtocolError:
     """The :class:`~sfbulk_sdk.errors.ProtocolError` for a result the model refused.
 
     It names only the locations and types of the problems: the input holds the
@@ -174,4 +174,6 @@ def unusable_result_error(error: ValidationError, status_code: int | None) -> Pr
         f"{'.'.join(str(p) for p in err['loc'])}: {err['type']}"
         for err in error.errors(include_input=False, include_url=False)
     )
-    return login_reply_error(f"has an unusable login result ({problems})", status_code)
+    return login_reply_error(
+        f"has an unusable login result ({problems})", status_code, excerpt=excerpt
+    )

@@ -144,22 +144,27 @@ def test_c11_upsert_says_created_or_updated_and_update_failures_stay_on_their_ro
 def test_c4_a_batch_failing_on_the_server_never_shortens_the_results_quietly() -> None:
     """Complaint 4 (simple-salesforce #442: 1,150 records sent, 200 results returned).
 
-    1,150 JSON records go in batches of 200; one batch is malformed and fails
-    on the server. Waiting for that batch raises ``BatchFailedError`` naming it;
-    asking for its results raises rather than returning an empty list; the seed
-    API's ``batch_result()`` raises rather than returning 950 results; and
-    every other batch has exactly as many results as records sent."""
-    org = FakeOrg()
+    1,150 JSON records go in batches of 200; one batch fails on the server
+    (it is over the org's record limit). Waiting for that batch raises
+    ``BatchFailedError`` naming it; asking for its results raises rather than
+    returning an empty list; the seed API's ``batch_result()`` raises rather
+    than returning 950 results; and every other batch has exactly as many
+    results as records sent. A batch the server could not read (a record that
+    is not an object) is refused before it is sent, naming the record."""
+    org = FakeOrg(max_batch_records=200)
     bulk = Bulk(transport=FakeOrgTransport(org), **FakeTime().sync())
     bulk.login(DEFAULT_USERNAME, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN)
     job = bulk.job_create("insert", "Contact", content_type=ContentType.JSON)
     assert job.id is not None
-    sizes = [200] * 5 + [150]
+    unreadable: list[Any] = [{"LastName": f"U{i}"} for i in range(200)]
+    unreadable[77] = "not a record"
+    with pytest.raises(errors.InvalidInputError, match="record 78 "):
+        bulk.batch_create(json.dumps(unreadable))
+    assert org.requests["batch_create"] == 0
+    sizes = [200, 200, 200, 201, 200, 150]  # the fourth is over the org's limit
     sent: list[tuple[str, int]] = []
     for n, size in enumerate(sizes):
         rows: list[Any] = [{"LastName": f"B{n}R{i}"} for i in range(size)]
-        if n == 3:
-            rows[77] = "not a record"  # the server cannot read this batch
         sent.append((bulk.batch_create(json.dumps(rows)).id, size))
     bulk.job_close()
     states = {b.id: b.state for b in bulk.wait_for_job(job.id)}

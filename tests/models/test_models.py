@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from sfbulk_sdk import errors
 from sfbulk_sdk.core import states
 from sfbulk_sdk.models import (
     BatchInfo,
@@ -116,8 +117,10 @@ def test_concurrency_mode_from_simple_salesforce_integers() -> None:
 def test_unknown_enum_value_is_rejected() -> None:
     with pytest.raises(ValueError, match="Exploded"):
         BatchState("Exploded")
-    with pytest.raises(ValidationError):
+    # A reply parser raises the SDK's own error; pydantic's is only its cause.
+    with pytest.raises(errors.MalformedReplyError, match="state") as caught:
         BatchInfo.from_xml(batch_xml("Exploded"))
+    assert isinstance(caught.value.__cause__, ValidationError)
 
 
 # --------------------------------------------------------------------------- unknown fields

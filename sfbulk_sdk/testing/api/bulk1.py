@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from ...models import BulkErrorInfo, JobInfo, QueryResultList
 from ...models.enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
-from ...models.xml import XmlError
+from ...models.xml import XmlError, parse_xml
 from ..accounts import EXPIRED_PASSWORD
 from ..formats import render_query_result, render_results
 from ..http import JSON, XML, FakeRequest, FakeResponse
@@ -304,7 +304,10 @@ class _Bulk:
                 info = JobInfo.model_validate(raw)
                 names = set(raw)
             else:
-                info = JobInfo.from_xml(text)
+                # Validated here, not by JobInfo.from_xml (a reply parser, which raises
+                # the SDK's MalformedReplyError): a bad value is InvalidJob, not InvalidXml.
+                content = parse_xml(text, JobInfo.xml_root)
+                info = JobInfo.model_validate(content if isinstance(content, dict) else {})
                 names = {(JobInfo.model_fields[n].alias or n) for n in info.model_fields_set} | set(
                     info.model_extra or {}
                 )

@@ -1,0 +1,79 @@
+"""Masking credentials out of text an error keeps: messages, bodies and excerpts.
+
+The errors layer's own helper (:mod:`sfbulk_sdk.errors` uses it, so it imports
+nothing of the package). A reply the SDK refuses is kept as a short excerpt so
+that its error says what came back (an HTML page from a proxy, a truncated
+document); anything in it that looks like a credential is masked first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = ["EXCERPT_CHARS", "body_excerpt", "mask_secrets"]
+
+#: Longest excerpt of a reply body an error keeps (:func:`body_excerpt`).
+EXCERPT_CHARS = 200
+#: How much of a body is masked before the excerpt is cut from it: any secret
+#: that starts inside the excerpt ends well inside this window.
+_MASK_WINDOW = 4 * EXCERPT_CHARS
+_MASK = "***"
+_CREDENTIAL_NAMES = (
+    r"session_?id|sid|access_?token|refresh_?token|id_?token|password|client_?secret"
+    r"|assertion|x-sfdc-session|authorization"
+)
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # A session id or OAuth access token: the 15-character org id, "!", the token.
+    (re.compile(r"00D[0-9A-Za-z]{12,15}![0-9A-Za-z._\-]*"), _MASK),
+    (re.compile(r"(?i)\b(bearer|basic|oauth)(\s+)[^\s\"'<>,;]+"), rf"\1\2{_MASK}"),
+    # <sessionId>...</sessionId> (any prefix), also cut short.
+    (re.compile(rf"(?i)(<(?:[\w.-]+:)?(?:{_CREDENTIAL_NAMES})(?:\s[^>]*)?>)[^<]*"), rf"\1{_MASK}"),
+    # "access_token": "...", in JSON (escaped quotes included).
+    (
+        re.compile(rf'(?i)("(?:{_CREDENTIAL_NAMES})"\s*:\s*")(?:[^"\\]|\\.)*'),
+        rf"\1{_MASK}",
+    ),
+    # access_token=... in a form or a query; Authorization: ... in echoed headers.
+    (re.compile(rf"(?i)\b((?:{_CREDENTIAL_NAMES})\s*[=:]\s*)[^\s&\"'<>,;]+"), rf"\1{_MASK}"),
+)
+
+
+def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with anything that looks like a credential replaced by ``***``.
+
+    Masked: session ids and access tokens (``00D...!...``), ``Bearer ...``,
+    ``<sessionId>...``, JSON ``"access_token": "..."`` and form or header
+    ``name=value`` pairs of credential names, and each of ``secrets`` (values
+    the caller knows it sent, at least 6 characters long).
+    """
+    for secret in sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def body_excerpt(
+    body: str | bytes | bytearray | memoryview | None, secrets: Iterable[str] = ()
+) -> str | None:
+    """A short, printable, secret-free excerpt of a reply body (``None`` for no body).
+
+    At most :data:`EXCERPT_CHARS` characters from the start of the body, on one
+    line, with control characters and undecodable bytes shown as ``?`` and
+    credentials masked (:func:`mask_secrets`).
+    """
+    if body is None:
+        return None
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        text = bytes(body[:_MASK_WINDOW]).decode("utf-8", errors="replace")
+    else:
+        text = str(body)[:_MASK_WINDOW]
+    text = " ".join(
+        "".join(c if c.isprintable() and c != "\ufffd" else "?" for c in part)
+        for part in text.split()
+    )
+    text = mask_secrets(text, secrets)
+    if len(text) > EXCERPT_CHARS:
+        text = text[: EXCERPT_CHARS - 3] + "..."
+    return text

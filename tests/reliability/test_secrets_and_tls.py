@@ -1,0 +1,191 @@
+"""Refusals never carry a secret, and both clients verify TLS by default.
+
+A reply the SDK refuses is described by a short excerpt: at most 200
+characters on one line, with anything that looks like a session id or token
+(``00D...!...``, ``Bearer ...``, ``<sessionId>...``, ``"access_token": ...``,
+``refresh_token=...``) masked, in the excerpt, the message, an ``APIError``'s
+``body`` and every exception chained to the error. A model holding a secret
+never chains pydantic's error, whose text quotes the input.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from sfbulk_sdk import AsyncBulk, Bulk, errors
+from sfbulk_sdk._redact import body_excerpt, mask_secrets
+from sfbulk_sdk.auth.soap import SoapLogin
+from sfbulk_sdk.core.oauth import parse_token_response
+from sfbulk_sdk.models import LoginResult, Session
+from tests.reliability.hostile import (
+    ACCESS_TOKEN,
+    INSTANCE,
+    JOB,
+    REFRESH_TOKEN,
+    SESSION_ID,
+    STATIC_SESSION,
+    assert_no_secret,
+    assert_refusal,
+    reply,
+)
+from tests.timing import FakeTime
+
+pytestmark = pytest.mark.filterwarnings("ignore::sfbulk_sdk.deprecations.LoginDeprecationWarning")
+
+#: One secret in each of the shapes a reply may echo it in.
+ECHOES: dict[str, str] = {
+    "raw session id": f"session {SESSION_ID} was rejected",
+    "bearer header": f"Authorization: Bearer {ACCESS_TOKEN}",
+    "xml session id": f"<sessionId>{SESSION_ID}</sessionId>",
+    "xml prefixed": f'<sf:sessionId xmlns:sf="urn:x">{SESSION_ID}</sf:sessionId>',
+    "json access token": f'{{"access_token": "{ACCESS_TOKEN}", "x": 1}}',
+    "json refresh token": f'{{"refresh_token":"{REFRESH_TOKEN}"}}',
+    "form refresh token": f"grant_type=refresh_token&refresh_token={REFRESH_TOKEN}&x=1",
+    "sfdc header": f"X-SFDC-Session: {SESSION_ID}",
+    "cut short": "x" * 150 + f"<sessionId>{SESSION_ID}",
+}
+
+
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_the_excerpt_masks_every_shape_of_secret(echo: str) -> None:
+    text = f"<html><body>{ECHOES[echo]}</body></html>"
+    excerpt = body_excerpt(text.encode())
+    assert excerpt is not None and len(excerpt) <= 200
+    for secret in (SESSION_ID, ACCESS_TOKEN, REFRESH_TOKEN):
+        assert secret not in excerpt
+        assert secret not in mask_secrets(text)
+    assert "***" in excerpt or echo == "cut short"
+
+
+def test_an_excerpt_is_short_printable_and_on_one_line() -> None:
+    excerpt = body_excerpt(b"line one\r\nline\ttwo\x00\x01\xff" + b"z" * 1000)
+    assert excerpt is not None and len(excerpt) <= 200
+    assert excerpt.startswith("line one line two???")
+    assert excerpt.isprintable() and excerpt.endswith("...")
+    assert body_excerpt(None) is None
+    assert body_excerpt(b"") == ""
+
+
+def test_a_callers_own_secret_is_masked_too() -> None:
+    assert body_excerpt(b"your password hunter22x was wrong", ["hunter22x"]) == (
+        "your password *** was wrong"
+    )
+
+
+def _bulk(handler: Callable[[httpx.Request], httpx.Response]) -> Bulk:
+    return Bulk(
+        INSTANCE, STATIC_SESSION, transport=httpx.MockTransport(handler), **FakeTime().sync()
+    )
+
+
+@pytest.mark.parametrize("status", [200, 400, 401, 500])
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_no_client_error_carries_an_echoed_secret(echo: str, status: int) -> None:
+    page = f"<!-- proxy --><html><body><p>{ECHOES[echo]}</p></body></html>".encode()
+    bulk = _bulk(lambda request: reply(status, page, "text/html"))
+    with pytest.raises(errors.SfBulkError) as caught:
+        bulk.get_job(JOB)
+    error = caught.value
+    assert_refusal(error, status=status)
+    assert isinstance(error, errors.ProtocolError if status == 200 else errors.APIError)
+    assert error.excerpt  # type: ignore[attr-defined]
+    if isinstance(error, errors.APIError):
+        assert error.body is not None and SESSION_ID not in error.body
+
+
+@pytest.mark.parametrize("status", [200, 400, 401, 500])
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_no_token_endpoint_error_carries_an_echoed_secret(echo: str, status: int) -> None:
+    body = ECHOES[echo].encode()
+    with pytest.raises(errors.SfBulkError) as caught:
+        parse_token_response(reply(status, body, "application/json"), secrets=("s3cret-value",))
+    assert_refusal(caught.value, status=status)
+
+
+def test_a_token_reply_missing_its_instance_keeps_no_trace_of_the_token() -> None:
+    body = f'{{"access_token": "{ACCESS_TOKEN}", "refresh_token": "{REFRESH_TOKEN}"}}'
+    with pytest.raises(errors.MalformedReplyError, match="instance_url") as caught:
+        parse_token_response(reply(200, body.encode(), "application/json"))
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert caught.value.response is None
+    assert_no_secret(caught.value)
+
+
+def test_a_login_result_refused_by_its_model_keeps_no_trace_of_the_session() -> None:
+    body = (
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns="urn:partner.soap.sforce.com"><soapenv:Body><loginResponse><result>'
+        f"<serverUrl>not a url</serverUrl><sessionId>{SESSION_ID}</sessionId>"
+        "</result></loginResponse></soapenv:Body></soapenv:Envelope>"
+    )
+    with pytest.raises(errors.ProtocolError, match=r"serverUrl|server_url") as caught:
+        LoginResult.from_xml(body)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert_no_secret(caught.value)
+    auth = SoapLogin("user@example.com", "password-123", "token-456", login_url=INSTANCE)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with pytest.raises(errors.ProtocolError) as through_auth:
+        auth.parse_login_response(reply(200, body.encode(), "text/xml"), now=now)
+    assert_refusal(through_auth.value, status=200)
+
+
+def test_a_stored_session_refused_keeps_no_trace_of_its_id() -> None:
+    body = f'{{"session_id": "{SESSION_ID}", "instance_url": 5}}'
+    with pytest.raises(errors.MalformedReplyError) as caught:
+        Session.from_json(body)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert caught.value.excerpt is None
+    assert_no_secret(caught.value)
+
+
+def test_an_api_error_message_echoing_a_session_is_masked() -> None:
+    body = f'[{{"errorCode": "INVALID_SESSION_ID", "message": "bad id {SESSION_ID}"}}]'
+    bulk = _bulk(lambda request: reply(401, body.encode(), "application/json"))
+    with pytest.raises(errors.InvalidSessionError) as caught:
+        bulk.get_ingest_job("7505j000000ZZZZAAA")
+    assert caught.value.message == "bad id ***"
+    assert_refusal(caught.value, status=401)
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def _context(transport: object) -> ssl.SSLContext:
+    pool = transport._pool  # type: ignore[attr-defined]
+    context: ssl.SSLContext = pool._ssl_context
+    return context
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Bulk(),
+        lambda: Bulk(INSTANCE, STATIC_SESSION),
+        lambda: Bulk(auth=SoapLogin("user@example.com", "password-123", "token-456")),
+    ],
+    ids=["seed", "static-session", "auth"],
+)
+def test_the_sync_client_verifies_tls_by_default(make: Callable[[], Bulk]) -> None:
+    bulk = make()
+    try:
+        context = _context(bulk._driver.http._transport)
+        assert context.check_hostname is True
+        assert context.verify_mode is ssl.CERT_REQUIRED
+    finally:
+        bulk.close()
+
+
+@pytest.mark.anyio
+async def test_the_async_client_verifies_tls_by_default() -> None:
+    for bulk in (AsyncBulk(), AsyncBulk(INSTANCE, STATIC_SESSION)):
+        try:
+            context = _context(bulk._driver.http._transport)
+            assert context.check_hostname is True
+            assert context.verify_mode is ssl.CERT_REQUIRED
+        finally:
+            await bulk.aclose()
