@@ -71,6 +71,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("AsyncOps", "Ops"),
     ("AsyncSeedFacade", "SeedFacade"),
     ("AsyncDriver", "Driver"),
+    ("AsyncTaskSet", "TaskSet"),
     ("AsyncSessionManager", "SessionManager"),
     ("AsyncSendLogin", "SendLogin"),
     ("AsyncSessionStore", "SessionStore"),

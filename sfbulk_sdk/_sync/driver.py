@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import httpx
 
+from .._background import TaskSet
 from .._parallel import gather_sync
 from ..core import flow as f
 from ..core.clock import Monotonic, Sleep
@@ -28,10 +29,12 @@ T = TypeVar("T")
 
 
 class _Streams:
-    """The streamed responses one run has open, and their byte iterators."""
+    """What one run holds: its open streamed responses (and their byte iterators)
+    and the flows it spawned (:class:`~sfbulk_sdk.core.flow.Spawn`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tasks: TaskSet[f.Flow[object], object]) -> None:
         self.open: dict[int, tuple[httpx.Response, Iterator[bytes]]] = {}
+        self.tasks = tasks
 
     def add(self, response: httpx.Response) -> None:
         self.open[id(response)] = (response, response.iter_bytes())
@@ -81,7 +84,7 @@ class Driver:
 
     def run(self, flow: f.Flow[T]) -> T:
         """Drive ``flow`` to its end and return its result."""
-        streams = _Streams()
+        streams = _Streams(TaskSet(self.run))
         try:
             step = f.start(flow)
             while not isinstance(step, f.Done):
@@ -93,7 +96,7 @@ class Driver:
 
     def stream(self, flow: f.Flow[object]) -> Iterator[T]:
         """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
-        streams = _Streams()
+        streams = _Streams(TaskSet(self.run))
         try:
             step = f.start(flow)
             while not isinstance(step, f.Done):
@@ -108,6 +111,7 @@ class Driver:
             self._release(streams)
 
     def _release(self, streams: _Streams) -> None:
+        streams.tasks.close()
         for response, _ in list(streams.open.values()):
             response.close()
         streams.open.clear()
@@ -125,6 +129,12 @@ class Driver:
             return self._send(effect.request, effect.stream, streams)
         if isinstance(effect, f.Gather):
             return gather_sync(self.run, effect.flows, effect.limit)
+        if isinstance(effect, f.Spawn):
+            return streams.tasks.spawn(effect.flow)
+        if isinstance(effect, f.Wait):
+            return streams.tasks.wait(effect.tickets, effect.block)
+        if isinstance(effect, f.Join):
+            return streams.tasks.join(effect.ticket)
         if isinstance(effect, f.GetSession):
             return self._manager().get()
         if isinstance(effect, f.Touch):

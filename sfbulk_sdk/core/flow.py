@@ -27,6 +27,13 @@ chunk by chunk (:class:`ReadChunk`) and hands records to the caller
 request is repeated and the records already handed out are skipped, so none
 is lost or repeated.
 
+Flows can also run side by side: :class:`Gather` runs a list of them and
+waits for all; :class:`Spawn` starts one in the background (a ticket comes
+back), :class:`Wait` says which of some tickets have finished (at least one,
+unless asked not to block) and :class:`Join` hands over a finished one's
+result, or raises its error. With these a flow keeps a sliding window of
+downloads: a new one starts as soon as any finishes.
+
 Polling (:func:`wait_for_batch`, :func:`wait_for_job`) composes requests with
 waits. Its deadline counts the time spent in requests as well as the sleeps
 (:class:`Now`).
@@ -60,6 +67,7 @@ __all__ = [
     "Gather",
     "GetSession",
     "Invalidate",
+    "Join",
     "Now",
     "ParsedBody",
     "ReadBody",
@@ -69,7 +77,9 @@ __all__ = [
     "Report",
     "Send",
     "Sleep",
+    "Spawn",
     "Touch",
+    "Wait",
     "exchange",
     "observe",
     "perform",
@@ -206,6 +216,39 @@ class Gather(Effect[list[object]], Generic[T]):
 
     flows: list[Flow[T]]
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn(Effect[int], Generic[T]):
+    """Start ``flow`` beside this one; the reply is its ticket (for :class:`Wait`, :class:`Join`).
+
+    The driver stops every spawned flow that is still running when the flow that
+    spawned it ends (or is closed).
+    """
+
+    flow: Flow[T]
+
+
+@dataclass(frozen=True, slots=True)
+class Wait(Effect[list[int]]):
+    """Which of ``tickets`` have finished, in the order given.
+
+    With ``block`` the reply waits until at least one has; without, it comes
+    at once (possibly empty).
+    """
+
+    tickets: tuple[int, ...]
+    block: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Join(Effect[object]):
+    """The result of the spawned flow ``ticket`` (waiting for it), or its error raised here.
+
+    A ticket can be joined once.
+    """
+
+    ticket: int
 
 
 def perform(effect: Effect[R]) -> Generator[Effect[object], object, R]:
