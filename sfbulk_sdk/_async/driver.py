@@ -148,6 +148,8 @@ class AsyncDriver:
             pass  # progress no one observes (see core.flow.observe)
         elif isinstance(effect, f.ReadBody):
             await self._read_body(effect.response, streams)
+        elif isinstance(effect, f.ReadRaw):
+            return await self._read_raw(effect.response, streams)
         elif isinstance(effect, f.CloseResponse):
             streams.forget(effect.response)
             await effect.response.aclose()
@@ -178,6 +180,18 @@ class AsyncDriver:
             await response.aread()
         except HTTPX_ERRORS as exc:
             raise wrap_transport_error(exc, response.request) from exc
+
+    async def _read_raw(self, response: httpx.Response, streams: _Streams) -> tuple[str, bytes]:
+        streams.forget(response)
+        try:
+            if response.is_stream_consumed:  # an in-memory reply, decoded already
+                return "", response.content
+            coding = response.headers.get("content-encoding", "").strip().lower()
+            return coding, b"".join([chunk async for chunk in response.aiter_raw()])
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, response.request) from exc
+        finally:
+            await response.aclose()
 
 
 async def anext_or_empty(chunks: AsyncIterator[bytes]) -> bytes:

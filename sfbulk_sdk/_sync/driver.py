@@ -149,6 +149,8 @@ class Driver:
             pass  # progress no one observes (see core.flow.observe)
         elif isinstance(effect, f.ReadBody):
             self._read_body(effect.response, streams)
+        elif isinstance(effect, f.ReadRaw):
+            return self._read_raw(effect.response, streams)
         elif isinstance(effect, f.CloseResponse):
             streams.forget(effect.response)
             effect.response.close()
@@ -177,6 +179,18 @@ class Driver:
             response.read()
         except HTTPX_ERRORS as exc:
             raise wrap_transport_error(exc, response.request) from exc
+
+    def _read_raw(self, response: httpx.Response, streams: _Streams) -> tuple[str, bytes]:
+        streams.forget(response)
+        try:
+            if response.is_stream_consumed:  # an in-memory reply, decoded already
+                return "", response.content
+            coding = response.headers.get("content-encoding", "").strip().lower()
+            return coding, b"".join([chunk for chunk in response.iter_raw()])
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, response.request) from exc
+        finally:
+            response.close()
 
 
 def anext_or_empty(chunks: Iterator[bytes]) -> bytes:

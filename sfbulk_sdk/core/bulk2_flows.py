@@ -8,7 +8,8 @@
 * :func:`query_records_by_pages` lists the pages with ``/resultPages`` (API
   58.0+) and downloads them in a sliding window, up to ``width`` at once (a
   new one starts as soon as one ends), handing their records out in page
-  order: memory is bounded by ``2 * width`` pages of CSV bytes;
+  order: memory is bounded by ``2 * width`` pages, each held as it came
+  (gzip-compressed, as Salesforce sends it) and inflated a slice at a time;
 * :func:`ingest_result_records` streams a job's successful, failed or
   unprocessed records (a 204 or an empty body is no records).
 
@@ -18,12 +19,15 @@ are read with the job's own API version.
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar, cast
 
 import httpx
 
+from ..errors import ProtocolError
 from ..models.bulk2 import IngestJobInfo, QueryJobInfo
 from . import bulk2, states
 from .decoders import record_decoder
@@ -33,7 +37,8 @@ from .flow import (
     Flow,
     FlowContext,
     Join,
-    ParsedBody,
+    ReadBody,
+    ReadRaw,
     RecordStream,
     Spawn,
     Wait,
@@ -98,12 +103,63 @@ def query_records(
             return total
 
 
-def _page_bytes(check: Callable[[httpx.Response], object]) -> ParsedBody[bytes]:
-    def read(response: httpx.Response) -> bytes:
-        check(response)
-        return b"" if response.status_code == 204 else response.content
+#: Content codings a page is kept in while it waits for its turn (inflated as it is
+#: handed out); a page in any other coding is decoded by httpx on arrival.
+_KEPT_ENCODED = frozenset({"", "identity", "gzip", "x-gzip", "deflate"})
 
-    return ParsedBody(read)
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """A downloaded result page, as it came: ``body`` in the content coding ``encoding``."""
+
+    encoding: str
+    body: bytes
+
+
+class _EncodedPage:
+    """Reads a result page whole but still compressed: a held page costs its gzip size."""
+
+    streams = True
+
+    def __init__(self, check: Callable[[httpx.Response], object]) -> None:
+        self._check = check
+
+    def read(self, response: httpx.Response) -> Flow[_Page]:
+        self._check(response)
+        if response.status_code == 204:
+            yield from perform(ReadBody(response))
+            return _Page("", b"")
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding in _KEPT_ENCODED:
+            coding, body = yield from perform(ReadRaw(response))
+            return _Page(coding, body)
+        yield from perform(ReadBody(response))
+        return _Page("", response.content)
+
+
+def _inflated(page: _Page) -> Iterator[bytes]:
+    """The page's CSV bytes, at most :data:`DECODE_SLICE` at a time."""
+    if page.encoding in ("", "identity"):
+        for at in range(0, len(page.body), DECODE_SLICE):
+            yield page.body[at : at + DECODE_SLICE]
+        return
+    # gzip, or deflate with its zlib header; 47 = detect either, -15 = raw deflate
+    wbits = 47 if page.encoding != "deflate" or page.body[:1] == b"\x78" else -15
+    rest = page.body
+    while rest:
+        inflater = zlib.decompressobj(wbits)
+        data = rest
+        while data:
+            out = inflater.decompress(data, DECODE_SLICE)
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+        tail = inflater.flush()
+        if tail:
+            yield tail
+        if not inflater.eof:
+            raise zlib.error("the compressed page ends early")
+        rest = inflater.unused_data  # a gzip file of several members
 
 
 class _PageWindow:
@@ -127,7 +183,7 @@ class _PageWindow:
         self.listed = False
         self.listing: int | None = None  # the ticket of the listing in flight
         self.running: dict[int, int] = {}  # ticket -> page number
-        self.ready: dict[int, bytes] = {}  # page number -> its CSV
+        self.ready: dict[int, _Page] = {}  # page number -> its CSV, as it came
         self.started = 0
         self.handed = 0
 
@@ -154,7 +210,7 @@ class _PageWindow:
             and len(self.running) + len(self.ready) < 2 * self.width
         ):
             page = self.pending.popleft().call(self.api_version)
-            download = exchange(page, self.ctx, _page_bytes(page.parse))
+            download = exchange(page, self.ctx, _EncodedPage(page.parse))
             ticket = yield from perform(Spawn(download))
             self.running[ticket] = self.started
             self.started += 1
@@ -172,7 +228,7 @@ class _PageWindow:
                 self.listed = True
                 self.listing = None
             else:
-                assert isinstance(value, bytes)
+                assert isinstance(value, _Page)
                 self.ready[self.running.pop(ticket)] = value
 
     def step(self) -> Flow[None]:
@@ -180,7 +236,7 @@ class _PageWindow:
         yield from self.collect(block=False)
         yield from self.refill()
 
-    def next_body(self) -> Flow[bytes | None]:
+    def next_page(self) -> Flow[_Page | None]:
         """The next page's CSV in page order (waiting for it), or ``None`` after the last."""
         while True:
             yield from self.refill()
@@ -211,23 +267,29 @@ def query_records_by_pages(
     window = _PageWindow(job_id, api_version, width, ctx)
     total = 0
     while True:
-        body = yield from window.next_body()
-        if body is None:
+        page = yield from window.next_page()
+        if page is None:
             return total
-        total += yield from _emit_body(body, delimiter, window.step)
+        total += yield from _emit_page(page, delimiter, window.step)
 
 
-def _emit_body(body: bytes, delimiter: str, between: Callable[[], Flow[None]]) -> Flow[int]:
+def _emit_page(page: _Page, delimiter: str, between: Callable[[], Flow[None]]) -> Flow[int]:
+    """Hand out a page's records a slice at a time; ``between`` runs after each handful."""
     decoder = record_decoder("text/csv", delimiter=delimiter)
     count = 0
-    pieces = [body[at : at + DECODE_SLICE] for at in range(0, len(body), DECODE_SLICE)]
-    for piece in [*pieces, b""]:
-        records = decoder.feed(piece) if piece else decoder.close()
+    pieces = _inflated(page)
+    while True:
+        try:
+            piece = next(pieces, b"")
+            records = decoder.feed(piece) if piece else decoder.close()
+        except (ValueError, zlib.error) as exc:
+            raise ProtocolError(f"could not decode a query results page: {exc}") from exc
         if records:
             count += len(records)
             yield from perform(Emit(records))
             yield from between()
-    return count
+        if not piece:
+            return count
 
 
 def ingest_result_records(

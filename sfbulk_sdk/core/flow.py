@@ -72,6 +72,8 @@ __all__ = [
     "ParsedBody",
     "ReadBody",
     "ReadChunk",
+    "ReadRaw",
+    "Reader",
     "RecordStream",
     "Reply",
     "Report",
@@ -170,6 +172,17 @@ class ReadChunk(Effect[bytes]):
 @dataclass(frozen=True, slots=True)
 class ReadBody(Effect[None]):
     """Read the rest of a streamed body into ``response.content`` (and release it)."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRaw(Effect[tuple[str, bytes]]):
+    """Read the rest of a streamed body as it came, still content-encoded (and release it).
+
+    The reply is the body's content coding and the bytes; the coding is ``""``
+    when the body was already decoded (a reply read before it was streamed).
+    """
 
     response: httpx.Response
 
@@ -309,6 +322,15 @@ class FlowContext:
     can_refresh: bool
 
 
+class Reader(Protocol[T_co]):
+    """How :func:`exchange` reads a reply: streamed (``Send(stream=True)``) or whole."""
+
+    @property
+    def streams(self) -> bool: ...
+
+    def read(self, response: httpx.Response) -> Flow[T_co]: ...
+
+
 class ParsedBody(Generic[T]):
     """A reply read whole, then parsed by the call's own parser."""
 
@@ -381,9 +403,7 @@ class RecordStream:
                 return self.delivered
 
 
-def exchange(
-    call: CallSpec[object], ctx: FlowContext, reader: ParsedBody[T] | RecordStream
-) -> Flow[T]:
+def exchange(call: CallSpec[object], ctx: FlowContext, reader: Reader[T]) -> Flow[T]:
     """One request, with session recovery and retries: the rule of the module docstring."""
     attempt = 0
     refreshed = False
@@ -421,7 +441,7 @@ def exchange(
             # The request succeeded: a store that fails to record the use must
             # not turn that success (a created job, an added batch) into an error.
             log.warning("could not record the session's use in the store: %s", exc)
-        return cast(T, result)
+        return result
 
 
 def request(call: CallSpec[T], ctx: FlowContext) -> Flow[T]:

@@ -10,14 +10,20 @@ and a read abandoned half-way leaves nothing running.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
+from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from sfbulk_sdk import AsyncBulk, Bulk, _background
+from sfbulk_sdk.core import bulk2_flows
 from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
+from sfbulk_sdk.testing.server import serve_in_thread
 from tests.org_clients import org_bulk, soap_auth
 from tests.timing import FakeTime
+from tests.tls import Tls
 
 pytestmark = pytest.mark.filterwarnings("ignore::sfbulk_sdk.deprecations.LoginDeprecationWarning")
 
@@ -116,3 +122,31 @@ async def test_without_asyncio_tasks_the_async_window_runs_in_rounds(
                 org.expire_sessions()
         assert asyncio.all_tasks() - before == set()  # nothing outlived a wait
     assert seen == by_locator
+
+
+@pytest.mark.anyio
+async def test_over_https_pages_wait_compressed_and_come_out_in_order(
+    tls: Tls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Served for real, pages arrive gzipped: held that way, inflated as handed out."""
+    org = _org()
+    codings: list[str] = []
+    inflate = bulk2_flows._inflated
+
+    def spy(page: bulk2_flows._Page) -> Iterator[bytes]:
+        codings.append(page.encoding)
+        return inflate(page)
+
+    monkeypatch.setattr(bulk2_flows, "_inflated", spy)
+    trust = ssl.create_default_context(cafile=str(tls.ca_file))
+    with serve_in_thread(org, certfile=tls.cert_file, keyfile=tls.key_file) as url:
+        async with (
+            httpx.AsyncClient(verify=trust, timeout=30) as http,
+            AsyncBulk(auth=soap_auth(url), http_client=http, **FakeTime().async_()) as bulk,
+        ):
+            job_id, by_locator = await _finished_job_async(bulk)
+            pages = bulk.iter_query_job_results(job_id, parallel_pages=4)
+            seen = [str(record["Name"]) async for record in pages]
+    assert len(by_locator) == ROWS
+    assert seen == by_locator
+    assert codings == ["gzip"] * (ROWS // PAGE + 1)  # every page was held compressed
