@@ -40,7 +40,7 @@ from .core.encode import EncodedBody, RecordEncoder, rows_of_mappings, rows_of_s
 from .csvfiles import split_csv_file
 from .errors import InvalidInputError
 
-__all__ = ["Limits", "Prepared", "prepare"]
+__all__ = ["LINE_ENDING", "Limits", "Prepared", "prepare"]
 
 T = TypeVar("T")
 
@@ -57,6 +57,12 @@ class Limits:
     max_chars: int
 
 
+#: How encoded records end. With ``\r\n`` the :mod:`csv` writer quotes a value
+#: holding a bare ``\r`` as well as one holding ``\n`` (with ``\n`` alone it would
+#: leave a bare ``\r`` unquoted, which Salesforce reads as a line break).
+LINE_ENDING = "\r\n"
+
+
 @dataclass
 class Prepared:
     """The fields of a load and its bodies (lazy), each within the limits."""
@@ -65,6 +71,8 @@ class Prepared:
     bodies: Iterator[EncodedBody]
     #: The number of rows when known before the load starts (sized inputs).
     total: int | None = None
+    #: How the bodies' lines end (``"\r\n"`` or ``"\n"``; a CSV file keeps its own).
+    line_ending: str = LINE_ENDING
 
 
 def _model_fields(model: type[BaseModel]) -> tuple[list[str], list[str]]:
@@ -187,7 +195,9 @@ def _csv_bodies(
     first = next(batches, None)
     if first is None:
         raise InvalidInputError("the CSV holds no records: nothing to load")
-    head = first.data.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+    line = first.data.split(b"\n", 1)[0]
+    ending = "\r\n" if line.endswith(b"\r") else "\n"
+    head = line.decode("utf-8-sig").rstrip("\r")
     fields = next(csv.reader([head], delimiter=delimiter), [])
 
     def bodies() -> Iterator[EncodedBody]:
@@ -197,7 +207,7 @@ def _csv_bodies(
             yield EncodedBody(batch.data, row, batch.records, keys)
             row += batch.records
 
-    return Prepared(fields, bodies())
+    return Prepared(fields, bodies(), line_ending=ending)
 
 
 def prepare(
@@ -259,6 +269,7 @@ def prepare(
         max_bytes=limits.max_bytes,
         max_chars=limits.max_chars,
         delimiter=delimiter,
+        line_ending=LINE_ENDING,
         key=key,
     )
     bodies = encoder.bodies(rows)

@@ -16,6 +16,7 @@ queries unless PK chunking is asked for (a Bulk 1.0 feature).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -159,6 +160,7 @@ class AsyncOps(AsyncBulk2Client):
             prepared = inputs.prepare(
                 records, limits=limits, fields=settings.get("fields"), key=key, ids_field=ids
             )
+            options = dataclasses.replace(options, line_ending=prepared.line_ending)
             run = loads.bulk2_load(
                 options, prepared.bodies, prepared.fields, key_column=key, ctx=self._ctx
             )

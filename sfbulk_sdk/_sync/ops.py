@@ -17,6 +17,7 @@ queries unless PK chunking is asked for (a Bulk 1.0 feature).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import re
 from collections.abc import Generator, Iterator, Sequence
@@ -160,6 +161,7 @@ class Ops(Bulk2Client):
             prepared = inputs.prepare(
                 records, limits=limits, fields=settings.get("fields"), key=key, ids_field=ids
             )
+            options = dataclasses.replace(options, line_ending=prepared.line_ending)
             run = loads.bulk2_load(
                 options, prepared.bodies, prepared.fields, key_column=key, ctx=self._ctx
             )
