@@ -9,7 +9,8 @@
   field whose type cannot be written to CSV is refused before anything is read;
 * an iterable of sequences, with ``fields``;
 * a CSV file (a path, or a binary file object): sent as it is, cut at whole
-  records; checked whole before the first body when it is a path;
+  records; checked whole before the first body when it is a path or a
+  seekable file (a pipe or socket is checked as it is read);
 * a pandas ``DataFrame`` or a pyarrow ``Table`` (the ``pandas`` / ``arrow``
   extras): missing values (``NaN``, ``NaT``, ``None``, nulls) are ``None``;
 * for delete and hardDelete, plain record ids.
@@ -35,7 +36,7 @@ from typing import IO, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from .core.csvsplit import split_csv
+from .core.csvsplit import scan_csv, split_csv
 from .core.encode import EncodedBody, RecordEncoder, rows_of_mappings, rows_of_sequences
 from .csvfiles import split_csv_file
 from .errors import InvalidInputError
@@ -166,6 +167,13 @@ def _csv_keys(data: bytes, column: str, delimiter: str) -> list[str]:
     return [values[at] if at < len(values) else "" for values in reader if values]
 
 
+def _seekable(source: IO[bytes]) -> bool:
+    try:
+        return bool(source.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def _csv_bodies(
     source: str | os.PathLike[str] | IO[bytes],
     limits: Limits,
@@ -184,6 +192,18 @@ def _csv_bodies(
             delimiter=delimiter,
         )
     else:
+        if _seekable(source):
+            # Check it whole first (then read it again), so that a bad record is
+            # refused before anything is sent, as for a path.
+            start = source.tell()
+            scan_csv(
+                iter(lambda: source.read(_FILE_CHUNK), b""),
+                max_records=limits.max_records,
+                max_bytes=limits.max_bytes,
+                max_chars=limits.max_chars,
+                delimiter=delimiter,
+            )
+            source.seek(start)
         chunks = iter(lambda: source.read(_FILE_CHUNK), b"")
         batches = split_csv(
             chunks,
