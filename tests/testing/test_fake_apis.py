@@ -24,7 +24,10 @@ def client(org: FakeOrg) -> httpx.Client:
     return httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url)
 
 
-NO_CLIENT = {"error": "invalid_request", "error_description": "missing required parameter: client_id"}
+NO_CLIENT = {
+    "error": "invalid_request",
+    "error_description": "missing required parameter: client_id",
+}
 UNKNOWN_CLIENT = {"error": "invalid_client_id", "error_description": "client identifier invalid"}
 UNKNOWN_TOKEN = {
     "error": "unsupported_token_type",
