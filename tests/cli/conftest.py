@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -118,3 +119,45 @@ def cli(served: Served, tmp_path: Path) -> Cli:
     )
     (tmp_path / "home").mkdir()
     return Cli(tmp_path / "home", env)
+
+
+@dataclass
+class InProcess:
+    """Runs ``sfbulk`` in this process (``sfbulk_sdk.cli.app.run``): the same code, no spawn."""
+
+    home: Path
+    env: dict[str, str]
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
+    seen: list[str] = field(default_factory=list)
+
+    def __call__(
+        self, *args: str, input: str | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        from sfbulk_sdk.cli.app import run
+
+        with self.monkeypatch.context() as patch:
+            patch.chdir(self.home)
+            for name, value in {**self.env, **(env or {})}.items():
+                patch.setenv(name, value)
+            if input is not None:
+                patch.setattr(sys, "stdin", _Stdin(input))
+            code = run(list(args))
+        out, err = self.capsys.readouterr()
+        self.seen.extend([out, err])
+        return subprocess.CompletedProcess(list(args), code, out, err)
+
+
+class _Stdin(io.TextIOWrapper):
+    def __init__(self, text: str) -> None:
+        super().__init__(io.BytesIO(text.encode()), encoding="utf-8")
+
+
+@pytest.fixture
+def inproc(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> InProcess:
+    """``cli``'s settings, run in this process."""
+    for name in [k for k in os.environ if k.startswith("SFBULK_")]:
+        monkeypatch.delenv(name)
+    return InProcess(cli.home, dict(cli.env), monkeypatch, capsys)
