@@ -7,11 +7,13 @@ Data commands (loads, ``query``, ``job``) are in :mod:`sfbulk_sdk.cli.data`.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -276,15 +278,35 @@ def _warn(
     sys.stderr.write(f"sfbulk: warning: {' '.join(str(message).split())}\n")
 
 
+@contextmanager
+def _one_line_diagnostics(debug: bool) -> Iterator[None]:
+    """Without ``--debug``: warnings as one line, the SDK's logs only from ERROR up, as
+    ``sfbulk:`` lines; everything is put back afterwards (``run`` may be called in process)."""
+    if debug:
+        yield
+        return
+    logger = logging.getLogger("sfbulk_sdk")
+    saved = (logger.handlers[:], logger.level, logger.propagate, warnings.showwarning)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("sfbulk: %(levelname)s: %(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.ERROR)
+    logger.propagate = False
+    warnings.showwarning = _warn
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate, warnings.showwarning = saved
+
+
 def run(argv: Sequence[str]) -> int:
     """Run ``sfbulk`` with ``argv``; the exit code (errors printed as one line)."""
     args = hoist_global_options(argv)
     debug = "--debug" in args
-    if not debug:
-        warnings.showwarning = _warn
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=args, prog_name="sfbulk", standalone_mode=False)
+        with _one_line_diagnostics(debug):
+            result = command.main(args=args, prog_name="sfbulk", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:

@@ -32,7 +32,7 @@ from ..deprecations import LoginDeprecationWarning
 from ..errors import TransportError
 from ..models.session import Session
 from ..sessions import SessionManager
-from ..stores import GrantStore, SessionStore, session_key, utc_now
+from ..stores import GrantStore, LoginFailureStore, SessionStore, session_key, utc_now
 from .exits import CliError, ExitCode
 from .settings import Settings, home_dir, secret_from_env
 
@@ -192,10 +192,13 @@ def login(
     settings: Settings, auth: Authenticator, store: SessionStore, http: httpx.Client
 ) -> tuple[Session, Profile]:
     """Log in now (a fresh session in the store) and write the profile."""
+    key = session_key(auth.fingerprint)
+    if isinstance(store, LoginFailureStore):  # asked for: try now, even after a refusal
+        store.clear_failure(key)
     manager = SessionManager(auth, store=store, send=_send(http))
-    stale = manager.current or store.get(session_key(auth.fingerprint))
+    stale = store.get(key)
     if stale is not None:  # a new login replaces what the store held
-        store.compare_and_delete(session_key(auth.fingerprint), stale.session_id.get_secret_value())
+        store.compare_and_delete(key, stale.session_id.get_secret_value())
     session = manager.get()
     profile = Profile(
         auth=settings.auth,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -32,7 +33,8 @@ class Served:
     process: subprocess.Popen[str]
 
     def control(self, method: str, path: str, body: object = None) -> object:
-        with httpx.Client(verify=str(self.ca_file), base_url=self.url) as http:
+        verify = ssl.create_default_context(cafile=str(self.ca_file))
+        with httpx.Client(verify=verify, base_url=self.url) as http:
             reply = http.request(method, f"/_fake/{path}", json=body)
         assert reply.status_code < 300, reply.text
         return reply.json() if reply.content else None
