@@ -276,7 +276,9 @@ def query(
         int | None, typer.Option(help="Split by Id ranges of this size (Bulk 1.0).")
     ] = None,
     output_format: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
-    api: ApiOption = "auto",
+    api: Annotated[
+        str, typer.Option("--api", help="auto, bulk1 or bulk2 (auto: Bulk 2.0 unless PK chunking).")
+    ] = "auto",
 ) -> None:
     """Run a SOQL query and stream every record to a file or stdout."""
     if output_format not in ("csv", "jsonl"):
