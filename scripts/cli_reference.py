@@ -11,7 +11,7 @@ PAGE = ROOT / "docs" / "cli.md"
 
 def main(argv: list[str]) -> int:
     """``cli_reference.py [--check]``: 0 when written or in step, 1 when out of step."""
-    from sfbulk_sdk.cli import app as _app  # noqa: F401 - registers every command
+    from sfbulk_sdk.cli import commands  # noqa: F401 - registers every command
     from sfbulk_sdk.cli.reference import render_reference
 
     text = render_reference()

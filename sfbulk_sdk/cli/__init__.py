@@ -3,7 +3,7 @@
 :func:`main` is the console script. Without the extra installed it prints one
 line naming the extra and exits with status 2 (a usage error), before anything
 else is imported. ``sfbulk_sdk.cli.app`` is the typer application (imported on
-first use).
+first use; the commands are in :mod:`sfbulk_sdk.cli.commands`).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if any(find_spec(name) is None for name in ("typer", "rich")):
         print(MISSING_EXTRA, file=sys.stderr)
         raise SystemExit(2)
-    from .app import run
+    from .commands import run
 
     raise SystemExit(run(list(sys.argv[1:] if argv is None else argv)))
 
 
 def __getattr__(name: str) -> object:
     if name == "app":
-        from .app import app
+        from . import commands  # registers every command on the app
 
-        return app
+        return commands.app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

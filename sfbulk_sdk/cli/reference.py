@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import typer
 import typer.main
 
+from .commands import app
 from .exits import ExitCode
-from .root import app
 
 __all__ = ["render_reference"]
 

@@ -136,7 +136,7 @@ class InProcess:
     def __call__(
         self, *args: str, input: str | None = None, env: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        from sfbulk_sdk.cli.app import run
+        from sfbulk_sdk.cli.commands import run
 
         with self.monkeypatch.context() as patch:
             patch.chdir(self.home)

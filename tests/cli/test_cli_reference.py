@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer.main
 
-from sfbulk_sdk.cli.app import app
+from sfbulk_sdk.cli.commands import app
 from sfbulk_sdk.cli.exits import ExitCode
 from sfbulk_sdk.cli.reference import render_reference
 

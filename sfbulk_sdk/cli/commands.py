@@ -8,7 +8,6 @@ Data commands (loads, ``query``, ``job``) are in :mod:`sfbulk_sdk.cli.data`.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import traceback
 import warnings
@@ -20,6 +19,7 @@ from typing import Annotated, TextIO
 import typer
 import typer.main
 
+from ..testing.accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
 from .exits import CliError, ExitCode, describe
 from .output import Output
 from .root import app, state
@@ -147,6 +147,15 @@ def fake_org(
         Path | None, typer.Option(help="PEM certificate (chain) to serve HTTPS with.")
     ] = None,
     keyfile: Annotated[Path | None, typer.Option(help="PEM private key of --certfile.")] = None,
+    username: Annotated[
+        str, typer.Option(help="Username of the fake org's test user.")
+    ] = DEFAULT_USERNAME,
+    password: Annotated[
+        str, typer.Option(help="The test user's throwaway password (a fake org's, not yours).")
+    ] = DEFAULT_PASSWORD,
+    security_token: Annotated[
+        str, typer.Option(help="The test user's throwaway security token.")
+    ] = DEFAULT_SECURITY_TOKEN,
     session_timeout: Annotated[
         int, typer.Option(help="Session inactivity timeout in seconds.")
     ] = 7200,
@@ -157,29 +166,18 @@ def fake_org(
 ) -> None:
     """Run a fake Salesforce org (SOAP, OAuth, Bulk 1.0 and 2.0) until interrupted.
 
-    Its throwaway test user is printed at start (change it with the
-    SFBULK_FAKE_USERNAME, SFBULK_FAKE_PASSWORD and SFBULK_FAKE_SECURITY_TOKEN variables).
+    Its throwaway test user (not a real account) is printed at start.
     """
     if (certfile is None) != (keyfile is None):
-        raise CliError("--certfile and --keyfile go together")
+        raise typer.BadParameter("--certfile and --keyfile go together")
     for path in (certfile, keyfile):
         if path is not None and not path.is_file():
             raise CliError(f"no such file: {path}", hint="give a PEM file made e.g. by trustme")
-    from ..testing.accounts import (
-        DEFAULT_PASSWORD,
-        DEFAULT_SECURITY_TOKEN,
-        DEFAULT_USERNAME,
-        FakeUser,
-    )
+    from ..testing.accounts import FakeUser
     from ..testing.org import FakeOrg
     from ..testing.server import serve
 
-    env = os.environ
-    user = FakeUser(
-        env.get("SFBULK_FAKE_USERNAME", DEFAULT_USERNAME),
-        env.get("SFBULK_FAKE_PASSWORD", DEFAULT_PASSWORD),
-        env.get("SFBULK_FAKE_SECURITY_TOKEN", DEFAULT_SECURITY_TOKEN),
-    )
+    user = FakeUser(username, password, security_token)
     org = FakeOrg(
         users=[user], session_timeout=session_timeout, query_result_file_rows=query_result_file_rows
     )
