@@ -180,8 +180,9 @@ def _send(http: httpx.Client) -> Callable[[httpx.Request], httpx.Response]:
             response = http.send(request)
             response.read()
         except httpx.HTTPError as exc:
+            where = f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
             raise TransportError(
-                f"{type(exc).__name__} on the login request", request=request
+                f"{type(exc).__name__} on the login request to {where}", request=request
             ) from exc
         return response
 
