@@ -67,8 +67,10 @@ def test_login_insert_query_results_logout_as_processes(cli: Cli, tmp_path: Path
     ]
     job_id = str(load["jobs"][0])  # type: ignore[index]
 
-    done = cli("query", "SELECT Id, Name FROM Account WHERE Name LIKE 'P1%'", "-o", "out.csv")
+    soql = "SELECT Id, Name FROM Account WHERE Name LIKE 'P1%'"
+    done = cli("--debug", "query", soql, "-o", "out.csv")  # debug logs: checked for secrets too
     assert done.returncode == 0, done.stderr
+    assert "HTTP Request" in done.stderr
     rows = _csv((cli.home / "out.csv").read_text())
     assert sorted(r["Name"] for r in rows) == ["P1Acme", "P1Beta", "P1Gamma"]
 
@@ -116,11 +118,19 @@ def test_stdin_loads_queries_and_jobs(inproc: InProcess, tmp_path: Path) -> None
     assert done.returncode == 0 and json.loads(done.stdout)["succeeded"] == 1
     done = cli("query", f"SELECT Name, Industry {mine}", "-o", "-")
     assert sorted(done.stdout.splitlines()[1:]) == ["P2Acme,Chemicals", "P2Beta Renamed,Energy"]
+    done = cli("hard-delete", "Account", "-", "--json", input=f"Id\n{acme}\n")
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout)["operation"] == "hardDelete"
+    done = cli("query", f"SELECT Name {mine}", "--all", "-o", "-")
+    assert "P2Acme" not in done.stdout and "P2Beta Renamed" in done.stdout
+    assert "P2Gamma" in done.stdout  # deleted, in the recycle bin: only --all shows it
 
     done = cli("job", "list", "--json")
     assert done.returncode == 0
     listed = json.loads(done.stdout)["jobs"]
-    assert [j["operation"] for j in listed] == ["insert", "update", "upsert", "delete"]
+    assert [j["operation"] for j in listed] == [
+        "insert", "update", "upsert", "delete", "hardDelete",
+    ]  # fmt: skip
     done = cli("job", "status", job_id, "--json")
     status = json.loads(done.stdout)
     assert done.returncode == 0 and status["state"] == "Closed" and status["records_failed"] == 1

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from sfbulk_sdk import __version__
-from tests.cli.conftest import SFBULK
+from sfbulk_sdk.testing import DEFAULT_PASSWORD
+from tests.cli.conftest import SFBULK, Cli, Served
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -95,3 +96,34 @@ def test_version_and_help() -> None:
     assert "Exit codes: 0" in done.stdout
     none = subprocess.run([*SFBULK], capture_output=True, text=True, timeout=60)
     assert none.returncode in (0, 2) and "Usage" in none.stdout + none.stderr
+
+
+def test_password_prompt_is_hidden(served: Served, cli: Cli) -> None:
+    """No SFBULK_PASSWORD: on a terminal sfbulk asks, without echoing what is typed."""
+    main, child = pty.openpty()
+    env = {**cli.env, "SFBULK_PASSWORD": "", "TERM": "xterm"}
+    process = subprocess.Popen(
+        [*SFBULK, "login"], stdin=child, stdout=child, stderr=child, env=env, cwd=cli.home
+    )
+    os.close(child)
+    screen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"Password" not in screen and time.monotonic() < deadline:
+            if select.select([main], [], [], 0.5)[0]:
+                screen += os.read(main, 4096)
+        assert b"Password" in screen, screen
+        os.write(main, DEFAULT_PASSWORD.encode() + b"\n")
+        while process.poll() is None and time.monotonic() < deadline:
+            if select.select([main], [], [], 0.5)[0]:
+                try:
+                    screen += os.read(main, 4096)
+                except OSError:
+                    break
+        assert process.wait(30) == 0, screen
+    finally:
+        os.close(main)
+        if process.poll() is None:
+            process.kill()
+    text = screen.decode("utf-8", "replace")
+    assert "Logged in" in text and DEFAULT_PASSWORD not in text
