@@ -335,11 +335,7 @@ def json_value(value: Any) -> Any:
     """Render a typed value for a Bulk 1.0 JSON query result (dateTimes as epoch ms)."""
     if isinstance(value, datetime):
         return int(value.timestamp() * 1000)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return format_time(value)
-    return value
+    return plain_json_value(value)
 
 
 def plain_json_value(value: FieldValue) -> str | bool | int | float | None:
