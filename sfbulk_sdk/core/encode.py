@@ -36,6 +36,7 @@ from .batch_input import CheckedCsv
 
 __all__ = [
     "NULL",
+    "BlockRows",
     "EncodedBody",
     "RecordEncoder",
     "format_value",
@@ -201,10 +202,20 @@ class RecordEncoder:
             for offset, row in enumerate(block)
         ]
 
-    def _render(self, rows: Iterable[Row]) -> str:
+    def _render(self, rows: Sequence[Row]) -> str:
         buffer = io.StringIO()
         self._writer(buffer).writerows(rows)
-        return buffer.getvalue()
+        text = buffer.getvalue()
+        if "\r" in text and self._line_ending != "\r\n":
+            # csv quotes a value holding a bare CR only when CR ends its lines: write
+            # these rows that way, then give them back their line ending.
+            return "".join(map(self._render_cr, rows))
+        return text
+
+    def _render_cr(self, row: Row) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=self._delimiter, lineterminator="\r\n").writerow(row)
+        return buffer.getvalue()[:-2] + self._line_ending
 
     def bodies(self, rows: Iterable[Row], *, start: int = 0) -> Iterator[EncodedBody]:
         """Upload bodies for ``rows`` (each a sequence of values in field order).
@@ -214,7 +225,14 @@ class RecordEncoder:
         reaches a limit is written row by row to cut the body exactly there.
         """
         body = _OpenBody(self._header(), start)
-        source = iter(rows)
+        if isinstance(rows, BlockRows):
+            take = rows.take
+        else:
+            source = iter(rows)
+
+            def take(count: int) -> list[Row]:
+                return list(itertools.islice(source, count))
+
         number = start
         key = self._key
         while True:
@@ -223,7 +241,7 @@ class RecordEncoder:
                 yield body.close()
                 body = body.next(number)
                 continue
-            block = list(itertools.islice(source, min(_BLOCK, room)))
+            block = take(min(_BLOCK, room))
             if not block:
                 break
             block = self._checked(block, number)
@@ -315,8 +333,15 @@ def rows_of_mappings(
     A mapping holding a field that is not in ``fields`` is refused, naming it.
     Mappings are taken a block at a time: a block whose every mapping has
     exactly the fields costs two C-level passes (``itemgetter`` and ``len``);
-    any other block is looked at mapping by mapping.
+    any other block is looked at mapping by mapping. The encoder takes the
+    rows a block at a time too (:class:`BlockRows`).
     """
+    return BlockRows(_mapping_blocks(records, fields))
+
+
+def _mapping_blocks(
+    records: Iterable[Mapping[str, object]], fields: Sequence[str]
+) -> Iterator[list[Row]]:
     getter: Callable[[Mapping[str, object]], object] = operator.itemgetter(*fields)
     width = len(fields)
     source = iter(records)
@@ -335,7 +360,37 @@ def rows_of_mappings(
         elif width == 1:
             values = [(value,) for value in values]
         number += len(block)
-        yield from values
+        yield values
+
+
+class BlockRows(Iterator[Row]):
+    """Rows that come in lists: iterated one by one, or taken ``n`` at a time (:meth:`take`),
+    which saves the encoder a step per row."""
+
+    def __init__(self, blocks: Iterator[list[Row]]) -> None:
+        self._blocks = blocks
+        self._buffer: list[Row] = []
+        self._at = 0
+
+    def take(self, count: int) -> list[Row]:
+        """The next ``count`` rows (fewer at the end of the input)."""
+        while len(self._buffer) - self._at < count:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            self._buffer = (
+                self._buffer[self._at :] + block if self._at < len(self._buffer) else block
+            )
+            self._at = 0
+        taken = self._buffer[self._at : self._at + count]
+        self._at += len(taken)
+        return taken
+
+    def __next__(self) -> Row:
+        taken = self.take(1)
+        if not taken:
+            raise StopIteration
+        return taken[0]
 
 
 def _mapping_rows(

@@ -61,6 +61,12 @@ _RESULT_LINE = re.compile(
     rb'^"([^"\r\n]*)","(true|false)","(true|false)","((?:[^"\r\n]|"")*)"\r?$', re.MULTILINE
 )
 _HEADER = ["id", "success", "created", "error"]
+#: What follows the id on a line of a successful record: created or not, LF or CRLF.
+_UNIFORM_TAILS = {
+    b'","true","' + flag + b'",""' + end: flag == b"true"
+    for flag in (b"true", b"false")
+    for end in (b"\n", b"\r\n")
+}
 
 
 def _check_result_header(line: bytes) -> None:
@@ -146,8 +152,30 @@ class LoadResult:
         data = data.removeprefix(b"\xef\xbb\xbf")
         cut = data.find(b"\n") + 1 or len(data)
         _check_result_header(data[:cut])
-        if not self._columns(first_row, rows, data[cut:]):
-            self._rows(first_row, rows, data[cut:])
+        rest = data[cut:]
+        if not (self._uniform(first_row, rows, rest) or self._columns(first_row, rows, rest)):
+            self._rows(first_row, rows, rest)
+
+    def _uniform(self, first_row: int, rows: int, data: bytes) -> bool:
+        """The commonest file, read at C speed: every record succeeded, all created or all
+        updated, ``"<id>","true","<created>",""`` a line. False for any other file."""
+        line_end = data.find(b"\n") + 1
+        tail = data[data.find(b'"', 1) : line_end] if line_end else b""
+        created = _UNIFORM_TAILS.get(tail)
+        if created is None or not data.startswith(b'"') or not data.endswith(tail):
+            return False
+        ids = data[1 : len(data) - len(tail)].split(tail + b'"')
+        joined = b"".join(ids)
+        if len(ids) != rows or not joined.isalnum():
+            return False  # an id holding anything but letters and digits: not this shape
+        if len(joined) != _ID * rows:
+            joined = b"".join([i[:_ID].ljust(_ID) for i in ids])
+        end = first_row + rows
+        self._ids[first_row * _ID : end * _ID] = joined
+        self._ok[first_row:end] = b"\x01" * rows
+        self._new[first_row:end] = (b"\x01" if created else b"\x00") * rows
+        self._seen[first_row:end] = b"\x01" * rows
+        return True
 
     def _columns(self, first_row: int, rows: int, data: bytes) -> bool:
         """The fast reading of :meth:`add_bulk1_results`; false when ``data`` needs csv."""

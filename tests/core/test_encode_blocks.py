@@ -151,3 +151,13 @@ def test_a_bad_mapping_deep_in_the_input_is_named(record: object, message: str) 
     records: list[object] = [{"Name": "a", "Note": "b", "Count": 1}] * 1100 + [record]
     with pytest.raises(InvalidInputError, match=message):
         list(rows_of_mappings(records, FIELDS))  # type: ignore[arg-type]
+
+
+def test_a_bare_carriage_return_is_quoted_and_read_back() -> None:
+    # Python's csv leaves a lone CR unquoted when lines end in LF; Salesforce would
+    # read it as a line break and split the record.
+    rows = [("a\rb", "\r", 1), ("plain", "x", 2)] * 600
+    encoder = RecordEncoder(FIELDS, max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    bodies = list(encoder.bodies(rows))
+    assert b'"a\rb","\r",1\n' in bodies[0].data
+    assert decoded(bodies) == [[a, b, str(c)] for a, b, c in rows]

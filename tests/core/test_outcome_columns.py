@@ -103,3 +103,21 @@ def test_what_is_not_a_result_file_is_refused(body: bytes) -> None:
     result = LoadResult("insert", "Account", "bulk1", size=1)
     with pytest.raises(ProtocolError):
         result.add_bulk1_results(0, 1, body)
+
+
+@pytest.mark.parametrize("created", [True, False])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_an_all_success_file_is_read_whole(created: bool, line_end: str) -> None:
+    rows = [(f"001{n:015d}", True, created, "") for n in range(1200)]
+    body = result_file(rows).replace("\n", line_end).encode()
+    result = LoadResult("upsert", "Account", "bulk1", size=1200)
+    result.add_bulk1_results(0, 1200, body)
+    assert result.ids() == [r[0] for r in rows]
+    assert result.ok and result.created_count == (1200 if created else 0)
+
+
+def test_an_id_of_another_shape_takes_the_careful_reading() -> None:
+    rows = [("001000000000000AAA", True, True, ""), ("a,b", True, True, ""), ("", True, True, "")]
+    result = LoadResult("insert", "Account", "bulk1", size=3)
+    result.add_bulk1_results(0, 3, result_file(rows).encode())
+    assert [o.id for o in result] == ["001000000000000AAA", "a,b", None]
