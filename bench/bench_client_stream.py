@@ -15,55 +15,25 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+
+from orgproc import fake_org
 
 from sfbulk_sdk import Bulk
 from sfbulk_sdk.auth import SoapLogin
 from sfbulk_sdk.testing import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
 
 
-@contextmanager
-def fake_org_process(file_rows: int) -> Iterator[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "sfbulk_sdk.cli",
-        "fake-org",
-        "--port",
-        "0",
-        "--log-level",
-        "warning",
-        "--query-result-file-rows",
-        str(file_rows),
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 30
-        url = None
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            match = re.search(r"listening on (\S+)", line)
-            if match:
-                url = match.group(1)
-        if url is None:
-            raise RuntimeError("fake org did not start")
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
+def fake_org_process(file_rows: int) -> AbstractContextManager[tuple[str, object]]:
+    """The fake org over plain HTTP in its own process (see ``bench/peers/orgproc.py``)."""
+    return fake_org(None, file_rows=file_rows)
 
 
 def write_csv(path: Path, records: int) -> None:
@@ -117,9 +87,9 @@ def main() -> None:
         path = Path(tmp) / "accounts.csv"
         write_csv(path, n)
         size = path.stat().st_size / 1e6
-        with fake_org_process(file_rows=max(1, n // 4)) as url:
+        with fake_org_process(file_rows=max(1, n // 4)) as (url, _server):
             timed = run(url, path, n, measure_memory=False)
-        with fake_org_process(file_rows=max(1, n // 4)) as url:
+        with fake_org_process(file_rows=max(1, n // 4)) as (url, _server):
             memory = run(url, path, n, measure_memory=True)
     print(f"client vs fake org over HTTP, {n:,} records ({size:.1f} MB CSV)")
     for label, key in (

@@ -35,7 +35,7 @@ from ..models.bulk2 import (
     QueryJobInfo,
     ResultPages,
 )
-from .batch_input import check_csv_records, guess_delimiter, to_bytes
+from .batch_input import CheckedCsv, check_csv_records, guess_delimiter, to_bytes
 from .bulk1 import validate_api_version
 from .rest import RestCall, check_id, json_body, parse_empty, parse_json, relative_path
 
@@ -248,6 +248,22 @@ def _check_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
         )
 
 
+def _check_job_data(data: bytes, column_delimiter: ColumnDelimiter | str | None) -> None:
+    try:
+        text = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"the job data is not valid UTF-8 (byte {exc.start:,} cannot be decoded)"
+        ) from None
+    if column_delimiter is None:
+        delimiter = guess_delimiter(text)
+    else:
+        delimiter = ColumnDelimiter(
+            _enum(ColumnDelimiter, column_delimiter, "column_delimiter")
+        ).char
+    check_csv_records(text, delimiter=delimiter, what="job data")
+
+
 def upload_job_data(
     job_id: str,
     data: bytes,
@@ -267,19 +283,8 @@ def upload_job_data(
     """
     path = f"jobs/ingest/{check_id(job_id)}/batches"
     _check_upload(data, max_bytes)
-    try:
-        text = bytes(data).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"the job data is not valid UTF-8 (byte {exc.start:,} cannot be decoded)"
-        ) from None
-    if column_delimiter is None:
-        delimiter = guess_delimiter(text)
-    else:
-        delimiter = ColumnDelimiter(
-            _enum(ColumnDelimiter, column_delimiter, "column_delimiter")
-        ).char
-    check_csv_records(text, delimiter=delimiter, what="job data")
+    if not isinstance(data, CheckedCsv):  # the SDK's own CSV is not read again
+        _check_job_data(data, column_delimiter)
     headers: dict[str, str] = {}
     body = bytes(data)
     if gzip:

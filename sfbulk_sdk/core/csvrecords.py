@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import TypeAlias
@@ -20,6 +19,7 @@ from typing import TypeAlias
 from ..errors import InvalidInputError
 from . import csvbatch
 from .csvbatch import CsvBatch, CsvRecord, check_limits, pack_records
+from .encode import format_value
 
 __all__ = ["CsvRow", "csv_batches_from_records", "format_csv_value"]
 
@@ -38,39 +38,18 @@ def format_csv_value(value: object) -> str:
     nested mappings and sequences, and bytes are refused with
     :class:`~sfbulk_sdk.errors.InvalidInputError`.
     """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Enum):
-        return format_csv_value(value.value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidInputError(f"{value!r} cannot be sent to Salesforce")
-        text = repr(value)
-        return format(Decimal(text), "f") if "e" in text or "E" in text else text
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidInputError(f"{value!r} cannot be sent to Salesforce")
-        return format(value, "f")
-    if isinstance(value, datetime):
-        moment = value.astimezone(timezone.utc) if value.tzinfo is not None else value
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        text = value.isoformat(timespec="milliseconds")
-        return text if value.tzinfo is not None else text + "Z"
     if isinstance(value, (bytes, bytearray, memoryview, Mapping, list, tuple, set, frozenset)):
         raise InvalidInputError(
             f"a {type(value).__name__} value cannot be written to a CSV field "
             "(for a parent reference use a 'Parent.ExternalId__c' column)"
         )
+    if value is None or isinstance(value, _KNOWN):
+        return format_value(value, null="")
     return str(value)
+
+
+#: What :func:`~sfbulk_sdk.core.encode.format_value` writes; anything else is ``str()``.
+_KNOWN = (str, int, float, Decimal, datetime, date, time, Enum)
 
 
 class _RowWriter:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 
@@ -113,8 +114,6 @@ class CsvRecordDecoder(RecordDecoder):
         # strict: a quote out of place is refused rather than read differently
         # depending on where a chunk ended.
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter, strict=True)
-        records: list[QueryRecord] = []
-        append = records.append
         try:
             if self._header is None:
                 self._header = next(reader, None)
@@ -122,19 +121,28 @@ class CsvRecordDecoder(RecordDecoder):
                     # No field name holds either: an HTML or XML page sent as CSV.
                     raise self._refuse("the CSV result's header looks like markup, not fields")
             header = self._header or []
-            width = len(header)
-            for row in reader:
-                if len(row) != width:
-                    if not row:
-                        continue
-                    # zip() would drop the difference silently
-                    raise self._refuse(
-                        f"a CSV result row has {len(row)} values; the header has {width}"
-                    )
-                append(dict(zip(header, row, strict=False)))  # widths checked above
+            rows = list(reader)
         except csv.Error as exc:  # not a ValueError: callers expect one
             raise self._refuse(f"malformed CSV result: {exc}") from None
-        return records
+        width = len(header)
+        if set(map(len, rows)) - {width}:
+            rows = self._whole(rows, width)
+        # One C-level pass builds the dicts (widths checked above: zip drops nothing).
+        return list(map(dict, map(zip, itertools.repeat(header), rows)))
+
+    def _whole(self, rows: list[list[str]], width: int) -> list[list[str]]:
+        """``rows`` without blank lines; a row of another width is refused."""
+        kept = []
+        for row in rows:
+            if len(row) != width:
+                if not row:
+                    continue
+                # zip() would drop the difference silently
+                raise self._refuse(
+                    f"a CSV result row has {len(row)} values; the header has {width}"
+                )
+            kept.append(row)
+        return kept
 
     def _take(self, text: str, final: bool) -> list[QueryRecord]:
         text = self._tail + text

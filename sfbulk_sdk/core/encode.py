@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -31,9 +32,11 @@ from enum import Enum
 from typing import Protocol
 
 from ..errors import InvalidInputError
+from .batch_input import CheckedCsv
 
 __all__ = [
     "NULL",
+    "BlockRows",
     "EncodedBody",
     "RecordEncoder",
     "format_value",
@@ -45,10 +48,14 @@ __all__ = [
 NULL = "#N/A"
 
 _PLAIN = frozenset({str, int})
+#: Rows written (and checked) at a time.
+_BLOCK = 1000
 
 
 class _CsvWriter(Protocol):
     def writerow(self, row: Iterable[object], /) -> object: ...
+
+    def writerows(self, rows: Iterable[Iterable[object]], /) -> object: ...
 
 
 def format_value(value: object, *, null: str = NULL) -> str:
@@ -173,88 +180,146 @@ class RecordEncoder:
                 raise InvalidInputError(f"row {number + 1}, field {name!r}: {exc}") from None
         return out
 
-    def bodies(self, rows: Iterable[Row], *, start: int = 0) -> Iterator[EncodedBody]:
-        """Upload bodies for ``rows`` (each a sequence of values in field order)."""
-        header = self._header()
-        width = len(self.fields)
-        plain = _PLAIN
-        key = self._key
-        buffer = io.StringIO()
-        write = self._writer(buffer).writerow
-        buffer.write(header)
-        ends: list[int] = []  # where each record of the open body ends (characters)
-        keys: list[str] = []
-        first = number = start
-        for row in rows:
-            if len(row) != width:
-                raise InvalidInputError(
-                    f"row {number + 1} has {len(row)} values for {width} fields"
-                )
-            if not plain.issuperset(map(type, row)):
-                row = self._format(row, number)
-            before = buffer.tell()
-            if key is not None:
-                keys.append(str(row[key]))
-            write(row)
-            after = buffer.tell()
-            if after - before + len(header) > self._max_chars:
-                raise self._too_big(number, after - before + len(header))
-            if len(ends) >= self._max_records or after > self._max_chars:
-                text = buffer.getvalue()
-                done_keys = keys[:-1] if key is not None else []
-                yield from self._fit(text[:before], len(header), ends, first, done_keys)
-                buffer = io.StringIO()
-                write = self._writer(buffer).writerow
-                buffer.write(header)
-                buffer.write(text[before:])
-                ends = []
-                keys = keys[-1:]
-                first = number
-                after = buffer.tell()
-            ends.append(after)
-            number += 1
-        if ends:
-            yield from self._fit(buffer.getvalue(), len(header), ends, first, keys)
+    def _checked(self, block: list[Row], number: int) -> list[Row]:
+        """``block`` with every row as wide as the fields and its values writable as they are.
 
-    def _too_big(self, number: int, chars: int) -> InvalidInputError:
+        One C-level pass over the widths and one over the value types serve the
+        common block (plain strings and integers); only the rows holding other
+        types are formatted value by value.
+        """
+        width = len(self.fields)
+        if set(map(len, block)) != {width}:
+            for offset, row in enumerate(block):
+                if len(row) != width:
+                    raise InvalidInputError(
+                        f"row {number + offset + 1} has {len(row)} values for {width} fields"
+                    )
+        if _PLAIN.issuperset(map(type, itertools.chain.from_iterable(block))):
+            return block
+        plain = _PLAIN
+        return [
+            row if plain.issuperset(map(type, row)) else self._format(row, number + offset)
+            for offset, row in enumerate(block)
+        ]
+
+    def _render(self, rows: Sequence[Row]) -> str:
+        buffer = io.StringIO()
+        self._writer(buffer).writerows(rows)
+        text = buffer.getvalue()
+        if "\r" in text and self._line_ending != "\r\n":
+            # csv quotes a value holding a bare CR only when CR ends its lines: write
+            # these rows that way, then give them back their line ending.
+            return "".join(map(self._render_cr, rows))
+        return text
+
+    def _render_cr(self, row: Row) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=self._delimiter, lineterminator="\r\n").writerow(row)
+        return buffer.getvalue()[:-2] + self._line_ending
+
+    def bodies(self, rows: Iterable[Row], *, start: int = 0) -> Iterator[EncodedBody]:
+        """Upload bodies for ``rows`` (each a sequence of values in field order).
+
+        Rows are written a block at a time: a block that fits in the open body
+        whole (the common case) costs one ``writerows`` call; the block that
+        reaches a limit is written row by row to cut the body exactly there.
+        """
+        body = _OpenBody(self._header(), start)
+        if isinstance(rows, BlockRows):
+            take = rows.take
+        else:
+            source = iter(rows)
+
+            def take(count: int) -> list[Row]:
+                return list(itertools.islice(source, count))
+
+        number = start
+        key = self._key
+        while True:
+            room = self._max_records - body.rows
+            if room <= 0:
+                yield body.close()
+                body = body.next(number)
+                continue
+            block = take(min(_BLOCK, room))
+            if not block:
+                break
+            block = self._checked(block, number)
+            text = self._render(block)
+            if body.fits(text, self._max_chars, self._max_bytes):
+                body.add(text, len(block), [str(r[key]) for r in block] if key is not None else [])
+                number += len(block)
+                continue
+            for row in block:  # the block that reaches a limit: row by row
+                text = self._render((row,))
+                if not body.fits_alone(text, self._max_chars, self._max_bytes):
+                    raise self._too_big(number, text, body)
+                if body.rows >= self._max_records or not body.fits(
+                    text, self._max_chars, self._max_bytes
+                ):
+                    yield body.close()
+                    body = body.next(number)
+                body.add(text, 1, [str(row[key])] if key is not None else [])
+                number += 1
+        if body.rows:
+            yield body.close()
+
+    def _too_big(self, number: int, text: str, body: _OpenBody) -> InvalidInputError:
+        chars = len(text) + len(body.header)
+        if chars > self._max_chars:
+            return InvalidInputError(
+                f"row {number + 1} does not fit in a batch even on its own: with the header it "
+                f"is {chars:,} characters, and a batch holds at most {self._max_chars:,}"
+            )
+        size = len(text.encode("utf-8")) + body.header_bytes
         return InvalidInputError(
             f"row {number + 1} does not fit in a batch even on its own: with the header it is "
-            f"{chars:,} characters, and a batch holds at most {self._max_chars:,}"
+            f"{size:,} bytes, and a batch holds at most {self._max_bytes:,}"
         )
 
-    def _fit(
-        self, text: str, header_chars: int, ends: list[int], first: int, keys: list[str]
-    ) -> Iterator[EncodedBody]:
-        """The body of ``text``, cut at record ends where its UTF-8 bytes pass the limit.
 
-        Only text with many multi-byte characters ever needs the cut: a body
-        within the character limit is within the byte limit when it is ASCII.
-        """
-        data = text.encode("utf-8")
-        if len(data) <= self._max_bytes:
-            yield EncodedBody(data, first, len(ends), keys)
-            return
-        header = text[:header_chars]
-        header_size = len(header.encode("utf-8"))
-        begin, size, start_char = 0, header_size, header_chars
-        for index, end in enumerate(ends):
-            record = len(text[start_char:end].encode("utf-8"))
-            if header_size + record > self._max_bytes:
-                raise InvalidInputError(
-                    f"row {first + index + 1} does not fit in a batch even on its own: with "
-                    f"the header it is {header_size + record:,} bytes, and a batch holds at "
-                    f"most {self._max_bytes:,}"
-                )
-            if size + record > self._max_bytes:
-                lo = header_chars if begin == 0 else ends[begin - 1]
-                piece = (header + text[lo : ends[index - 1]]).encode("utf-8")
-                yield EncodedBody(piece, first + begin, index - begin, keys[begin:index])
-                begin, size = index, header_size
-            size += record
-            start_char = end
-        lo = header_chars if begin == 0 else ends[begin - 1]
-        piece = (header + text[lo : ends[-1]]).encode("utf-8")
-        yield EncodedBody(piece, first + begin, len(ends) - begin, keys[begin:])
+def _size(text: str) -> int:
+    """The UTF-8 size of ``text`` (its length when ASCII, which ``isascii`` knows at once)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+class _OpenBody:
+    """The body being filled: its header, its pieces of text and what they measure."""
+
+    __slots__ = ("bytes", "chars", "first", "header", "header_bytes", "keys", "parts", "rows")
+
+    def __init__(self, header: str, first: int) -> None:
+        self.header = header
+        self.header_bytes = _size(header)
+        self.first = first
+        self.parts: list[str] = [header]
+        self.chars = len(header)
+        self.bytes = self.header_bytes
+        self.rows = 0
+        self.keys: list[str] = []
+
+    def fits(self, text: str, max_chars: int, max_bytes: int) -> bool:
+        return self.chars + len(text) <= max_chars and self.bytes + _size(text) <= max_bytes
+
+    def fits_alone(self, text: str, max_chars: int, max_bytes: int) -> bool:
+        return (
+            len(self.header) + len(text) <= max_chars
+            and self.header_bytes + _size(text) <= max_bytes
+        )
+
+    def add(self, text: str, rows: int, keys: list[str]) -> None:
+        self.parts.append(text)
+        self.chars += len(text)
+        self.bytes += _size(text)
+        self.rows += rows
+        self.keys.extend(keys)
+
+    def close(self) -> EncodedBody:
+        data = CheckedCsv("".join(self.parts).encode("utf-8"))
+        return EncodedBody(data, self.first, self.rows, self.keys)
+
+    def next(self, first: int) -> _OpenBody:
+        return _OpenBody(self.header, first)
 
 
 # --------------------------------------------------------------------------- row sources
@@ -266,12 +331,79 @@ def rows_of_mappings(
     """Each mapping as a row in ``fields`` order; a missing field is ``None``.
 
     A mapping holding a field that is not in ``fields`` is refused, naming it.
+    Mappings are taken a block at a time: a block whose every mapping has
+    exactly the fields costs two C-level passes (``itemgetter`` and ``len``);
+    any other block is looked at mapping by mapping. The encoder takes the
+    rows a block at a time too (:class:`BlockRows`).
     """
+    return BlockRows(_mapping_blocks(records, fields))
+
+
+def _mapping_blocks(
+    records: Iterable[Mapping[str, object]], fields: Sequence[str]
+) -> Iterator[list[Row]]:
     getter: Callable[[Mapping[str, object]], object] = operator.itemgetter(*fields)
+    width = len(fields)
+    source = iter(records)
+    number = 0
+    while True:
+        block = list(itertools.islice(source, _BLOCK))
+        if not block:
+            return
+        try:
+            values: list[Row] = list(map(getter, block))  # type: ignore[arg-type]
+            exact = max(map(len, block)) == width
+        except (KeyError, TypeError):
+            exact = False
+        if not exact:
+            values = list(_mapping_rows(block, fields, getter, number))
+        elif width == 1:
+            values = [(value,) for value in values]
+        number += len(block)
+        yield values
+
+
+class BlockRows(Iterator[Row]):
+    """Rows that come in lists: iterated one by one, or taken ``n`` at a time (:meth:`take`),
+    which saves the encoder a step per row."""
+
+    def __init__(self, blocks: Iterator[list[Row]]) -> None:
+        self._blocks = blocks
+        self._buffer: list[Row] = []
+        self._at = 0
+
+    def take(self, count: int) -> list[Row]:
+        """The next ``count`` rows (fewer at the end of the input)."""
+        while len(self._buffer) - self._at < count:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            self._buffer = (
+                self._buffer[self._at :] + block if self._at < len(self._buffer) else block
+            )
+            self._at = 0
+        taken = self._buffer[self._at : self._at + count]
+        self._at += len(taken)
+        return taken
+
+    def __next__(self) -> Row:
+        taken = self.take(1)
+        if not taken:
+            raise StopIteration
+        return taken[0]
+
+
+def _mapping_rows(
+    block: list[Mapping[str, object]],
+    fields: Sequence[str],
+    getter: Callable[[Mapping[str, object]], object],
+    number: int,
+) -> Iterator[Row]:
+    """The rows of ``block`` one mapping at a time, naming the first bad one."""
     single = len(fields) == 1
     width = len(fields)
     known = frozenset(fields)
-    for number, record in enumerate(records, 1):
+    for at, record in enumerate(block, number + 1):
         try:
             values = getter(record)
             complete = True
@@ -280,13 +412,13 @@ def rows_of_mappings(
             complete = False
         except TypeError:
             raise InvalidInputError(
-                f"row {number} is a {type(record).__name__}, not a mapping of field names"
+                f"row {at} is a {type(record).__name__}, not a mapping of field names"
             ) from None
         # With every field present, more keys than fields means unknown ones; with
         # some missing, any unknown key must be looked for.
         if (len(record) > width) if complete else any(name not in known for name in record):
             extra = sorted(str(name) for name in record if name not in known)
-            raise InvalidInputError(f"row {number} has fields the load does not: {extra}")
+            raise InvalidInputError(f"row {at} has fields the load does not: {extra}")
         yield (values,) if single else values  # type: ignore[misc]
 
 
