@@ -397,11 +397,15 @@ def bulk2_results(
         )
         for job in jobs
     ]
-    yield from perform(Gather(waits, max(1, options.concurrency)))
+    infos = yield from perform(Gather(waits, max(1, options.concurrency)))
     joiner = _Joiner(jobs, key_column)
-    for job in jobs:
+    for job, info in zip(jobs, infos, strict=True):
+        assert isinstance(info, IngestJobInfo)
+        unprocessed = _UNPROCESSED
+        if info.error_message:  # a failed or aborted job: why its records were not processed
+            unprocessed = f"NOT_PROCESSED:the job ended ({info.error_message}):"
         for kind in ("successful", "failed", "unprocessed"):
-            sink = _sink(kind, job, joiner, result, fields, locked)
+            sink = _sink(kind, job, joiner, result, fields, locked, unprocessed)
             call = bulk2.ingest_results(job.job_id, kind)
             yield from exchange(call, ctx, RecordStream(call.parse, delimiter, sink=sink))
         yield from _report("job_completed", len(job.rows), job_id=job.job_id)
@@ -414,6 +418,7 @@ def _sink(
     result: LoadResult,
     fields: Sequence[str],
     locked: dict[int, list[str]],
+    unprocessed: str,
 ) -> Callable[[list[QueryRecord]], None]:
     def take(records: list[QueryRecord]) -> None:
         for record in records:
@@ -429,7 +434,7 @@ def _sink(
                 error = record.get("sf__Error")
                 text = error if isinstance(error, str) else "UNKNOWN_ERROR:no error given:"
             else:
-                text = "NOT_PROCESSED:the job ended before this record was processed:"
+                text = unprocessed
             result.record(row, ident, False, False, text)
             if text.split(":", 1)[0] in LOCK_ERRORS:
                 locked[row] = [str(record.get(name) or "") for name in fields]
@@ -474,6 +479,8 @@ def _retry_bulk2(
         result.mark_resubmitted(todo)
         locked.update(again)
 
+
+_UNPROCESSED = "NOT_PROCESSED:the job ended before this record was processed:"
 
 #: A Bulk 2.0 job has no record cap of its own (the daily allocation is 150M).
 _NO_RECORD_CAP = 150_000_000
@@ -549,11 +556,7 @@ def _appender(kind: str, result: LoadResult) -> Callable[[list[QueryRecord]], No
                 result.record(first + offset, ident, True, record.get("sf__Created") == "true", "")
             else:
                 error = record.get("sf__Error")
-                text = (
-                    error
-                    if isinstance(error, str) and kind == "failed"
-                    else ("NOT_PROCESSED:the job ended before this record was processed:")
-                )
+                text = error if isinstance(error, str) and kind == "failed" else _UNPROCESSED
                 result.record(first + offset, ident, False, False, text)
 
     return take
