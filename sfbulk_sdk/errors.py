@@ -53,6 +53,7 @@ masked ``excerpt`` of its body (:func:`body_excerpt`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import httpx
@@ -514,10 +515,19 @@ class JobNotCompleteError(APIError):
 class PollTimeoutError(SfBulkError):
     """Waiting for a job or batch passed its deadline. The work may still finish."""
 
-    def __init__(self, message: str, *, job_id: str, batch_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        job_id: str,
+        batch_id: str | None = None,
+        job_ids: Sequence[str] = (),
+    ) -> None:
         super().__init__(message)
         self.job_id = job_id
         self.batch_id = batch_id
+        #: Every job of the load still running (a Bulk 2.0 load may have several).
+        self.job_ids: tuple[str, ...] = tuple(job_ids) or (job_id,)
 
 
 class SessionError(SfBulkError):

@@ -207,23 +207,21 @@ class AsyncOps(AsyncBulk2Client):
         return await self.load(Operation.HARD_DELETE, sobject, records, **settings)
 
     async def job(
-        self, job_id: str, *, api: Api = "auto", poll: PollPolicy | None = None
+        self, job_id: str | Sequence[str], *, api: Api = "auto", poll: PollPolicy | None = None
     ) -> LoadResult:
-        """Re-attach to an ingest job started earlier, by any process; its result once done.
-
-        ``auto`` asks Bulk 2.0 first, then Bulk 1.0. A Bulk 1.0 job's rows come
-        batch after batch in upload order; a Bulk 2.0 job's in Salesforce's order.
-        """
+        """Re-attach to an ingest job (or a load's Bulk 2.0 jobs: ``error.job_ids``) started
+        earlier by any process; its result once done (see :func:`.loads.reattach_bulk2`)."""
+        ids = loads.job_ids(job_id)
         policy = poll or self.config.poll
         if api in ("auto", "bulk2"):
             try:
                 return await self._driver.run(
-                    loads.reattach_bulk2(job_id, policy=policy, ctx=self._ctx)
+                    loads.reattach_bulk2(ids, policy=policy, ctx=self._ctx)
                 )
             except NotFoundError:
-                if api == "bulk2":
+                if api == "bulk2" or len(ids) > 1:
                     raise
-        return await self._driver.run(loads.reattach_bulk1(job_id, policy=policy, ctx=self._ctx))
+        return await self._driver.run(loads.reattach_bulk1(ids[0], policy=policy, ctx=self._ctx))
 
     # ------------------------------------------------------------------ queries
 

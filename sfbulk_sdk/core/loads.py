@@ -32,7 +32,7 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, PollTimeoutError
 from ..models.bulk2 import ColumnDelimiter, IngestJobInfo
 from ..models.enums import BatchState, ConcurrencyMode, ContentType, Operation
 from ..models.jobs import BatchInfo
@@ -50,6 +50,7 @@ __all__ = [
     "bulk1_results",
     "bulk2_load",
     "bulk2_results",
+    "job_ids",
     "reattach_bulk1",
     "reattach_bulk2",
 ]
@@ -397,11 +398,26 @@ def bulk2_results(
         )
         for job in jobs
     ]
-    yield from perform(Gather(waits, max(1, options.concurrency)))
+    try:
+        infos = yield from perform(Gather(waits, max(1, options.concurrency)))
+    except PollTimeoutError as exc:
+        ids = [job.job_id for job in jobs]
+        if len(ids) < 2:
+            raise
+        raise PollTimeoutError(
+            f"{exc}; the load's {len(ids)} jobs keep running: {', '.join(ids)} "
+            "(re-attach to all of them with bulk.job(error.job_ids))",
+            job_id=exc.job_id,
+            job_ids=ids,
+        ) from exc
     joiner = _Joiner(jobs, key_column)
-    for job in jobs:
+    for job, info in zip(jobs, infos, strict=True):
+        assert isinstance(info, IngestJobInfo)
+        unprocessed = _UNPROCESSED
+        if info.error_message:  # a failed or aborted job: why its records were not processed
+            unprocessed = f"NOT_PROCESSED:the job ended ({info.error_message}):"
         for kind in ("successful", "failed", "unprocessed"):
-            sink = _sink(kind, job, joiner, result, fields, locked)
+            sink = _sink(kind, job, joiner, result, fields, locked, unprocessed)
             call = bulk2.ingest_results(job.job_id, kind)
             yield from exchange(call, ctx, RecordStream(call.parse, delimiter, sink=sink))
         yield from _report("job_completed", len(job.rows), job_id=job.job_id)
@@ -414,6 +430,7 @@ def _sink(
     result: LoadResult,
     fields: Sequence[str],
     locked: dict[int, list[str]],
+    unprocessed: str,
 ) -> Callable[[list[QueryRecord]], None]:
     def take(records: list[QueryRecord]) -> None:
         for record in records:
@@ -429,7 +446,7 @@ def _sink(
                 error = record.get("sf__Error")
                 text = error if isinstance(error, str) else "UNKNOWN_ERROR:no error given:"
             else:
-                text = "NOT_PROCESSED:the job ended before this record was processed:"
+                text = unprocessed
             result.record(row, ident, False, False, text)
             if text.split(":", 1)[0] in LOCK_ERRORS:
                 locked[row] = [str(record.get(name) or "") for name in fields]
@@ -475,11 +492,26 @@ def _retry_bulk2(
         locked.update(again)
 
 
+_UNPROCESSED = "NOT_PROCESSED:the job ended before this record was processed:"
+
 #: A Bulk 2.0 job has no record cap of its own (the daily allocation is 150M).
 _NO_RECORD_CAP = 150_000_000
 
 
 # --------------------------------------------------------------------------- re-attaching
+
+
+def job_ids(given: str | Sequence[str]) -> list[str]:
+    """The job ids ``bulk.job()`` was given (one id, or a load's several).
+
+    ``auto`` asks Bulk 2.0 first, then Bulk 1.0. A Bulk 1.0 job's rows come batch
+    after batch in upload order; Bulk 2.0 jobs' rows job after job, each in
+    Salesforce's order.
+    """
+    ids = [given] if isinstance(given, str) else [str(i) for i in given]
+    if not ids or not all(ids):
+        raise InvalidInputError("job() needs a job id")
+    return ids
 
 
 def reattach_bulk1(job_id: str, *, policy: PollPolicy, ctx: FlowContext) -> Flow[LoadResult]:
@@ -520,22 +552,30 @@ def _wait_all_batches(job_id: str, policy: PollPolicy, ctx: FlowContext) -> Flow
     return (yield from poll(probe, policy, job_id=job_id))
 
 
-def reattach_bulk2(job_id: str, *, policy: PollPolicy, ctx: FlowContext) -> Flow[LoadResult]:
-    """The result of a Bulk 2.0 ingest job started earlier, once done (rows in Salesforce's
-    order: the input is not at hand to join them to)."""
-    job = yield from bulk2_flows.wait_for_job(
-        bulk2.get_ingest_job(job_id), policy=policy, ctx=ctx, raise_on_failure=False
-    )
-    operation = job.operation.value if job.operation else "unknown"
-    result = LoadResult(operation, job.sobject or "", "bulk2", rows_known=False)
-    result.jobs.append(job_id)
-    delimiter = (job.column_delimiter or ColumnDelimiter.COMMA).char
-    version = None if job.api_version is None else f"{job.api_version:.1f}"
-    for kind in ("successful", "failed", "unprocessed"):
-        call = bulk2.ingest_results(job_id, kind, api_version=version)
-        yield from exchange(
-            call, ctx, RecordStream(call.parse, delimiter, sink=_appender(kind, result))
+def reattach_bulk2(
+    job_ids: Sequence[str], *, policy: PollPolicy, ctx: FlowContext
+) -> Flow[LoadResult]:
+    """The result of Bulk 2.0 ingest jobs started earlier (one load's jobs), once all are
+    done: job after job, each job's rows in Salesforce's order (the input is not at hand
+    to join them to)."""
+    result: LoadResult | None = None
+    for job_id in job_ids:
+        job = yield from bulk2_flows.wait_for_job(
+            bulk2.get_ingest_job(job_id), policy=policy, ctx=ctx, raise_on_failure=False
         )
+        if result is None:
+            operation = job.operation.value if job.operation else "unknown"
+            result = LoadResult(operation, job.sobject or "", "bulk2", rows_known=False)
+        result.jobs.append(job_id)
+        delimiter = (job.column_delimiter or ColumnDelimiter.COMMA).char
+        version = None if job.api_version is None else f"{job.api_version:.1f}"
+        for kind in ("successful", "failed", "unprocessed"):
+            call = bulk2.ingest_results(job_id, kind, api_version=version)
+            yield from exchange(
+                call, ctx, RecordStream(call.parse, delimiter, sink=_appender(kind, result))
+            )
+    if result is None:
+        raise InvalidInputError("job() needs at least one job id")
     return result
 
 
@@ -549,11 +589,7 @@ def _appender(kind: str, result: LoadResult) -> Callable[[list[QueryRecord]], No
                 result.record(first + offset, ident, True, record.get("sf__Created") == "true", "")
             else:
                 error = record.get("sf__Error")
-                text = (
-                    error
-                    if isinstance(error, str) and kind == "failed"
-                    else ("NOT_PROCESSED:the job ended before this record was processed:")
-                )
+                text = error if isinstance(error, str) and kind == "failed" else _UNPROCESSED
                 result.record(first + offset, ident, False, False, text)
 
     return take

@@ -143,3 +143,14 @@ async def test_the_async_client_runs_bulk2_loads_the_same() -> None:
     ]
     assert gone.ok and [o.id for o in gone] == ids[:100]
     assert org.count("Contact") == 599 - 100  # 500 + 99 new, 100 deleted
+
+
+def test_a_failed_bulk2_job_says_why_its_rows_were_not_processed() -> None:
+    org = FakeOrg()
+    rows = [{"LastName": f"L{i}", "Nope__c": "x"} for i in range(40)]
+    with sync_bulk(org) as bulk:
+        result = bulk.insert("Contact", rows, api="bulk2", progress=None)
+    assert result.failed_count == 40 and org.count("Contact") == 0
+    errors = {e.status_code: e.message for o in result for e in o.errors}
+    assert list(errors) == ["NOT_PROCESSED"]
+    assert "Nope__c" in errors["NOT_PROCESSED"]  # the job's own reason, on every row

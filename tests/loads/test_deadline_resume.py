@@ -24,15 +24,22 @@ def _slow_org(clock: ManualClock) -> FakeOrg:
     return org_with_external_id(clock=clock, queue_time=30, processing_time=600)
 
 
+def _updates(org: FakeOrg) -> tuple[list[str], list[dict[str, object]]]:
+    """Contacts in the org, and updates of them of which rows 999, 1999, 2999 clear the
+    required LastName (and fail)."""
+    ids = org.insert("Contact", contacts(ROWS))
+    rows: list[dict[str, object]] = [
+        {"Id": record_id, "LastName": None if i % 1_000 == 999 else f"New{i}"}
+        for i, record_id in enumerate(ids)
+    ]
+    return ids, rows
+
+
 @pytest.mark.parametrize("api", ["bulk1", "bulk2"])
 def test_a_fresh_client_gets_the_full_outcome_of_a_timed_out_load(api: str) -> None:
     clock = ManualClock()
     org = _slow_org(clock)
-    ids = org.insert("Contact", contacts(ROWS))
-    rows = [
-        {"Id": record_id, "LastName": None if i % 1_000 == 999 else f"New{i}"}
-        for i, record_id in enumerate(ids)
-    ]
+    ids, rows = _updates(org)
     with sync_bulk(org) as bulk, pytest.raises(PollTimeoutError) as caught:
         bulk.update("Contact", rows, api=api, poll=DEADLINE, progress=None)
     job_id = caught.value.job_id
@@ -75,3 +82,20 @@ async def test_the_async_client_times_out_and_reattaches_the_same() -> None:
     assert again.failed_rows() == [0, 1_000, 2_000] and len(again) == ROWS
     names = {r["Id"]: r["FirstName"] for r in org.query("SELECT Id, FirstName FROM Contact")}
     assert all(names[o.id] == f"F{o.row}" for o in again if o.success)
+
+
+def test_a_bulk2_load_of_several_jobs_names_them_all_and_resumes_them_all() -> None:
+    clock = ManualClock()
+    org = _slow_org(clock)
+    ids, rows = _updates(org)
+    with sync_bulk(org) as bulk, pytest.raises(PollTimeoutError) as caught:
+        bulk.update("Contact", rows, api="bulk2", job_size=20_000, poll=DEADLINE, progress=None)
+    job_ids = caught.value.job_ids
+    assert len(job_ids) > 1 and caught.value.job_id in job_ids
+    assert all(job_id in str(caught.value) for job_id in job_ids)
+    clock.advance(3_600)
+    with sync_bulk(org) as fresh:
+        again = fresh.job(job_ids)
+    assert again.jobs == list(job_ids) and len(again) == ROWS
+    assert sorted(o.id for o in again if o.id) == sorted(ids)  # every row once
+    assert again.failed_count == 3
