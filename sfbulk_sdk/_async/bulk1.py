@@ -9,6 +9,7 @@ request retried (:func:`sfbulk_sdk.core.flow.exchange`).
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TypeVar, cast
@@ -32,6 +33,7 @@ from ..core.clock import AsyncSleep, Monotonic
 from ..core.decoders import QueryRecord
 from ..core.policy import PollPolicy, RetryPolicy
 from ..core.session_state import SessionOptions
+from ..core.transport_errors import check_verify
 from ..errors import InvalidInputError
 from ..models.enums import ContentType, Operation
 from ..models.jobs import BatchInfo, BatchInfoList, JobInfo
@@ -65,7 +67,9 @@ class AsyncBulk1Client:
         session_options: SessionOptions | None = None,
         sleep: AsyncSleep | None = None,
         monotonic: Monotonic | None = None,
+        verify: bool | ssl.SSLContext = True,
     ) -> None:
+        check_verify(verify, http_client)
         if (bulk_server is None) != (sessionid is None):
             raise InvalidInputError("give both bulk_server and sessionid, or neither")
         if auth is not None and sessionid is not None:
@@ -79,7 +83,7 @@ class AsyncBulk1Client:
         )
         self._owns_http = http_client is None
         self._driver = AsyncDriver(
-            http_client or httpx.AsyncClient(transport=transport, timeout=timeout),
+            http_client or httpx.AsyncClient(transport=transport, timeout=timeout, verify=verify),
             sleep=sleep or default_sleep,
             monotonic=monotonic or time.monotonic,
             login_timeout=LOGIN_TIMEOUT,

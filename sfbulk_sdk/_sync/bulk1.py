@@ -10,6 +10,7 @@ request retried (:func:`sfbulk_sdk.core.flow.exchange`).
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Generator, Iterator
 from time import sleep as default_sleep
@@ -33,6 +34,7 @@ from ..core.clock import Monotonic, Sleep
 from ..core.decoders import QueryRecord
 from ..core.policy import PollPolicy, RetryPolicy
 from ..core.session_state import SessionOptions
+from ..core.transport_errors import check_verify
 from ..errors import InvalidInputError
 from ..models.enums import ContentType, Operation
 from ..models.jobs import BatchInfo, BatchInfoList, JobInfo
@@ -66,7 +68,9 @@ class Bulk1Client:
         session_options: SessionOptions | None = None,
         sleep: Sleep | None = None,
         monotonic: Monotonic | None = None,
+        verify: bool | ssl.SSLContext = True,
     ) -> None:
+        check_verify(verify, http_client)
         if (bulk_server is None) != (sessionid is None):
             raise InvalidInputError("give both bulk_server and sessionid, or neither")
         if auth is not None and sessionid is not None:
@@ -80,7 +84,7 @@ class Bulk1Client:
         )
         self._owns_http = http_client is None
         self._driver = Driver(
-            http_client or httpx.Client(transport=transport, timeout=timeout),
+            http_client or httpx.Client(transport=transport, timeout=timeout, verify=verify),
             sleep=sleep or default_sleep,
             monotonic=monotonic or time.monotonic,
             login_timeout=LOGIN_TIMEOUT,

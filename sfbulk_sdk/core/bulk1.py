@@ -45,6 +45,7 @@ from ..models.session import Session
 from ..models.xml import render_document
 from .batch_input import check_batch_data
 from .csvsplit import MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS
+from .reconcile_specs import BatchUpload, JobCreate, ReconcileSpec
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -121,6 +122,8 @@ class Call(Generic[T_co]):
     body: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     idempotent: bool = True
+    #: What the request leaves behind, to reconcile a lost reply (see :mod:`.reconcile`).
+    reconcile: ReconcileSpec | None = field(default=None, repr=False)
 
     def build(self, session: Session, api_version: str) -> httpx.Request:
         """The :class:`httpx.Request` for ``session`` (read per request, never cached)."""
@@ -385,7 +388,16 @@ def create_job(
             ("assignmentRuleId", assignment_rule_id),
         ],
     ).encode("utf-8")
-    return Call("POST", "job", _parse_job, _XML_MEDIA, body, headers, idempotent=False)
+    return Call(
+        "POST",
+        "job",
+        _parse_job,
+        _XML_MEDIA,
+        body,
+        headers,
+        idempotent=False,
+        reconcile=JobCreate(),
+    )
 
 
 def _check_id(value: str, what: str) -> str:
@@ -478,7 +490,10 @@ def add_batch(
         raise InvalidInputError(
             f"batch is {len(body):,} bytes; Salesforce accepts at most {BATCH_MAX_BYTES:,}"
         )
-    return Call("POST", path, _parse_batch, _batch_media(ctype), body, idempotent=False)
+    spec = BatchUpload(job_id, body, ctype)
+    return Call(
+        "POST", path, _parse_batch, _batch_media(ctype), body, idempotent=False, reconcile=spec
+    )
 
 
 def get_batch(

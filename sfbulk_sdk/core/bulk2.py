@@ -17,6 +17,7 @@ key, never by position, and every error becomes a typed SDK error.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypedDict
@@ -37,6 +38,7 @@ from ..models.bulk2 import (
 )
 from .batch_input import CheckedCsv, check_csv_records, guess_delimiter, to_bytes
 from .bulk1 import validate_api_version
+from .reconcile_specs import IngestJobCreate, IngestUpload, JobCreate, StateChange
 from .rest import RestCall, check_id, json_body, parse_empty, parse_json, relative_path
 
 __all__ = [
@@ -185,6 +187,7 @@ def create_ingest_job(
         body=json_body(document),
         media_type=_JSON,
         idempotent=False,
+        reconcile=IngestJobCreate.of(document),
     )
 
 
@@ -300,6 +303,7 @@ def upload_job_data(
         media_type="text/csv",
         headers=headers,
         idempotent=False,
+        reconcile=IngestUpload(job_id),
     )
 
 
@@ -314,8 +318,14 @@ def _set_state(kind: str, job_id: str, state: Bulk2JobState) -> RestCall[IngestJ
 
 
 def upload_complete(job_id: str) -> RestCall[IngestJobInfo]:
-    """``PATCH jobs/ingest/{id}`` ``{"state":"UploadComplete"}``: the data is all there."""
-    return _set_state("ingest", job_id, Bulk2JobState.UPLOAD_COMPLETE)
+    """``PATCH jobs/ingest/{id}`` ``{"state":"UploadComplete"}``: the data is all there.
+
+    Salesforce refuses to close a job twice, so a lost reply is reconciled by
+    reading the job (:mod:`~sfbulk_sdk.core.reconcile`), not by closing again.
+    """
+    call = _set_state("ingest", job_id, Bulk2JobState.UPLOAD_COMPLETE)
+    spec = StateChange(job_id, Bulk2JobState.UPLOAD_COMPLETE.value)
+    return dataclasses.replace(call, reconcile=spec)
 
 
 def abort_ingest_job(job_id: str) -> RestCall[IngestJobInfo]:
@@ -397,6 +407,7 @@ def create_query_job(
         body=json_body(document),
         media_type=_JSON,
         idempotent=False,
+        reconcile=JobCreate(),  # a second query job only costs a query
     )
 
 

@@ -17,7 +17,9 @@ The rule every request follows lives in :func:`exchange`, and only there:
    a fresh one, when the authenticator can log in again;
 4. a retryable failure (:class:`~sfbulk_sdk.core.policy.RetryPolicy`) is
    retried after a jittered backoff (:class:`Sleep`); a request that is not
-   idempotent only when it surely never reached the server;
+   idempotent only when it surely never reached the server, or when
+   :func:`~sfbulk_sdk.core.reconcile.recover` found that it left nothing
+   behind (a lost reply of a request it finds carried out ends with what it found);
 5. a success records the session's use (:class:`Touch`); a store that fails
    to record it never turns the success into an error.
 
@@ -43,7 +45,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar, cast
 
 import httpx
@@ -52,9 +54,10 @@ from ..errors import ProtocolError, SfBulkError
 from ..models.enums import ContentType
 from ..models.jobs import BatchInfo, BatchInfoList
 from ..models.session import Session
-from . import bulk1, states
+from . import bulk1, reconcile, states
 from .decoders import QueryRecord, record_decoder
-from .policy import PollPolicy, RetryPolicy
+from .policy import PollPolicy, RetryPolicy, may_have_acted
+from .reconcile_specs import Ledger, ReconcileSpec
 
 __all__ = [
     "CallSpec",
@@ -320,6 +323,8 @@ class FlowContext:
     retry: RetryPolicy
     #: Whether a rejected session can be replaced (the authenticator can log in again).
     can_refresh: bool
+    #: The batches and jobs this client's replies named (reconciling lost replies).
+    ledger: Ledger = field(default_factory=Ledger, compare=False)
 
 
 class Reader(Protocol[T_co]):
@@ -407,14 +412,17 @@ def exchange(call: CallSpec[object], ctx: FlowContext, reader: Reader[T]) -> Flo
     """One request, with session recovery and retries: the rule of the module docstring."""
     attempt = 0
     refreshed = False
+    spec: ReconcileSpec | None = getattr(call, "reconcile", None)
     while True:
         attempt += 1
         idempotent = True  # until the request is built, only the login can have failed
+        sending = False
         response: httpx.Response | None = None
         try:
             session = yield from perform(GetSession())
             request = call.build(session, ctx.api_version)
             idempotent = call.idempotent
+            sending = True
             response = yield from perform(Send(request, stream=reader.streams))
             if response.status_code >= 400:
                 if reader.streams:
@@ -426,22 +434,41 @@ def exchange(call: CallSpec[object], ctx: FlowContext, reader: Reader[T]) -> Flo
                     attempt -= 1
                     continue
             result = yield from reader.read(response)
+            if spec is not None:
+                reconcile.claim(spec, result, ctx.ledger)
         except SfBulkError as exc:
             if reader.streams and response is not None:
                 yield from perform(CloseResponse(response))
+            if spec is not None and sending and may_have_acted(exc):
+                # The reply is lost but the request may have been carried out:
+                # ask what arrived (reconcile), and send again only if nothing did.
+                log.warning("reconciling %s %s after: %s", call.method, call.path, exc)
+                found = yield from reconcile.recover(spec, call, _asker(ctx), ctx.ledger)
+                if found is not None:
+                    result = cast(T, found.value)
+                    break
+                idempotent = True
             if not ctx.retry.should_retry(exc, attempt=attempt, idempotent=idempotent):
                 raise
             delay = ctx.retry.delay(attempt, exc)
             log.warning("retrying %s %s in %.1fs: %s", call.method, call.path, delay, exc)
             yield from perform(Sleep(delay))
             continue
-        try:
-            yield from perform(Touch(session))
-        except SfBulkError as exc:
-            # The request succeeded: a store that fails to record the use must
-            # not turn that success (a created job, an added batch) into an error.
-            log.warning("could not record the session's use in the store: %s", exc)
-        return result
+        break
+    try:
+        yield from perform(Touch(session))
+    except SfBulkError as exc:
+        # The request succeeded: a store that fails to record the use must
+        # not turn that success (a created job, an added batch) into an error.
+        log.warning("could not record the session's use in the store: %s", exc)
+    return result
+
+
+def _asker(ctx: FlowContext) -> Callable[[CallSpec[object]], Flow[object]]:
+    def ask(call: CallSpec[object]) -> Flow[object]:
+        return exchange(call, ctx, ParsedBody(call.parse))
+
+    return ask
 
 
 def request(call: CallSpec[T], ctx: FlowContext) -> Flow[T]:

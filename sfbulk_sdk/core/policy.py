@@ -10,12 +10,14 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import httpx
 
 from ..errors import APIError, InvalidInputError, SfBulkError, TransportError
 
-__all__ = ["PollPolicy", "RetryPolicy", "retry_after_seconds"]
+__all__ = ["PollPolicy", "RetryPolicy", "may_have_acted", "retry_after_seconds"]
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,18 @@ class PollPolicy:
 class RetryPolicy:
     """Retries of transient failures with capped, jittered exponential backoff.
 
+    Retried: connection failures and resets, timeouts, HTTP 5xx and the codes
+    Salesforce marks transient (``TooManyLockFailure``, ``Timeout``, ...: the
+    error's ``retryable``). Never retried: quota (``ExceededQuota``,
+    ``REQUEST_LIMIT_EXCEEDED``), state (``InvalidJobState``) and
+    authentication refusals, and every other client error.
+
     Only idempotent requests are retried after they may have reached
-    Salesforce; a non-idempotent one (create job, add batch) is retried only
-    when the connection failed before the request was sent. A reply whose
-    ``Retry-After`` asks for a longer pause than ``max_backoff`` is not
+    Salesforce; a non-idempotent one (create job, add batch, upload) is retried
+    only when the connection failed before the request was sent, or once
+    :mod:`~sfbulk_sdk.core.reconcile` asked Salesforce and found that the
+    first attempt left nothing behind. A reply whose ``Retry-After`` (seconds
+    or an HTTP date) asks for a longer pause than ``max_backoff`` is not
     retried (asking again sooner would only be refused again); the error
     carries the response, so the caller can read the header.
     """
@@ -99,13 +109,59 @@ def _retry_after(error: SfBulkError | None) -> float | None:
     return None
 
 
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """The ``Retry-After`` header in seconds, when it is a number."""
+def may_have_acted(error: SfBulkError) -> bool:
+    """Whether a failed request may have been carried out by Salesforce all the same.
+
+    True for a transient failure after the request left the client: a reset or
+    a timeout while waiting for the reply, a 5xx (the server may have failed
+    after doing the work). False for a connection that never opened, and for
+    errors that are not transient (a refusal is a refusal).
+    """
+    if not error.retryable:
+        return False
+    return not (isinstance(error, TransportError) and error.sent is False)
+
+
+def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """The ``Retry-After`` header in seconds: a number of seconds, or an HTTP date.
+
+    A date is measured from ``now`` when given, else from the reply's own
+    ``Date`` header (the server's clock, so the client's clock skew does not
+    matter); a date with neither, or a value that is neither form, gives
+    ``None``. A date in the past is 0.
+    """
     value = response.headers.get("retry-after")
     if value is None:
         return None
+    value = value.strip()
     try:
         seconds = float(value)
     except ValueError:
+        return _seconds_until(value, now or _date_header(response))
+    if math.isnan(seconds) or math.isinf(seconds):
         return None
-    return max(0.0, seconds) if not math.isnan(seconds) else None
+    return max(0.0, seconds)
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:  # pragma: no cover - older Pythons returned None
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def _date_header(response: httpx.Response) -> datetime | None:
+    value = response.headers.get("date")
+    return _http_date(value) if value is not None else None
+
+
+def _seconds_until(value: str, now: datetime | None) -> float | None:
+    when = _http_date(value)
+    if when is None or now is None:
+        return None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())

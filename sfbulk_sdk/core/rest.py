@@ -23,6 +23,7 @@ import httpx
 from ..errors import InvalidInputError, MalformedReplyError, ProtocolError, SfBulkError
 from ..models.session import Session
 from .bulk1 import parse_error
+from .reconcile_specs import ReconcileSpec
 
 __all__ = ["RestCall", "check_id", "json_body", "parse_empty", "parse_json", "relative_path"]
 
@@ -51,6 +52,8 @@ class RestCall(Generic[T_co]):
     query: Mapping[str, str] = field(default_factory=dict)
     idempotent: bool = True
     api_version: str | None = None
+    #: What the request leaves behind, to reconcile a lost reply (see :mod:`.reconcile`).
+    reconcile: ReconcileSpec | None = field(default=None, repr=False)
 
     def url(self, session: Session, api_version: str) -> str:
         """The absolute URL of this call for ``session``."""

@@ -6,15 +6,26 @@ becomes a :class:`~sfbulk_sdk.errors.TransportError` (a
 flag says whether the request may have reached the server: only a failed
 connect proves it did not, and only then may a non-idempotent request be sent
 again. The httpx error stays chained as ``__cause__``.
+
+TLS certificates and host names are verified unless the caller passes
+``verify=False``, which warns with :class:`InsecureTLSWarning`.
 """
 
 from __future__ import annotations
 
+import ssl
+import warnings
+
 import httpx
 
-from ..errors import RequestTimeoutError, TransportError, redacted_request
+from ..errors import InvalidInputError, RequestTimeoutError, TransportError, redacted_request
 
-__all__ = ["HTTPX_ERRORS", "wrap_transport_error"]
+__all__ = ["HTTPX_ERRORS", "InsecureTLSWarning", "check_verify", "wrap_transport_error"]
+
+
+class InsecureTLSWarning(UserWarning):
+    """A client was built with TLS verification turned off (``verify=False``)."""
+
 
 #: Every httpx exception a send or a body read can raise; all are wrapped.
 HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL)
@@ -38,3 +49,23 @@ def wrap_transport_error(exc: Exception, request: httpx.Request) -> TransportErr
         # decoding or stream misuse: the request reached the server
         return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=True)
     return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=sent)
+
+
+def check_verify(verify: object, http_client: object) -> None:
+    """Check a client's ``verify=`` (``True``, ``False`` or an :class:`ssl.SSLContext`).
+
+    TLS is verified unless the caller turns it off, and turning it off warns
+    (:class:`InsecureTLSWarning`); with an ``http_client`` of the caller's, that
+    client's own setting rules and ``verify=`` is refused.
+    """
+    if not isinstance(verify, (bool, ssl.SSLContext)):
+        raise InvalidInputError("verify must be True, False or an ssl.SSLContext")
+    if verify is not True and http_client is not None:
+        raise InvalidInputError("give verify= or http_client=, not both (configure the client)")
+    if verify is False:
+        warnings.warn(
+            "TLS certificate verification is turned off (verify=False): anyone on the "
+            "network path can read and change the traffic, session ids included",
+            InsecureTLSWarning,
+            stacklevel=4,
+        )

@@ -315,12 +315,16 @@ class FakeOrg:
         message: str = "An unexpected error occurred. Please retry the request.",
         method: str | None = None,
         drop_connection: bool = False,
+        after: bool = False,
+        retry_after: str | None = None,
     ) -> Fault:
         """Fail the next ``count`` requests whose path matches the regex ``path``.
 
         The reply has HTTP ``status`` and an error body shaped for the API
         (Bulk ``<error>``, SOAP fault) with ``exception_code``; with
-        ``drop_connection`` the connection is cut instead.
+        ``drop_connection`` the connection is cut instead. With ``after`` the
+        org acts on the request first and only its reply is lost;
+        ``retry_after`` is sent as the ``Retry-After`` header.
         """
         return self._state.faults.add(
             Fault(
@@ -331,6 +335,8 @@ class FakeOrg:
                 message=message,
                 method=method,
                 drop_connection=drop_connection,
+                after=after,
+                retry_after=retry_after,
             )
         )
 

@@ -22,6 +22,7 @@ import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import TypeAlias
 
 from .api import bulk1, bulk2, control, oauth, soap
@@ -77,10 +78,14 @@ def dispatch(state: OrgState, request: FakeRequest) -> FakeResponse:
     with state.lock:
         state.tick()
         found = find_route(request.path)
-        fault = state.faults.take(request.method, request.path)
+        fault, expire = state.faults.strike(request.method, request.path)
+        if expire:
+            state.accounts.expire_sessions()
+        if fault is not None and fault.after:
+            _route(state, request, found)  # the org acts; then its reply is lost
         if fault is not None:
             state.requests["fault"] += 1
-            response = _fault_response(request, fault, found)
+            response = _fault_response(request, fault, found, state)
         else:
             response = _route(state, request, found)
     return _maybe_gzip(state.settings, request, response)
@@ -109,13 +114,18 @@ def _rest_error(code: str, message: str, status: int) -> FakeResponse:
 
 
 def _fault_response(
-    request: FakeRequest, fault: Fault, found: tuple[Route, re.Match[str]] | None
+    request: FakeRequest, fault: Fault, found: tuple[Route, re.Match[str]] | None, state: OrgState
 ) -> FakeResponse:
     if fault.drop_connection:
         return FakeResponse(fault.status, drop_connection=True)
     if found is None:
-        return _rest_error(fault.exception_code, fault.message, fault.status)
-    return found[0].error(request, fault.status, fault.exception_code, fault.message)
+        response = _rest_error(fault.exception_code, fault.message, fault.status)
+    else:
+        response = found[0].error(request, fault.status, fault.exception_code, fault.message)
+    if fault.retry_after is not None:
+        response.headers.append(("Retry-After", fault.retry_after))
+        response.headers.append(("Date", formatdate(state.now().timestamp(), usegmt=True)))
+    return response
 
 
 def _decode_body(request: FakeRequest) -> tuple[int, str] | None:

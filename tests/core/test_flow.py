@@ -167,8 +167,11 @@ def test_a_non_idempotent_request_is_sent_again_only_when_it_surely_never_left()
     driver.answer(f.Sleep)
     driver.answer(f.GetSession, OLD)
     driver.expect(f.Send)
-    with pytest.raises(errors.TransportError):
-        driver.fail(_lost(sent=True))  # it may have arrived: never blindly re-sent
+    driver.fail(_lost(sent=True))  # it may have arrived: never blindly re-sent ...
+    driver.answer(f.GetSession, OLD)
+    asked = driver.expect(f.Send)
+    assert isinstance(asked, f.Send)  # ... the job's batches are listed instead (reconcile)
+    assert (asked.request.method, asked.request.url.path.rsplit("/", 1)[-1]) == ("GET", "batch")
 
 
 def test_a_login_lost_on_the_network_is_retried() -> None:

@@ -21,6 +21,7 @@ from sfbulk_sdk import AsyncBulk, Bulk, errors
 from sfbulk_sdk._redact import body_excerpt, mask_secrets
 from sfbulk_sdk.auth.soap import SoapLogin
 from sfbulk_sdk.core.oauth import parse_token_response
+from sfbulk_sdk.core.transport_errors import InsecureTLSWarning
 from sfbulk_sdk.models import LoginResult, Session
 from tests.reliability.hostile import (
     ACCESS_TOKEN,
@@ -189,3 +190,30 @@ async def test_the_async_client_verifies_tls_by_default() -> None:
             assert context.verify_mode is ssl.CERT_REQUIRED
         finally:
             await bulk.aclose()
+
+
+def test_turning_tls_verification_off_warns_and_is_refused_beside_a_client() -> None:
+    with pytest.warns(InsecureTLSWarning, match="verification is turned off"):
+        bulk = Bulk(INSTANCE, STATIC_SESSION, verify=False)
+    try:
+        context = _context(bulk._driver.http._transport)
+        assert context.verify_mode is ssl.CERT_NONE and context.check_hostname is False
+    finally:
+        bulk.close()
+    with pytest.raises(errors.InvalidInputError, match="not both"):
+        Bulk(INSTANCE, STATIC_SESSION, verify=False, http_client=httpx.Client())
+    with pytest.raises(errors.InvalidInputError):
+        Bulk(INSTANCE, STATIC_SESSION, verify="no")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_the_async_client_warns_too_and_takes_a_context() -> None:
+    with pytest.warns(InsecureTLSWarning):
+        insecure = AsyncBulk(INSTANCE, STATIC_SESSION, verify=False)
+    await insecure.aclose()
+    own = ssl.create_default_context()
+    bulk = AsyncBulk(INSTANCE, STATIC_SESSION, verify=own)  # no warning: still verified
+    try:
+        assert _context(bulk._driver.http._transport) is own
+    finally:
+        await bulk.aclose()

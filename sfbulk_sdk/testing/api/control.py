@@ -20,6 +20,12 @@ The OAuth controls (``/_fake/oauth/...``):
 * ``POST site-urls`` ``{"url"}``: accept an Experience Cloud site URL as a JWT
   audience: 201 ``{"site_urls": [...]}``.
 
+The fault controls: ``GET``/``POST``/``DELETE faults`` (a fault's JSON takes
+``after`` to strike once the org acted, and ``retry_after``), and
+``GET``/``POST``/``DELETE chaos``: a seeded random-failure plan
+(:class:`~sfbulk_sdk.testing.faults.Chaos`: ``seed``, ``rate``, ``path``,
+``after_share``, ``reset_share``, ``statuses``, ``expire_sessions_at``).
+
 Control requests are counted as ``control``; they neither let batches progress
 first nor consume injected faults, and their replies are never gzipped.
 """
@@ -33,7 +39,7 @@ from urllib.parse import parse_qs, unquote
 
 from ...core.clock import ManualClock
 from ..bulk2_jobs import ingest_info, query_info
-from ..faults import Fault
+from ..faults import Chaos, Fault
 from ..http import FakeRequest, FakeResponse
 from ..oauth import ALL_FLOWS, AppOptions, OAuthFlow
 from ..schema import FieldValueError
@@ -92,6 +98,8 @@ def _control(state: OrgState, request: FakeRequest, rest: str) -> FakeResponse:
                 return FakeResponse.json(201, fault.to_dict())
             if method == "DELETE":
                 return FakeResponse.json(200, {"cleared": state.clear_faults()})
+        if parts == ["chaos"]:
+            return _chaos(state, method, body)
         if parts == ["record-errors"] and method == "POST" and isinstance(body, dict):
             error = FieldValueError(
                 str(body.get("status_code", "UNABLE_TO_LOCK_ROW")),
@@ -128,6 +136,35 @@ def _control(state: OrgState, request: FakeRequest, rest: str) -> FakeResponse:
     except ValueError as exc:
         return FakeResponse.json(400, {"error": str(exc)})
     return FakeResponse.json(404, {"error": f"no control {method} /_fake/{rest}"})
+
+
+_CHAOS_KEYS = frozenset(
+    {"seed", "rate", "path", "after_share", "reset_share", "statuses", "expire_sessions_at"}
+)
+
+
+def _chaos(state: OrgState, method: str, body: Any) -> FakeResponse:
+    """``GET``/``POST``/``DELETE /_fake/chaos``: the random-failure plan (see :class:`Chaos`)."""
+    faults = state.faults
+    if method == "POST":
+        if not isinstance(body, dict) or not isinstance(body.get("seed"), int):
+            raise ValueError("POST a JSON object with an integer 'seed'")
+        unknown = set(body) - _CHAOS_KEYS
+        if unknown:
+            raise ValueError(f"unknown chaos settings: {sorted(unknown)}")
+        settings = dict(body)
+        for key in ("statuses", "expire_sessions_at"):
+            if key in settings:
+                settings[key] = tuple(int(v) for v in settings[key])
+        faults.chaos = Chaos(**settings)
+        return FakeResponse.json(201, faults.chaos.to_dict())
+    if method == "DELETE":
+        had = faults.chaos is not None
+        faults.chaos = None
+        return FakeResponse.json(200, {"cleared": had})
+    if method == "GET":
+        return FakeResponse.json(200, faults.chaos.to_dict() if faults.chaos else None)
+    return FakeResponse.json(405, {"error": f"no control {method} /_fake/chaos"})
 
 
 _APP_KEYS = frozenset(AppOptions.__annotations__) | {"name"}
