@@ -7,6 +7,7 @@ import pty
 import re
 import select
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -113,6 +114,10 @@ def test_password_prompt_is_hidden(served: Served, cli: Cli) -> None:
             if select.select([main], [], [], 0.5)[0]:
                 screen += os.read(main, 4096)
         assert b"Password" in screen, screen
+        # getpass turns echo off with TCSAFLUSH, dropping what was typed before: wait for it
+        while termios.tcgetattr(main)[3] & termios.ECHO and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
         os.write(main, DEFAULT_PASSWORD.encode() + b"\n")
         while process.poll() is None and time.monotonic() < deadline:
             if select.select([main], [], [], 0.5)[0]:
