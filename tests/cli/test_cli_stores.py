@@ -14,11 +14,10 @@ from tests.servers import ServerProcess, start_redis, sync_redis
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[ServerProcess]:
+    """A real Redis for this module (stopped at its end)."""
     server = start_redis()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield server
+    server.stop()
 
 
 def test_login_and_query_through_a_redis_store(
