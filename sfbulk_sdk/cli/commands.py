@@ -102,7 +102,8 @@ def login(
                 port=settings.callback_port,
                 client_secret=secret_from_env("client_secret"),
                 timeout=browser_timeout,
-                say=out.say,
+                # the URL is needed where no browser opens: shown even with --json or -q
+                say=lambda text: out.err.print(text, markup=False, soft_wrap=True),
             )
         authenticator = build_auth(settings, _ask(out), refresh_token=token)
         store = open_store(settings)

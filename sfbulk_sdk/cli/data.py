@@ -67,6 +67,8 @@ def _input_file(name: str) -> Iterator[Path]:
             raise CliError(f"no such file: {name}", hint="give a CSV file, or - for stdin")
         yield path
         return
+    if sys.stdin.isatty():
+        raise CliError("FILE.csv is -, but standard input is a terminal", hint="pipe the CSV in")
     with tempfile.TemporaryDirectory(prefix="sfbulk-") as tmp:
         path = Path(tmp) / "stdin.csv"
         with path.open("wb") as handle:

@@ -36,8 +36,11 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-class CliError(Exception):
-    """An error the CLI reports as one line: ``message``, a ``hint`` and an exit code."""
+class CliError(errors.SfBulkError):
+    """An error the CLI reports as one line: ``message``, a ``hint`` and an exit code.
+
+    Part of the SDK's tree (a :class:`~sfbulk_sdk.errors.SfBulkError`), so the CLI's
+    functions raise only the SDK's own errors too."""
 
     def __init__(self, message: str, *, code: ExitCode = ExitCode.USAGE, hint: str = "") -> None:
         super().__init__(message)

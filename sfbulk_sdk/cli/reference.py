@@ -49,7 +49,8 @@ never echoed, logged or printed in `--json` output.
 ## Output
 
 Standard output carries only data: query records (`-o -`) and the `--json`
-document. Progress bars (records/s and ETA; only on a terminal, never with
+document (with `query -o -` the records take standard output and the `--json`
+summary goes to standard error). Progress bars (records/s and ETA; only on a terminal, never with
 `--quiet`), summaries, messages, warnings and errors go to standard error. Every
 error is one line, `sfbulk: error: ... (hint: ...)`; `--debug` adds the traceback.
 The root options (`--json`, `--quiet`, `--debug`, `--config`, `--store`,

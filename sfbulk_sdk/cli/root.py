@@ -89,11 +89,12 @@ def _root(
     ] = False,
 ) -> None:
     """sfbulk: load and query Salesforce data with the Bulk API (1.0 and 2.0)."""
+    env = dict(os.environ)
     if config is not None:
-        os.environ["SFBULK_CONFIG"] = str(config)
+        env["SFBULK_CONFIG"] = str(config)
     if debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-    settings = load_settings().with_overrides(
+    settings = load_settings(env).with_overrides(
         store=store, ca_file=ca_file, api_version=api_version, timeout=timeout
     )
     ctx.obj = State(settings=settings, out=Output(json=json_output, quiet=quiet), debug=debug)

@@ -125,11 +125,19 @@ def test_stdin_loads_queries_and_jobs(inproc: InProcess, tmp_path: Path) -> None
     assert "P2Acme" not in done.stdout and "P2Beta Renamed" in done.stdout
     assert "P2Gamma" in done.stdout  # deleted, in the recycle bin: only --all shows it
 
+    # a Bulk 2.0 insert: outcomes are not tied to input rows, the files hold them alone
+    done = cli("insert", "Contact", "-", "--api", "bulk2", "--success-file", "c-ok.csv",
+               "--error-file", "c-bad.csv", "--json", input="LastName\nP2Hopper\n\n")  # fmt: skip
+    assert json.loads(done.stdout)["succeeded"] == 1
+    contacts = _csv((tmp_path / "home" / "c-ok.csv").read_text())
+    assert [list(r) for r in contacts] == [["sf__Id", "sf__Created"]]
+    assert contacts[0]["sf__Id"].startswith("003") and contacts[0]["sf__Created"] == "true"
+
     done = cli("job", "list", "--json")
     assert done.returncode == 0
     listed = json.loads(done.stdout)["jobs"]
     assert [j["operation"] for j in listed] == [
-        "insert", "update", "upsert", "delete", "hardDelete",
+        "insert", "update", "upsert", "delete", "hardDelete", "insert",
     ]  # fmt: skip
     done = cli("job", "status", job_id, "--json")
     status = json.loads(done.stdout)

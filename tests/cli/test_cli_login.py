@@ -102,6 +102,9 @@ def test_web_login_with_pkce_end_to_end(served: Served, cli: Cli) -> None:
     before = served.control("GET", "oauth/stats")
     code, shown = cli.json("login", "--web", "--callback-port", "0", env=env)
     assert code == 0, cli.seen[-2]
+    shown_url = f"{served.url}/services/oauth2/authorize?response_type=code"
+    assert shown_url in cli.seen[-2]  # stderr: the URL to visit, for when no browser opens
+    assert "code_challenge_method=S256" in cli.seen[-2]
     assert shown["auth"] == "web" and shown["username"] == DEFAULT_USERNAME
     after = served.control("GET", "oauth/stats")
     grants = after["grants"]["authorization_code"]  # type: ignore[index]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
+from sfbulk_sdk.cli.commands import run
 from sfbulk_sdk.demo import NEXT_STEPS, run_demo
 from tests.cli.conftest import SFBULK
 
@@ -32,7 +35,7 @@ def test_demo_command_default_size_json() -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_demo_command_talks_to_a_person() -> None:
+def test_demo_command_talks_to_a_person(capsys: pytest.CaptureFixture[str]) -> None:
     done = subprocess.run(
         [*SFBULK, "demo", "--accounts", "200", "--contacts", "300"],
         capture_output=True, text=True, timeout=120,
@@ -40,5 +43,5 @@ def test_demo_command_talks_to_a_person() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""  # a person's output goes to stderr
     assert "Next, against a real org" in done.stderr and "records queried" in done.stderr
-    bad = subprocess.run([*SFBULK, "demo", "--accounts", "0"], capture_output=True, text=True)
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert run(["demo", "--accounts", "0"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
