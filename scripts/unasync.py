@@ -59,6 +59,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("httpx.AsyncClient", "httpx.Client"),
     ("httpx.AsyncBaseTransport", "httpx.BaseTransport"),
     ("aiter_bytes", "iter_bytes"),
+    ("aiter_raw", "iter_raw"),
     ("aread", "read"),
     ("aclose", "close"),
     # this package
@@ -71,6 +72,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("AsyncOps", "Ops"),
     ("AsyncSeedFacade", "SeedFacade"),
     ("AsyncDriver", "Driver"),
+    ("AsyncTaskSet", "TaskSet"),
     ("AsyncSessionManager", "SessionManager"),
     ("AsyncSendLogin", "SendLogin"),
     ("AsyncSessionStore", "SessionStore"),

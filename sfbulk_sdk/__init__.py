@@ -10,7 +10,9 @@ from . import errors
 from .aio import AsyncBulk
 from .client import Bulk
 from .core.bulk1 import DEFAULT_API_VERSION, PkChunking
+from .core.outcomes import LoadResult, RecordOutcome
 from .core.policy import PollPolicy, RetryPolicy
+from .core.progress import ProgressEvent
 from .errors import *  # noqa: F403 - every class of errors.__all__, re-exported below
 from .models import (
     BatchInfo,
@@ -47,13 +49,16 @@ __all__ = [
     "ContentType",
     "JobInfo",
     "JobState",
+    "LoadResult",
     "LoginResult",
     "Operation",
     "PkChunking",
     "PollPolicy",
+    "ProgressEvent",
     "QueryBatchResult",
     "QueryResultList",
     "RecordError",
+    "RecordOutcome",
     "RecordResult",
     "RetryPolicy",
     "Session",

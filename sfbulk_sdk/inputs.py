@@ -9,7 +9,8 @@
   field whose type cannot be written to CSV is refused before anything is read;
 * an iterable of sequences, with ``fields``;
 * a CSV file (a path, or a binary file object): sent as it is, cut at whole
-  records; checked whole before the first body when it is a path;
+  records; checked whole before the first body when it is a path or a
+  seekable file (a pipe or socket is checked as it is read);
 * a pandas ``DataFrame`` or a pyarrow ``Table`` (the ``pandas`` / ``arrow``
   extras): missing values (``NaN``, ``NaT``, ``None``, nulls) are ``None``;
 * for delete and hardDelete, plain record ids.
@@ -35,12 +36,12 @@ from typing import IO, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from .core.csvsplit import split_csv
+from .core.csvsplit import scan_csv, split_csv
 from .core.encode import EncodedBody, RecordEncoder, rows_of_mappings, rows_of_sequences
 from .csvfiles import split_csv_file
 from .errors import InvalidInputError
 
-__all__ = ["Limits", "Prepared", "prepare"]
+__all__ = ["LINE_ENDING", "Limits", "Prepared", "prepare"]
 
 T = TypeVar("T")
 
@@ -57,6 +58,12 @@ class Limits:
     max_chars: int
 
 
+#: How encoded records end. With ``\r\n`` the :mod:`csv` writer quotes a value
+#: holding a bare ``\r`` as well as one holding ``\n`` (with ``\n`` alone it would
+#: leave a bare ``\r`` unquoted, which Salesforce reads as a line break).
+LINE_ENDING = "\r\n"
+
+
 @dataclass
 class Prepared:
     """The fields of a load and its bodies (lazy), each within the limits."""
@@ -65,6 +72,8 @@ class Prepared:
     bodies: Iterator[EncodedBody]
     #: The number of rows when known before the load starts (sized inputs).
     total: int | None = None
+    #: How the bodies' lines end (``"\r\n"`` or ``"\n"``; a CSV file keeps its own).
+    line_ending: str = LINE_ENDING
 
 
 def _model_fields(model: type[BaseModel]) -> tuple[list[str], list[str]]:
@@ -158,6 +167,13 @@ def _csv_keys(data: bytes, column: str, delimiter: str) -> list[str]:
     return [values[at] if at < len(values) else "" for values in reader if values]
 
 
+def _seekable(source: IO[bytes]) -> bool:
+    try:
+        return bool(source.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def _csv_bodies(
     source: str | os.PathLike[str] | IO[bytes],
     limits: Limits,
@@ -176,6 +192,18 @@ def _csv_bodies(
             delimiter=delimiter,
         )
     else:
+        if _seekable(source):
+            # Check it whole first (then read it again), so that a bad record is
+            # refused before anything is sent, as for a path.
+            start = source.tell()
+            scan_csv(
+                iter(lambda: source.read(_FILE_CHUNK), b""),
+                max_records=limits.max_records,
+                max_bytes=limits.max_bytes,
+                max_chars=limits.max_chars,
+                delimiter=delimiter,
+            )
+            source.seek(start)
         chunks = iter(lambda: source.read(_FILE_CHUNK), b"")
         batches = split_csv(
             chunks,
@@ -187,7 +215,9 @@ def _csv_bodies(
     first = next(batches, None)
     if first is None:
         raise InvalidInputError("the CSV holds no records: nothing to load")
-    head = first.data.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+    line = first.data.split(b"\n", 1)[0]
+    ending = "\r\n" if line.endswith(b"\r") else "\n"
+    head = line.decode("utf-8-sig").rstrip("\r")
     fields = next(csv.reader([head], delimiter=delimiter), [])
 
     def bodies() -> Iterator[EncodedBody]:
@@ -197,7 +227,7 @@ def _csv_bodies(
             yield EncodedBody(batch.data, row, batch.records, keys)
             row += batch.records
 
-    return Prepared(fields, bodies())
+    return Prepared(fields, bodies(), line_ending=ending)
 
 
 def prepare(
@@ -259,6 +289,7 @@ def prepare(
         max_bytes=limits.max_bytes,
         max_chars=limits.max_chars,
         delimiter=delimiter,
+        line_ending=LINE_ENDING,
         key=key,
     )
     bodies = encoder.bodies(rows)

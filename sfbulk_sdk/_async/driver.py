@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import httpx
 
+from .._background import AsyncTaskSet
 from .._parallel import gather_async
 from ..core import flow as f
 from ..core.clock import AsyncSleep, Monotonic
@@ -27,10 +28,12 @@ T = TypeVar("T")
 
 
 class _Streams:
-    """The streamed responses one run has open, and their byte iterators."""
+    """What one run holds: its open streamed responses (and their byte iterators)
+    and the flows it spawned (:class:`~sfbulk_sdk.core.flow.Spawn`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tasks: AsyncTaskSet[f.Flow[object], object]) -> None:
         self.open: dict[int, tuple[httpx.Response, AsyncIterator[bytes]]] = {}
+        self.tasks = tasks
 
     def add(self, response: httpx.Response) -> None:
         self.open[id(response)] = (response, response.aiter_bytes())
@@ -80,7 +83,7 @@ class AsyncDriver:
 
     async def run(self, flow: f.Flow[T]) -> T:
         """Drive ``flow`` to its end and return its result."""
-        streams = _Streams()
+        streams = _Streams(AsyncTaskSet(self.run))
         try:
             step = f.start(flow)
             while not isinstance(step, f.Done):
@@ -92,7 +95,7 @@ class AsyncDriver:
 
     async def stream(self, flow: f.Flow[object]) -> AsyncIterator[T]:
         """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
-        streams = _Streams()
+        streams = _Streams(AsyncTaskSet(self.run))
         try:
             step = f.start(flow)
             while not isinstance(step, f.Done):
@@ -107,6 +110,7 @@ class AsyncDriver:
             await self._release(streams)
 
     async def _release(self, streams: _Streams) -> None:
+        await streams.tasks.aclose()
         for response, _ in list(streams.open.values()):
             await response.aclose()
         streams.open.clear()
@@ -124,6 +128,12 @@ class AsyncDriver:
             return await self._send(effect.request, effect.stream, streams)
         if isinstance(effect, f.Gather):
             return await gather_async(self.run, effect.flows, effect.limit)
+        if isinstance(effect, f.Spawn):
+            return streams.tasks.spawn(effect.flow)
+        if isinstance(effect, f.Wait):
+            return await streams.tasks.wait(effect.tickets, effect.block)
+        if isinstance(effect, f.Join):
+            return await streams.tasks.join(effect.ticket)
         if isinstance(effect, f.GetSession):
             return await self._manager().get()
         if isinstance(effect, f.Touch):
@@ -138,6 +148,8 @@ class AsyncDriver:
             pass  # progress no one observes (see core.flow.observe)
         elif isinstance(effect, f.ReadBody):
             await self._read_body(effect.response, streams)
+        elif isinstance(effect, f.ReadRaw):
+            return await self._read_raw(effect.response, streams)
         elif isinstance(effect, f.CloseResponse):
             streams.forget(effect.response)
             await effect.response.aclose()
@@ -168,6 +180,18 @@ class AsyncDriver:
             await response.aread()
         except HTTPX_ERRORS as exc:
             raise wrap_transport_error(exc, response.request) from exc
+
+    async def _read_raw(self, response: httpx.Response, streams: _Streams) -> tuple[str, bytes]:
+        streams.forget(response)
+        try:
+            if response.is_stream_consumed:  # an in-memory reply, decoded already
+                return "", response.content
+            coding = response.headers.get("content-encoding", "").strip().lower()
+            return coding, b"".join([chunk async for chunk in response.aiter_raw()])
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, response.request) from exc
+        finally:
+            await response.aclose()
 
 
 async def anext_or_empty(chunks: AsyncIterator[bytes]) -> bytes:

@@ -254,10 +254,12 @@ class Bulk2Client(Bulk1Client):
         """Stream every record of a finished query job.
 
         With ``parallel_pages`` 1 pages are read one after another by locator,
-        ``max_records`` rows each; above 1 the pages are listed with
-        ``/resultPages`` (API 58.0+) and that many are fetched at once, records
-        still handed out in page order. Memory stays bounded by one network
-        chunk (locator) or ``parallel_pages`` pages of CSV (``/resultPages``).
+        ``max_records`` rows each, streamed from the socket; above 1 the pages
+        are listed with ``/resultPages`` (API 58.0+) and downloaded in a sliding
+        window, up to that many at once (a new one starts as soon as one ends),
+        records still handed out in page order, each once. Memory stays bounded
+        by one network chunk (locator) or ``2 * parallel_pages`` pages held as
+        they came, gzip-compressed (``/resultPages``).
         """
         if isinstance(parallel_pages, bool) or not isinstance(parallel_pages, int):
             raise InvalidInputError("parallel_pages must be a positive integer")

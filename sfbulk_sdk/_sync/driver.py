@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import httpx
 
+from .._background import TaskSet
 from .._parallel import gather_sync
 from ..core import flow as f
 from ..core.clock import Monotonic, Sleep
@@ -28,10 +29,12 @@ T = TypeVar("T")
 
 
 class _Streams:
-    """The streamed responses one run has open, and their byte iterators."""
+    """What one run holds: its open streamed responses (and their byte iterators)
+    and the flows it spawned (:class:`~sfbulk_sdk.core.flow.Spawn`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tasks: TaskSet[f.Flow[object], object]) -> None:
         self.open: dict[int, tuple[httpx.Response, Iterator[bytes]]] = {}
+        self.tasks = tasks
 
     def add(self, response: httpx.Response) -> None:
         self.open[id(response)] = (response, response.iter_bytes())
@@ -81,7 +84,7 @@ class Driver:
 
     def run(self, flow: f.Flow[T]) -> T:
         """Drive ``flow`` to its end and return its result."""
-        streams = _Streams()
+        streams = _Streams(TaskSet(self.run))
         try:
             step = f.start(flow)
             while not isinstance(step, f.Done):
@@ -93,7 +96,7 @@ class Driver:
 
     def stream(self, flow: f.Flow[object]) -> Iterator[T]:
         """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
-        streams = _Streams()
+        streams = _Streams(TaskSet(self.run))
         try:
             step = f.start(flow)
             while not isinstance(step, f.Done):
@@ -108,6 +111,7 @@ class Driver:
             self._release(streams)
 
     def _release(self, streams: _Streams) -> None:
+        streams.tasks.close()
         for response, _ in list(streams.open.values()):
             response.close()
         streams.open.clear()
@@ -125,6 +129,12 @@ class Driver:
             return self._send(effect.request, effect.stream, streams)
         if isinstance(effect, f.Gather):
             return gather_sync(self.run, effect.flows, effect.limit)
+        if isinstance(effect, f.Spawn):
+            return streams.tasks.spawn(effect.flow)
+        if isinstance(effect, f.Wait):
+            return streams.tasks.wait(effect.tickets, effect.block)
+        if isinstance(effect, f.Join):
+            return streams.tasks.join(effect.ticket)
         if isinstance(effect, f.GetSession):
             return self._manager().get()
         if isinstance(effect, f.Touch):
@@ -139,6 +149,8 @@ class Driver:
             pass  # progress no one observes (see core.flow.observe)
         elif isinstance(effect, f.ReadBody):
             self._read_body(effect.response, streams)
+        elif isinstance(effect, f.ReadRaw):
+            return self._read_raw(effect.response, streams)
         elif isinstance(effect, f.CloseResponse):
             streams.forget(effect.response)
             effect.response.close()
@@ -167,6 +179,18 @@ class Driver:
             response.read()
         except HTTPX_ERRORS as exc:
             raise wrap_transport_error(exc, response.request) from exc
+
+    def _read_raw(self, response: httpx.Response, streams: _Streams) -> tuple[str, bytes]:
+        streams.forget(response)
+        try:
+            if response.is_stream_consumed:  # an in-memory reply, decoded already
+                return "", response.content
+            coding = response.headers.get("content-encoding", "").strip().lower()
+            return coding, b"".join([chunk for chunk in response.iter_raw()])
+        except HTTPX_ERRORS as exc:
+            raise wrap_transport_error(exc, response.request) from exc
+        finally:
+            response.close()
 
 
 def anext_or_empty(chunks: Iterator[bytes]) -> bytes:

@@ -17,16 +17,17 @@ queries unless PK chunking is asked for (a Bulk 1.0 feature).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import re
 from collections.abc import Generator, Iterator, Sequence
-from typing import Literal, TextIO, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Literal, TextIO, TypedDict, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from typing_extensions import Unpack
 
 from .. import inputs
-from ..core import bulk1, bulk2, flow, loads
+from ..core import bulk1, bulk2, flow, frames, loads
 from ..core.bulk1 import PkChunking
 from ..core.decoders import QueryRecord
 from ..core.outcomes import LoadResult
@@ -35,6 +36,10 @@ from ..core.progress import ProgressHook, log_progress
 from ..errors import BatchFailedError, InvalidInputError, NotFoundError
 from ..models.enums import Operation
 from .bulk2 import Bulk2Client
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["LoadSettings", "Ops"]
 
@@ -160,6 +165,7 @@ class Ops(Bulk2Client):
             prepared = inputs.prepare(
                 records, limits=limits, fields=settings.get("fields"), key=key, ids_field=ids
             )
+            options = dataclasses.replace(options, line_ending=prepared.line_ending)
             run = loads.bulk2_load(
                 options, prepared.bodies, prepared.fields, key_column=key, ctx=self._ctx
             )
@@ -337,6 +343,33 @@ class Ops(Bulk2Client):
             finally:
                 records.close()  # type: ignore[attr-defined]
         return count
+
+    def query_to_pandas(self, soql: str, **options: object) -> pd.DataFrame:
+        """Every record ``soql`` selects as a pandas DataFrame (the ``pandas`` extra).
+
+        Takes :meth:`query`'s options (``model=`` gives typed columns); columns
+        are filled as records stream in. Without the extra, a one-line error
+        naming it is raised before anything is sent.
+        """
+        builder = frames.PandasBuilder()
+        self._fill(builder, soql, options)
+        return builder.finish()
+
+    def query_to_arrow(self, soql: str, **options: object) -> pa.Table:
+        """Every record ``soql`` selects as a pyarrow Table (the ``arrow`` extra)."""
+        builder = frames.ArrowBuilder()
+        self._fill(builder, soql, options)
+        return builder.finish()
+
+    def _fill(
+        self, builder: frames.PandasBuilder | frames.ArrowBuilder, soql: str, options: object
+    ) -> None:
+        records = self.query(soql, **options)  # type: ignore[arg-type]
+        try:
+            for record in records:
+                builder.add(record)
+        finally:
+            records.close()  # type: ignore[attr-defined]
 
 
 def _writable_csv(path: str | os.PathLike[str]) -> TextIO:

@@ -6,8 +6,10 @@
   session rejected or a connection dropped mid-page repeats that page and skips
   the records already handed out, so none is lost or repeated;
 * :func:`query_records_by_pages` lists the pages with ``/resultPages`` (API
-  58.0+) and fetches up to ``width`` of them at once, then hands their records
-  out in page order: memory is bounded by ``width`` pages of CSV bytes;
+  58.0+) and downloads them in a sliding window, up to ``width`` at once (a
+  new one starts as soon as one ends), handing their records out in page
+  order: memory is bounded by ``2 * width`` pages, each held as it came
+  (gzip-compressed, as Salesforce sends it) and inflated a slice at a time;
 * :func:`ingest_result_records` streams a job's successful, failed or
   unprocessed records (a 204 or an empty body is no records).
 
@@ -17,11 +19,15 @@ are read with the job's own API version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar, cast
 
 import httpx
 
+from ..errors import ProtocolError
 from ..models.bulk2 import IngestJobInfo, QueryJobInfo
 from . import bulk2, states
 from .decoders import record_decoder
@@ -30,9 +36,12 @@ from .flow import (
     Emit,
     Flow,
     FlowContext,
-    Gather,
-    ParsedBody,
+    Join,
+    ReadBody,
+    ReadRaw,
     RecordStream,
+    Spawn,
+    Wait,
     exchange,
     perform,
     poll,
@@ -94,12 +103,150 @@ def query_records(
             return total
 
 
-def _page_bytes(check: Callable[[httpx.Response], object]) -> ParsedBody[bytes]:
-    def read(response: httpx.Response) -> bytes:
-        check(response)
-        return b"" if response.status_code == 204 else response.content
+#: Content codings a page is kept in while it waits for its turn (inflated as it is
+#: handed out); a page in any other coding is decoded by httpx on arrival.
+_KEPT_ENCODED = frozenset({"", "identity", "gzip", "x-gzip", "deflate"})
 
-    return ParsedBody(read)
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """A downloaded result page, as it came: ``body`` in the content coding ``encoding``."""
+
+    encoding: str
+    body: bytes
+
+
+class _EncodedPage:
+    """Reads a result page whole but still compressed: a held page costs its gzip size."""
+
+    streams = True
+
+    def __init__(self, check: Callable[[httpx.Response], object]) -> None:
+        self._check = check
+
+    def read(self, response: httpx.Response) -> Flow[_Page]:
+        self._check(response)
+        if response.status_code == 204:
+            yield from perform(ReadBody(response))
+            return _Page("", b"")
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding in _KEPT_ENCODED:
+            coding, body = yield from perform(ReadRaw(response))
+            return _Page(coding, body)
+        yield from perform(ReadBody(response))
+        return _Page("", response.content)
+
+
+def _inflated(page: _Page) -> Iterator[bytes]:
+    """The page's CSV bytes, at most :data:`DECODE_SLICE` at a time."""
+    if page.encoding in ("", "identity"):
+        for at in range(0, len(page.body), DECODE_SLICE):
+            yield page.body[at : at + DECODE_SLICE]
+        return
+    # gzip, or deflate with its zlib header; 47 = detect either, -15 = raw deflate
+    wbits = 47 if page.encoding != "deflate" or page.body[:1] == b"\x78" else -15
+    rest = page.body
+    while rest:
+        inflater = zlib.decompressobj(wbits)
+        data = rest
+        while data:
+            out = inflater.decompress(data, DECODE_SLICE)
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+        tail = inflater.flush()
+        if tail:
+            yield tail
+        if not inflater.eof:
+            raise zlib.error("the compressed page ends early")
+        rest = inflater.unused_data  # a gzip file of several members
+
+
+class _PageWindow:
+    """The ``/resultPages`` downloads of one query: a sliding window over its pages.
+
+    At most ``width`` pages are downloading at any time and at most
+    ``2 * width`` are held (downloading, or read and waiting for their turn);
+    a new download starts as soon as one ends, not when a whole round does.
+    The next listing is asked for while pages download, once fewer than
+    ``width`` are known and not started. Pages are numbered in listing
+    (locator) order and handed out in that order.
+    """
+
+    def __init__(self, job_id: str, api_version: str | None, width: int, ctx: FlowContext) -> None:
+        self.job_id = job_id
+        self.api_version = api_version
+        self.width = width
+        self.ctx = ctx
+        self.pending: deque[bulk2.ResultPage] = deque()
+        self.next_url: str | None = None
+        self.listed = False
+        self.listing: int | None = None  # the ticket of the listing in flight
+        self.running: dict[int, int] = {}  # ticket -> page number
+        self.ready: dict[int, _Page] = {}  # page number -> its CSV, as it came
+        self.started = 0
+        self.handed = 0
+
+    @property
+    def more_to_list(self) -> bool:
+        return not self.listed or self.next_url is not None
+
+    @property
+    def finished(self) -> bool:
+        return not (self.running or self.ready or self.pending or self.listing is not None) and (
+            not self.more_to_list
+        )
+
+    def refill(self) -> Flow[None]:
+        """Start the listing and the downloads there is room for."""
+        if self.listing is None and self.more_to_list and len(self.pending) < self.width:
+            call = bulk2.result_pages(
+                self.job_id, next_url=self.next_url, api_version=self.api_version
+            )
+            self.listing = yield from perform(Spawn(request(call, self.ctx)))
+        while (
+            self.pending
+            and len(self.running) < self.width
+            and len(self.running) + len(self.ready) < 2 * self.width
+        ):
+            page = self.pending.popleft().call(self.api_version)
+            download = exchange(page, self.ctx, _EncodedPage(page.parse))
+            ticket = yield from perform(Spawn(download))
+            self.running[ticket] = self.started
+            self.started += 1
+
+    def collect(self, *, block: bool) -> Flow[None]:
+        """Take in what has finished (with ``block``, wait for something to)."""
+        tickets = (*self.running, *(() if self.listing is None else (self.listing,)))
+        if not tickets:
+            return
+        for ticket in (yield from perform(Wait(tickets, block))):
+            value = yield from perform(Join(ticket))
+            if ticket == self.listing:
+                pages, self.next_url = cast("tuple[list[bulk2.ResultPage], str | None]", value)
+                self.pending.extend(pages)
+                self.listed = True
+                self.listing = None
+            else:
+                assert isinstance(value, _Page)
+                self.ready[self.running.pop(ticket)] = value
+
+    def step(self) -> Flow[None]:
+        """Between two handfuls of records: take in what finished, start what fits."""
+        yield from self.collect(block=False)
+        yield from self.refill()
+
+    def next_page(self) -> Flow[_Page | None]:
+        """The next page's CSV in page order (waiting for it), or ``None`` after the last."""
+        while True:
+            yield from self.refill()
+            body = self.ready.pop(self.handed, None)
+            if body is not None:
+                self.handed += 1
+                return body
+            if self.finished:
+                return None
+            yield from self.collect(block=True)
 
 
 def query_records_by_pages(
@@ -110,54 +257,39 @@ def query_records_by_pages(
     delimiter: str,
     ctx: FlowContext,
 ) -> Flow[int]:
-    """Every record of a finished query job, ``width`` pages at a time (``/resultPages``)."""
-    pending: list[bulk2.ResultPage] = []
-    next_url: str | None = None
-    listed = False
+    """Every record of a finished query job, up to ``width`` pages downloading at once.
+
+    The pages are listed with ``/resultPages`` and downloaded in a sliding
+    window (:class:`_PageWindow`); their records are handed out in page order,
+    each once. Every download goes through :func:`~sfbulk_sdk.core.flow.exchange`,
+    so a rejected session refreshes once and the page is fetched again whole.
+    """
+    window = _PageWindow(job_id, api_version, width, ctx)
     total = 0
     while True:
-        # List pages until a full window is known (a listing holds up to five),
-        # so that every round of downloads runs ``width`` at once.
-        while len(pending) < width and (not listed or next_url):
-            call = bulk2.result_pages(job_id, next_url=next_url, api_version=api_version)
-            pages, next_url = yield from request(call, ctx)
-            pending.extend(pages)
-            listed = True
-        if not pending:
+        page = yield from window.next_page()
+        if page is None:
             return total
-        window, pending = pending[:width], pending[width:]
-        fetches: list[Flow[object]] = []
-        for page in window:
-            page_call = page.call(api_version)
-            download: Flow[bytes] = exchange(page_call, ctx, _page_bytes(page_call.parse))
-            fetches.append(download)
-        # The next listing travels with this round's downloads, not after them.
-        listing = len(pending) < width and next_url is not None
-        if listing:
-            call = bulk2.result_pages(job_id, next_url=next_url, api_version=api_version)
-            fetches.append(request(call, ctx))
-        results = yield from perform(Gather(fetches, len(fetches)))
-        if listing:
-            pages, next_url = cast("tuple[list[bulk2.ResultPage], str | None]", results.pop())
-            pending.extend(pages)
-        for body in results:
-            assert isinstance(body, bytes)
-            total += yield from _emit_body(body, delimiter)
+        total += yield from _emit_page(page, delimiter, window.step)
 
 
-def _emit_body(body: bytes, delimiter: str) -> Flow[int]:
+def _emit_page(page: _Page, delimiter: str, between: Callable[[], Flow[None]]) -> Flow[int]:
+    """Hand out a page's records a slice at a time; ``between`` runs after each handful."""
     decoder = record_decoder("text/csv", delimiter=delimiter)
     count = 0
-    for start in range(0, len(body), DECODE_SLICE):
-        records = decoder.feed(body[start : start + DECODE_SLICE])
+    pieces = _inflated(page)
+    while True:
+        try:
+            piece = next(pieces, b"")
+            records = decoder.feed(piece) if piece else decoder.close()
+        except (ValueError, zlib.error) as exc:
+            raise ProtocolError(f"could not decode a query results page: {exc}") from exc
         if records:
             count += len(records)
             yield from perform(Emit(records))
-    records = decoder.close()
-    if records:
-        count += len(records)
-        yield from perform(Emit(records))
-    return count
+            yield from between()
+        if not piece:
+            return count
 
 
 def ingest_result_records(

@@ -27,6 +27,13 @@ chunk by chunk (:class:`ReadChunk`) and hands records to the caller
 request is repeated and the records already handed out are skipped, so none
 is lost or repeated.
 
+Flows can also run side by side: :class:`Gather` runs a list of them and
+waits for all; :class:`Spawn` starts one in the background (a ticket comes
+back), :class:`Wait` says which of some tickets have finished (at least one,
+unless asked not to block) and :class:`Join` hands over a finished one's
+result, or raises its error. With these a flow keeps a sliding window of
+downloads: a new one starts as soon as any finishes.
+
 Polling (:func:`wait_for_batch`, :func:`wait_for_job`) composes requests with
 waits. Its deadline counts the time spent in requests as well as the sleeps
 (:class:`Now`).
@@ -60,16 +67,21 @@ __all__ = [
     "Gather",
     "GetSession",
     "Invalidate",
+    "Join",
     "Now",
     "ParsedBody",
     "ReadBody",
     "ReadChunk",
+    "ReadRaw",
+    "Reader",
     "RecordStream",
     "Reply",
     "Report",
     "Send",
     "Sleep",
+    "Spawn",
     "Touch",
+    "Wait",
     "exchange",
     "observe",
     "perform",
@@ -165,6 +177,17 @@ class ReadBody(Effect[None]):
 
 
 @dataclass(frozen=True, slots=True)
+class ReadRaw(Effect[tuple[str, bytes]]):
+    """Read the rest of a streamed body as it came, still content-encoded (and release it).
+
+    The reply is the body's content coding and the bytes; the coding is ``""``
+    when the body was already decoded (a reply read before it was streamed).
+    """
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True, slots=True)
 class CloseResponse(Effect[None]):
     """Release a streamed response without reading the rest of it."""
 
@@ -206,6 +229,39 @@ class Gather(Effect[list[object]], Generic[T]):
 
     flows: list[Flow[T]]
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn(Effect[int], Generic[T]):
+    """Start ``flow`` beside this one; the reply is its ticket (for :class:`Wait`, :class:`Join`).
+
+    The driver stops every spawned flow that is still running when the flow that
+    spawned it ends (or is closed).
+    """
+
+    flow: Flow[T]
+
+
+@dataclass(frozen=True, slots=True)
+class Wait(Effect[list[int]]):
+    """Which of ``tickets`` have finished, in the order given.
+
+    With ``block`` the reply waits until at least one has; without, it comes
+    at once (possibly empty).
+    """
+
+    tickets: tuple[int, ...]
+    block: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Join(Effect[object]):
+    """The result of the spawned flow ``ticket`` (waiting for it), or its error raised here.
+
+    A ticket can be joined once.
+    """
+
+    ticket: int
 
 
 def perform(effect: Effect[R]) -> Generator[Effect[object], object, R]:
@@ -264,6 +320,15 @@ class FlowContext:
     retry: RetryPolicy
     #: Whether a rejected session can be replaced (the authenticator can log in again).
     can_refresh: bool
+
+
+class Reader(Protocol[T_co]):
+    """How :func:`exchange` reads a reply: streamed (``Send(stream=True)``) or whole."""
+
+    @property
+    def streams(self) -> bool: ...
+
+    def read(self, response: httpx.Response) -> Flow[T_co]: ...
 
 
 class ParsedBody(Generic[T]):
@@ -338,9 +403,7 @@ class RecordStream:
                 return self.delivered
 
 
-def exchange(
-    call: CallSpec[object], ctx: FlowContext, reader: ParsedBody[T] | RecordStream
-) -> Flow[T]:
+def exchange(call: CallSpec[object], ctx: FlowContext, reader: Reader[T]) -> Flow[T]:
     """One request, with session recovery and retries: the rule of the module docstring."""
     attempt = 0
     refreshed = False
@@ -378,7 +441,7 @@ def exchange(
             # The request succeeded: a store that fails to record the use must
             # not turn that success (a created job, an added batch) into an error.
             log.warning("could not record the session's use in the store: %s", exc)
-        return cast(T, result)
+        return result
 
 
 def request(call: CallSpec[T], ctx: FlowContext) -> Flow[T]:

@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 _GZIP_LEVEL = 1  # CSV compresses well even at the fastest level; CPU is what loads spend
+#: The line ending of the bodies a load encodes itself (the csv writer then quotes a
+#: bare ``\r`` inside a value, which it leaves bare with ``\n``).
+CRLF = "\r\n"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class LoadOptions:
     #: Send lock failures again in a Serial job (Bulk 1.0).
     serial_retries: bool = True
     poll: PollPolicy = dataclasses.field(default_factory=PollPolicy)
+    #: How the uploaded bodies' lines end (a Bulk 2.0 job declares it).
+    line_ending: str = CRLF
 
 
 @dataclass
@@ -249,6 +254,7 @@ def _retry_bulk1(
             max_records=bulk1.BATCH_MAX_RECORDS,
             max_bytes=bulk1.BATCH_MAX_BYTES,
             max_chars=bulk1.BATCH_MAX_CHARS,
+            line_ending=CRLF,
         )
         again = LoadResult(options.operation.value, options.sobject, "bulk1")
         bodies = encoder.bodies(values[row] for row in todo)
@@ -286,7 +292,7 @@ def _open_job2(
             options.sobject,
             external_id_field=options.external_id_field,
             column_delimiter=delimiter,
-            line_ending="LF",
+            line_ending="CRLF" if options.line_ending == CRLF else "LF",
         ),
         ctx,
     )
@@ -451,6 +457,7 @@ def _retry_bulk2(
             max_bytes=bulk2.MAX_UPLOAD_BYTES,
             max_chars=bulk2.MAX_UPLOAD_BYTES,
             delimiter=delimiter.char,
+            line_ending=options.line_ending,
             key=key_column,
         )
         offsets = iter(todo)

@@ -20,9 +20,15 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import ProtocolError
 from ..models.results import RecordError
+from . import frames
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["LOCK_ERRORS", "LoadResult", "RecordOutcome"]
 
@@ -242,6 +248,18 @@ class LoadResult:
             for row, text in self._errors.items()
             if any(e.status_code in LOCK_ERRORS for e in _errors(text))
         ]
+
+    def flags(self) -> tuple[bytes, bytes]:
+        """Every row's success and created flags, one byte each (1: true), in input order."""
+        return bytes(self._ok), bytes(self._new)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The outcomes as a pandas DataFrame (the ``pandas`` extra; see :mod:`.frames`)."""
+        return frames.outcomes_to_pandas(self)
+
+    def to_arrow(self) -> pa.Table:
+        """The outcomes as a pyarrow Table (the ``arrow`` extra; see :mod:`.frames`)."""
+        return frames.outcomes_to_arrow(self)
 
     def unanswered(self) -> list[int]:
         """Rows no result has been recorded for yet."""

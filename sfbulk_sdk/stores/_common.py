@@ -134,6 +134,12 @@ def new_token() -> str:
     return secrets.token_hex(16)
 
 
+def deadline_after(now: datetime, ttl: float) -> float:
+    """The epoch deadline of an entry written at ``now`` that lives ``ttl`` seconds
+    (checked: a positive finite number, else :class:`InvalidInputError`)."""
+    return epoch(now) + check_ttl(ttl)
+
+
 def epoch(moment: datetime) -> float:
     """Seconds since the Unix epoch of an aware (or UTC-naive) datetime."""
     if moment.tzinfo is None:
@@ -200,18 +206,28 @@ def session_from_document(data: object, *, where: str) -> Session | None:
     return session
 
 
+def json_object(
+    raw: str | bytes | bytearray, where: str, complain: Callable[[str, str], None]
+) -> dict[str, object] | None:
+    """The stored JSON text as an object, or ``None`` after ``complain(where, reason)``."""
+    try:
+        doc = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError included
+        complain(where, "not valid JSON")
+        return None
+    if not isinstance(doc, dict):
+        complain(where, "not a JSON object")
+        return None
+    return doc
+
+
 def decode_payload(raw: str | bytes | bytearray, where: str) -> tuple[Session, float] | None:
     """``(session, deadline)`` from a document written by :func:`encode_payload`.
 
     ``None`` (logged) when the document cannot be read: see the module docstring.
     """
-    try:
-        doc = json.loads(raw)
-    except ValueError:  # UnicodeDecodeError included
-        unreadable(where, "not valid JSON")
-        return None
-    if not isinstance(doc, dict):
-        unreadable(where, "not a JSON object")
+    doc = json_object(raw, where, unreadable)
+    if doc is None:
         return None
     version = doc.get("v")
     if version != PAYLOAD_VERSION:
@@ -276,12 +292,10 @@ def decode_failure(raw: str | bytes | bytearray, where: str) -> tuple[LoginFailu
 
     ``None`` (logged) when the document cannot be read.
     """
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        unreadable_failure(where, "not valid JSON")
+    doc = json_object(raw, where, unreadable_failure)
+    if doc is None:
         return None
-    if not isinstance(doc, dict) or doc.get("kind") != FAILURE_KIND:
+    if doc.get("kind") != FAILURE_KIND:
         unreadable_failure(where, "not a login-failure record")
         return None
     if doc.get("v") != PAYLOAD_VERSION:
@@ -364,13 +378,8 @@ def decode_grant(raw: str | bytes | bytearray, where: str) -> tuple[GrantRecord,
 
     ``None`` (logged) when the document cannot be read.
     """
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        unreadable_grant(where, "not valid JSON")
-        return None
-    if not isinstance(doc, dict):
-        unreadable_grant(where, "not a JSON object")
+    doc = json_object(raw, where, unreadable_grant)
+    if doc is None:
         return None
     grant = grant_from_document(doc, where=where)
     return None if grant is None else (grant, NO_EXPIRY)
@@ -419,6 +428,10 @@ class Records(Generic[_Record]):
         if self.is_live(record, stored if deadline is None else deadline, now):
             return record, False
         return None, True
+
+    def encode_lasting(self, record: _Record) -> str:
+        """The document for a record without an expiry (a grant: :data:`NO_EXPIRY`)."""
+        return self.encode(record, NO_EXPIRY)
 
 
 #: Sessions, as :func:`encode_payload` writes them.

@@ -68,11 +68,9 @@ from ._async.locks import AsyncPollingLock
 from ._common import (
     FAILURES,
     GRANTS,
-    NO_EXPIRY,
     SESSIONS,
     Records,
-    check_ttl,
-    epoch,
+    deadline_after,
     logger,
     raise_store_error,
 )
@@ -289,7 +287,7 @@ class FileStore:
 
     def set(self, key: str, session: Session, ttl: float) -> None:
         self._check_open()
-        deadline = epoch(self._clock()) + check_ttl(ttl)
+        deadline = deadline_after(self._clock(), ttl)
         data, _, mutex = self._paths(key)
         with self._mutex(mutex):
             self._write(
@@ -299,7 +297,7 @@ class FileStore:
     def renew(self, key: str, session: Session, ttl: float) -> bool:
         self._check_open()
         now = self._clock()
-        deadline = epoch(now) + check_ttl(ttl)
+        deadline = deadline_after(now, ttl)
         data, _, mutex = self._paths(key)
         with self._mutex(mutex):
             stored = self._stored(data)
@@ -329,7 +327,7 @@ class FileStore:
 
     def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
         self._check_open()
-        deadline = epoch(self._clock()) + check_ttl(ttl)
+        deadline = deadline_after(self._clock(), ttl)
         with self._mutex(self._paths(key)[2]):
             self._write(self._failure_path(key), FAILURES.encode(failure, deadline))
 
@@ -352,7 +350,7 @@ class FileStore:
         with self._mutex(self._paths(key)[2]):
             self._write(
                 self._grant_path(key),
-                GRANTS.encode(grant, NO_EXPIRY),
+                GRANTS.encode_lasting(grant),
                 grant.refresh_token.get_secret_value(),
             )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..core.clock import Clock
 from ..models.bulk2 import Bulk2JobState, Bulk2Operation
@@ -31,11 +31,10 @@ from .bulk2_jobs import Bulk2Job, IngestJob, QueryJob
 from .formats import BatchFailure, CsvUpload, QueryShape, plan_columns, write_rows
 from .ids import normalize_id
 from .limits import RollingAllowance
-from .query import compile_query
+from .processing import Engine, compile_soql, run_guarded
 from .schema import FieldType
 from .settings import OrgSettings
-from .soql import SoqlError, parse_soql
-from .store import Database, Writer, gc_paused
+from .store import Database, Writer
 
 __all__ = ["INTERNAL_BATCH_ROWS", "Bulk2Engine"]
 
@@ -54,7 +53,7 @@ def _lenient_rows(body: str, delimiter: str) -> tuple[list[str], list[list[str]]
         return raw_header(body, delimiter), []
 
 
-class Bulk2Engine:
+class Bulk2Engine(Engine):
     """Every Bulk 2.0 job of one org, and their processing. The caller holds the org's lock.
 
     ``job_ids`` issues job ids (shared with Bulk 1.0, so that no two jobs have
@@ -72,9 +71,7 @@ class Bulk2Engine:
         job_ids: Callable[[], str],
         batches: RollingAllowance,
     ) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
+        super().__init__(db, clock, settings)
         self._org_id = org_id
         self.next_id = job_ids
         self.batches = batches
@@ -164,41 +161,19 @@ class Bulk2Engine:
         """Move jobs along to the clock's current time."""
         if not self._pending:
             return
-        now = self._clock()
-        queue = timedelta(seconds=self._settings.queue_time)
-        work = timedelta(seconds=self._settings.processing_time)
-        waiting: list[Bulk2Job] = []
-        for job in self._pending:
-            if job.state is Bulk2JobState.UPLOAD_COMPLETE:
-                assert job.ready is not None
-                start = job.ready + queue
-                if now < start:
-                    waiting.append(job)
-                    continue
-                job.state = Bulk2JobState.IN_PROGRESS
-                job.started = start
-                job.touch(start)
-            assert job.started is not None
-            finish = job.started + work
-            if now < finish:
-                waiting.append(job)
-                continue
-            self._run(job, finish)
-        self._pending = waiting
+        self._pending = self._schedule().sweep(
+            self._pending,
+            ready=lambda job: job.ready,
+            started=lambda job: job.started,
+            begin=_begin,
+            run=self._run,
+        )
 
     def _run(self, job: Bulk2Job, at: datetime) -> None:
-        try:
-            with gc_paused():
-                if isinstance(job, IngestJob):
-                    self._run_ingest(job, at)
-                elif isinstance(job, QueryJob):
-                    self._run_query(job, at)
-        except BatchFailure as failure:
+        failure = run_guarded(lambda: self._process(job, at))
+        if failure is not None:
             job.state = Bulk2JobState.FAILED
-            job.error_message = failure.state_message
-        except Exception as exc:  # a bug in the fake must not take the server down
-            job.state = Bulk2JobState.FAILED
-            job.error_message = f"InternalServerError : {type(exc).__name__}"
+            job.error_message = failure
         if job.state is Bulk2JobState.IN_PROGRESS:
             job.state = Bulk2JobState.JOB_COMPLETE
         spent = int((at - (job.started or at)).total_seconds() * 1000)
@@ -208,6 +183,12 @@ class Bulk2Engine:
             job.total_ms = spent + len(job.rows) // 10
         job.finished = at
         job.touch(at)
+
+    def _process(self, job: Bulk2Job, at: datetime) -> None:
+        if isinstance(job, IngestJob):
+            self._run_ingest(job, at)
+        elif isinstance(job, QueryJob):
+            self._run_query(job, at)
 
     def _run_ingest(self, job: IngestJob, at: datetime) -> None:
         body, job.body = job.body, None
@@ -261,16 +242,15 @@ class Bulk2Engine:
             job.failed = sum(1 for o in job.outcomes if not o.success)
 
     def _run_query(self, job: QueryJob, at: datetime) -> None:
-        try:
-            compiled = compile_query(
-                parse_soql(job.soql),
-                self._db,
-                include_deleted=job.operation is Bulk2Operation.QUERY_ALL,
-            )
-        except SoqlError as exc:
-            raise BatchFailure(
-                f"InvalidBatch : Failed to process query: {exc.code}: {exc.message}"
-            ) from None
+        compiled = compile_soql(
+            job.soql, self._db, include_deleted=job.operation is Bulk2Operation.QUERY_ALL
+        )
         job.rows = compiled.run()
         job.shape = QueryShape(compiled, job.api_version)
         job.chunkable = not compiled.order and compiled.limit is None
+
+
+def _begin(job: Bulk2Job, at: datetime) -> None:
+    job.state = Bulk2JobState.IN_PROGRESS
+    job.started = at
+    job.touch(at)

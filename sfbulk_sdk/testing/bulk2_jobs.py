@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 
 from ..models.bulk2 import (
     Bulk2JobState,
@@ -135,37 +135,45 @@ def status_name(state: Bulk2JobState) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", state.value).upper()
 
 
-def _times(job: Bulk2Job) -> tuple[datetime, datetime]:
-    return job.created, job.modstamp or job.created
+_Info = TypeVar("_Info", IngestJobInfo, QueryJobInfo)
 
 
-def ingest_info(job: IngestJob, view: View) -> IngestJobInfo:
-    """The ingest job's document as the call behind ``view`` answers it."""
-    created, modstamp = _times(job)
-    info = IngestJobInfo(
+def _document(model: type[_Info], job: Bulk2Job) -> _Info:
+    """The keys every view of either kind of job answers (the ``short`` view's)."""
+    return model(
         id=job.id,
         operation=job.operation,
         object=job.sobject,
         created_by_id=job.created_by,
-        created_date=created,
-        system_modstamp=modstamp,
+        created_date=job.created,
+        system_modstamp=job.modstamp or job.created,
         state=job.state,
-        external_id_field_name=job.external_id_field,
-        assignment_rule_id=job.assignment_rule_id,
         concurrency_mode=ConcurrencyMode.PARALLEL,
         content_type="CSV",
         api_version=job.version,
     )
+
+
+def _format(info: IngestJobInfo | QueryJobInfo, job: Bulk2Job, view: View, kind: JobType) -> bool:
+    """Add what the longer views answer after the short keys; True when ``view`` is ``full``."""
+    if view != "create":
+        info.job_type = kind
+    info.line_ending = job.line_ending
+    info.column_delimiter = job.delimiter
+    return view == "full"
+
+
+def ingest_info(job: IngestJob, view: View) -> IngestJobInfo:
+    """The ingest job's document as the call behind ``view`` answers it."""
+    info = _document(IngestJobInfo, job)
+    info.external_id_field_name = job.external_id_field
+    info.assignment_rule_id = job.assignment_rule_id
     if view == "short":
         return info
     is_open = job.state is Bulk2JobState.OPEN
-    if view != "create":
-        info.job_type = JobType.V2_INGEST
     if is_open and view in ("create", "full"):
         info.content_url = f"services/data/v{job.api_version}/jobs/ingest/{job.id}/batches"
-    info.line_ending = job.line_ending
-    info.column_delimiter = job.delimiter
-    if view != "full":
+    if not _format(info, job, view, JobType.V2_INGEST):
         return info
     if not is_open:
         info.number_records_processed = len(job.outcomes)
@@ -180,26 +188,8 @@ def ingest_info(job: IngestJob, view: View) -> IngestJobInfo:
 
 def query_info(job: QueryJob, view: View) -> QueryJobInfo:
     """The query job's document as the call behind ``view`` answers it."""
-    created, modstamp = _times(job)
-    info = QueryJobInfo(
-        id=job.id,
-        operation=job.operation,
-        object=job.sobject,
-        created_by_id=job.created_by,
-        created_date=created,
-        system_modstamp=modstamp,
-        state=job.state,
-        concurrency_mode=ConcurrencyMode.PARALLEL,
-        content_type="CSV",
-        api_version=job.version,
-    )
-    if view == "short":
-        return info
-    if view != "create":
-        info.job_type = JobType.V2_QUERY
-    info.line_ending = job.line_ending
-    info.column_delimiter = job.delimiter
-    if view != "full":
+    info = _document(QueryJobInfo, job)
+    if view == "short" or not _format(info, job, view, JobType.V2_QUERY):
         return info
     info.number_records_processed = job.processed
     info.retries = 0

@@ -21,15 +21,14 @@ from .formats import BatchFailure, QueryShape, ingest, split_files
 from .ids import IdGenerator, normalize_id
 from .jobs import Batch, Job
 from .limits import RollingAllowance
-from .query import compile_query
+from .processing import Engine, compile_soql, run_guarded
 from .settings import OrgSettings
-from .soql import SoqlError, parse_soql
-from .store import Database, Outcome, Table, Writer, gc_paused
+from .store import Database, Outcome, Table, Writer
 
 __all__ = ["Bulk1Engine"]
 
 
-class Bulk1Engine:
+class Bulk1Engine(Engine):
     """Every Bulk 1.0 job and batch of one org, and the processing of its batches.
 
     The caller holds the org's lock around every method. ``batches`` is the
@@ -43,9 +42,7 @@ class Bulk1Engine:
         settings: OrgSettings,
         batches: RollingAllowance | None = None,
     ) -> None:
-        self._db = db
-        self._clock = clock
-        self._settings = settings
+        super().__init__(db, clock, settings)
         self._ids = {p: IdGenerator(p) for p in ("750", "751", "752")}
         self._jobs: dict[str, Job] = {}
         self._batches: dict[str, Batch] = {}
@@ -132,6 +129,8 @@ class Bulk1Engine:
             if batch.state is BatchState.QUEUED:
                 batch.state = BatchState.NOT_PROCESSED
                 batch.modstamp = batch.finished = now
+                if batch in self._pending:
+                    self._pending.remove(batch)
 
     # -- processing ------------------------------------------------------------
 
@@ -139,53 +138,35 @@ class Bulk1Engine:
         """Move batches along to the clock's current time."""
         if not self._pending:
             return
-        now = self._clock()
-        queue = timedelta(seconds=self._settings.queue_time)
-        work = timedelta(seconds=self._settings.processing_time)
-        waiting: list[Batch] = []
-        i = 0
-        while i < len(self._pending):
-            batch = self._pending[i]
-            i += 1
-            if batch.state is BatchState.QUEUED:
-                start = batch.created + queue
-                if batch.job.concurrency is ConcurrencyMode.SERIAL:
-                    position = batch.job.batches.index(batch)
-                    if position:
-                        previous = batch.job.batches[position - 1]
-                        if previous.finished is None:
-                            waiting.append(batch)
-                            continue
-                        start = max(start, previous.finished)
-                if now < start:
-                    waiting.append(batch)
-                    continue
-                batch.state = BatchState.IN_PROGRESS
-                batch.started = batch.modstamp = start
-            if batch.state is BatchState.IN_PROGRESS:
-                assert batch.started is not None
-                finish = batch.started + work
-                if now < finish:
-                    waiting.append(batch)
-                    continue
-                self._run(batch, finish)
-        self._pending = waiting
+        self._pending = self._schedule().sweep(
+            self._pending,
+            ready=self._ready,
+            started=lambda batch: batch.started,
+            begin=_begin,
+            run=self._run,
+        )
+
+    def _ready(self, batch: Batch) -> datetime | None:
+        """Since when a queued batch may start: a serial job's waits for the one before it."""
+        if batch.job.concurrency is not ConcurrencyMode.SERIAL:
+            return batch.created
+        position = batch.job.batches.index(batch)
+        if not position:
+            return batch.created
+        previous = batch.job.batches[position - 1].finished
+        if previous is None:
+            return None
+        return max(batch.created, previous - timedelta(seconds=self._settings.queue_time))
 
     def _run(self, batch: Batch, at: datetime) -> None:
         """Process a batch as of time ``at``: write records or answer the query."""
         job = batch.job
-        try:
-            with gc_paused():
-                if job.is_query:
-                    self._run_query(batch, at)
-                else:
-                    self._run_ingest(batch, at)
-        except BatchFailure as failure:
+        failure = run_guarded(
+            lambda: self._run_query(batch, at) if job.is_query else self._run_ingest(batch, at)
+        )
+        if failure is not None:
             batch.state = BatchState.FAILED
-            batch.state_message = failure.state_message
-        except Exception as exc:  # a bug in the fake must not take the server down
-            batch.state = BatchState.FAILED
-            batch.state_message = f"InternalServerError : {type(exc).__name__}"
+            batch.state_message = failure
         if batch.state is BatchState.IN_PROGRESS:
             batch.state = BatchState.COMPLETED
         if batch.state is not BatchState.NOT_PROCESSED:
@@ -224,15 +205,9 @@ class Bulk1Engine:
 
     def _run_query(self, batch: Batch, at: datetime) -> None:
         job = batch.job
-        try:
-            parsed = parse_soql(batch.body)
-            compiled = compile_query(
-                parsed, self._db, include_deleted=job.operation is Operation.QUERY_ALL
-            )
-        except SoqlError as exc:
-            raise BatchFailure(
-                f"InvalidBatch : Failed to process query: {exc.code}: {exc.message}"
-            ) from None
+        compiled = compile_soql(
+            batch.body, self._db, include_deleted=job.operation is Operation.QUERY_ALL
+        )
         if compiled.table.name != job.sobject:
             raise BatchFailure(
                 "InvalidBatch : Failed to process query: INVALID_TYPE_FOR_OPERATION: The root "
@@ -285,3 +260,8 @@ class Bulk1Engine:
             self._pending.append(chunk)
             self.batch_allowance.take(at=at)  # each chunk counts toward the daily allocation
         original.state = BatchState.NOT_PROCESSED
+
+
+def _begin(batch: Batch, at: datetime) -> None:
+    batch.state = BatchState.IN_PROGRESS
+    batch.started = batch.modstamp = at

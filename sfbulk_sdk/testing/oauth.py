@@ -24,9 +24,13 @@ concurrency.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import string
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +43,7 @@ from .jwt_bearer import load_public_key
 
 __all__ = [
     "ALL_FLOWS",
+    "CODE_SECONDS",
     "DEFAULT_SCOPES",
     "GRANT_LABELS",
     "AppOptions",
@@ -49,17 +54,22 @@ __all__ = [
     "OAuthRegistry",
     "OAuthStats",
     "TokenFamily",
+    "pkce_challenge",
 ]
 
 #: The flows an app can allow (the ``jwt_bearer`` flow is grant type
 #: ``urn:ietf:params:oauth:grant-type:jwt-bearer``).
-OAuthFlow = Literal["password", "jwt_bearer", "client_credentials", "refresh_token"]
+OAuthFlow = Literal[
+    "password", "jwt_bearer", "client_credentials", "refresh_token", "authorization_code"
+]
 ALL_FLOWS: frozenset[OAuthFlow] = frozenset(get_args(OAuthFlow))
 #: How the counters name token requests: one per flow, and ``unsupported`` for the rest.
 GRANT_LABELS: tuple[str, ...] = (*get_args(OAuthFlow), "unsupported")
 DEFAULT_SCOPES: tuple[str, ...] = ("api", "refresh_token")
 #: The scopes that let an app hold a refresh token (``offline_access`` is the OpenID name).
 REFRESH_SCOPES = frozenset({"refresh_token", "offline_access"})
+#: How long an authorization code of ``/authorize`` stays redeemable (Salesforce: 15 min).
+CODE_SECONDS = 900.0
 
 _TOKEN_ALPHABET = string.ascii_letters + string.digits + "._"
 _HEX = "0123456789ABCDEF"
@@ -246,6 +256,8 @@ class OAuthRegistry:
         self._revoked_families = 0
         self._revocations = 0
         self._revoke_failures = 0
+        #: Authorization codes not yet redeemed: code -> (app, user, redirect, challenge, expiry).
+        self._codes: dict[str, tuple[ExternalClientApp, FakeUser, str, str, float]] = {}
 
     def __repr__(self) -> str:
         return f"OAuthRegistry(apps={len(self._apps)}, families={len(self._families)})"
@@ -360,6 +372,43 @@ class OAuthRegistry:
             self._by_refresh[token] = family
             self._issued += 1
             return token
+
+    def issue_code(
+        self, app: ExternalClientApp, user: FakeUser, redirect_uri: str, challenge: str
+    ) -> str:
+        """An authorization code (``/authorize``), valid once for :data:`CODE_SECONDS`."""
+        with self._lock:
+            code = "aPrx" + _random(_TOKEN_ALPHABET[:62], 60)
+            deadline = time.monotonic() + CODE_SECONDS
+            self._codes[code] = (app, user, redirect_uri, challenge, deadline)
+            return code
+
+    def redeem_code(
+        self, app: ExternalClientApp, code: str, redirect_uri: str, verifier: str
+    ) -> tuple[FakeUser, TokenFamily | None]:
+        """Exchange a code: its user and, if the app grants refresh tokens, a new family.
+
+        A code is used once; an unknown, expired or reused code, another app's,
+        another ``redirect_uri`` or a PKCE verifier that does not match the
+        challenge (S256) all answer ``invalid_grant`` as Salesforce does.
+        """
+        with self._lock:
+            found = self._codes.pop(code, None)
+            if found is None or found[0] is not app or found[4] < time.monotonic():
+                raise OAuthError("invalid_grant", "invalid authorization code")
+            _, user, redirect, challenge, _ = found
+            if redirect != redirect_uri:
+                raise OAuthError("invalid_grant", "redirect_uri must match configuration")
+            if challenge and not hmac.compare_digest(pkce_challenge(verifier), challenge):
+                raise OAuthError("invalid_grant", "invalid code verifier")
+            if "refresh_token" not in app.flows or not REFRESH_SCOPES & set(app.scopes):
+                return user, None
+            token = self._new_refresh_token()
+            family = TokenFamily(app, user, app.scopes, token)
+            self._families.append(family)
+            self._by_refresh[token] = family
+            self._issued += 1
+            return user, family
 
     @staticmethod
     def _new_refresh_token() -> str:
@@ -488,6 +537,12 @@ class OAuthRegistry:
                 },
                 "users": dict(sorted(self._user_counts.items())),
             }
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code challenge of a PKCE verifier (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _expired() -> OAuthError:

@@ -75,6 +75,7 @@ GRANT_TYPES: dict[str, OAuthFlow] = {
     JWT_BEARER: "jwt_bearer",
     "client_credentials": "client_credentials",
     "refresh_token": "refresh_token",
+    "authorization_code": "authorization_code",
 }
 #: The shared login hosts: client credentials are refused there (spec §1.1, §9).
 LOGIN_HOSTS = frozenset({"login.salesforce.com", "test.salesforce.com"})
@@ -167,6 +168,8 @@ def run_grant(
         return _client_credentials(state, request, attempt)
     if flow == "refresh_token":
         return _refresh_token(state, request, attempt)
+    if flow == "authorization_code":
+        return _authorization_code(state, request, attempt)
     raise OAuthError("unsupported_grant_type", "grant type not supported")
 
 
@@ -356,4 +359,21 @@ def _refresh_token(state: OrgState, request: TokenRequest, attempt: Attempt) -> 
     body = _answer(state, request, app, family.user, session, scopes=family.scopes, signed=True)
     if rotated is not None:
         return {"access_token": body.pop("access_token"), "refresh_token": rotated, **body}
+    return body
+
+
+def _authorization_code(state: OrgState, request: TokenRequest, attempt: Attempt) -> dict[str, str]:
+    """Web server flow: a code from ``/authorize`` for tokens; PKCE lets a public client
+    (no secret) redeem it, a secret is checked when sent."""
+    app = _client(state.oauth, request, attempt, "authorization_code", secret_required=False)
+    code = request.param("code")
+    redirect_uri = request.param("redirect_uri")
+    verifier = request.params.get("code_verifier", "")
+    user, family = state.oauth.redeem_code(app, code, redirect_uri, verifier)
+    attempt.user = user
+    session = state.oauth.open_session(app, user, family)
+    scopes = app.scopes if family is not None else _granted(app)
+    body = _answer(state, request, app, user, session, scopes=scopes, signed=True)
+    if family is not None:
+        return {"access_token": body.pop("access_token"), "refresh_token": family.current, **body}
     return body

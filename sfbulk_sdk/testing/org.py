@@ -342,10 +342,12 @@ class FakeOrg:
         status_code: str = "UNABLE_TO_LOCK_ROW",
         message: str = "unable to obtain exclusive access to this record",
         fields: Iterable[str] = (),
+        every: int = 1,
     ) -> None:
-        """Make the next ``count`` records written to ``sobject`` fail with ``status_code``."""
+        """Make the next ``count`` records written to ``sobject`` fail with ``status_code``;
+        with ``every=20``, one record in every 20 of the next ``20 * count`` fails."""
         error = FieldValueError(status_code, message, tuple(fields))
-        self._state.inject_record_errors(sobject, count, error)
+        self._state.inject_record_errors(sobject, count, error, every)
 
     def clear_faults(self) -> int:
         """Remove every pending fault and record error."""

@@ -181,21 +181,13 @@ def _label(name: str) -> str:
 SYSTEM_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("Id", FieldType.ID, createable=False, updateable=False, label="Record ID"),
     FieldSpec("IsDeleted", FieldType.BOOLEAN, createable=False, updateable=False),
-    FieldSpec("CreatedDate", FieldType.DATETIME, createable=False, updateable=False),
-    FieldSpec(
-        "CreatedById",
-        FieldType.REFERENCE,
-        reference_to="User",
-        createable=False,
-        updateable=False,
-    ),
-    FieldSpec("LastModifiedDate", FieldType.DATETIME, createable=False, updateable=False),
-    FieldSpec(
-        "LastModifiedById",
-        FieldType.REFERENCE,
-        reference_to="User",
-        createable=False,
-        updateable=False,
+    *(
+        FieldSpec(name, field_type, createable=False, updateable=False, reference_to=user)
+        for prefix in ("Created", "LastModified")
+        for name, field_type, user in (
+            (f"{prefix}Date", FieldType.DATETIME, None),
+            (f"{prefix}ById", FieldType.REFERENCE, "User"),
+        )
     ),
     FieldSpec("SystemModstamp", FieldType.DATETIME, createable=False, updateable=False),
     FieldSpec("OwnerId", FieldType.REFERENCE, reference_to="User"),
@@ -233,6 +225,24 @@ class SObjectSpec:
     def field(self, name: str) -> FieldSpec | None:
         """The field called ``name`` (any case), or ``None``."""
         return self._fields.get(name.lower())
+
+    def upsert_key(self, external: str | None) -> str:
+        """The real name of the field an upsert matches on (an external id, or ``Id``).
+
+        ``ValueError`` with the body of Salesforce's ``InvalidJob`` message when
+        it is blank or not an external id; Bulk 1.0 and 2.0 wrap it each their way.
+        """
+        if not external:
+            raise ValueError(
+                f"External ID was blank for {self.name}. An External ID must be specified "
+                "for upsert."
+            )
+        spec = self.field(external)
+        if spec is None or not (spec.external_id or spec.name == "Id"):
+            raise ValueError(
+                f"Field name provided, {external} does not match an External ID for {self.name}"
+            )
+        return spec.name
 
     def relationship(self, name: str) -> FieldSpec | None:
         """The reference field whose relationship is called ``name`` (any case)."""

@@ -45,14 +45,14 @@ _DROP_FILTER = _HideInjectedDrops()
 def _config(
     org: FakeOrg,
     sock: socket.socket,
-    *,
-    certfile: StrPath | None,
-    keyfile: StrPath | None,
+    tls: tuple[StrPath | None, StrPath | None],
     log_level: str,
-    access_log: bool,
-    graceful_seconds: int,
+    *,
+    foreground: bool,
 ) -> uvicorn.Config:
+    """The server's config; a ``foreground`` server logs every request and drains for longer."""
     host, port = sock.getsockname()[:2]
+    certfile, keyfile = tls
     return uvicorn.Config(
         create_app(org),
         host=host,
@@ -60,9 +60,9 @@ def _config(
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         log_level=log_level,
-        access_log=access_log,
+        access_log=foreground,
         lifespan="off",
-        timeout_graceful_shutdown=graceful_seconds,
+        timeout_graceful_shutdown=5 if foreground else 1,
     )
 
 
@@ -145,15 +145,7 @@ def serve(
     echo(f"  password        {user.password}")
     echo(f"  security token  {user.security_token or '(none)'}")
     echo("Press Ctrl+C to stop.")
-    config = _config(
-        org,
-        sock,
-        certfile=certfile,
-        keyfile=keyfile,
-        log_level=log_level,
-        access_log=True,
-        graceful_seconds=5,
-    )
+    config = _config(org, sock, (certfile, keyfile), log_level, foreground=True)
     logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
     try:
         uvicorn.Server(config).run(sockets=[sock])
@@ -210,15 +202,7 @@ def serve_in_thread(
     """
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
-    config = _config(
-        org,
-        sock,
-        certfile=certfile,
-        keyfile=keyfile,
-        log_level=log_level,
-        access_log=False,
-        graceful_seconds=1,
-    )
+    config = _config(org, sock, (certfile, keyfile), log_level, foreground=False)
     server = _ThreadServer(config)
     thread = threading.Thread(
         target=server.run_in_thread, args=(sock,), name="sfbulk-fake-org", daemon=True

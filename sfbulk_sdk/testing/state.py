@@ -378,11 +378,14 @@ class OrgState:
 
     # -- faults ----------------------------------------------------------------
 
-    def inject_record_errors(self, sobject: str, count: int, error: FieldValueError) -> None:
-        """Make the next ``count`` records written to ``sobject`` fail with ``error``."""
+    def inject_record_errors(
+        self, sobject: str, count: int, error: FieldValueError, every: int = 1
+    ) -> None:
+        """Make ``count`` of the next records written to ``sobject`` (one in every
+        ``every``) fail with ``error``."""
         with self.lock:
             table = self.db.require(sobject)
-            self.db.injector.add(table.name, count, error)
+            self.db.injector.add(table.name, count, error, every)
 
     def clear_faults(self) -> int:
         """Remove every pending fault and record error; returns how many faults there were."""

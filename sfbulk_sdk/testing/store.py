@@ -10,6 +10,7 @@ Salesforce's status codes, never raised.
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -201,22 +202,25 @@ class RecordErrorInjector:
     """Fails the next N records written to an object with a chosen status code."""
 
     def __init__(self) -> None:
-        self._pending: dict[str, list[FieldValueError]] = {}
+        self._pending: dict[str, deque[FieldValueError | None]] = {}
 
-    def add(self, sobject: str, count: int, error: FieldValueError) -> None:
-        """Queue ``count`` failures for records of ``sobject``."""
-        self._pending.setdefault(sobject.lower(), []).extend([error] * count)
+    def add(self, sobject: str, count: int, error: FieldValueError, every: int = 1) -> None:
+        """Queue ``count`` failures for records of ``sobject``, one in every ``every``."""
+        self._pending.setdefault(sobject.lower(), deque()).extend(
+            ([None] * (every - 1) + [error]) * count
+        )
 
     def take(self, sobject: str) -> FieldValueError | None:
         """The next queued failure for ``sobject``, if any."""
         queue = self._pending.get(sobject.lower())
         if not queue:
             return None
-        return queue.pop(0)
+        return queue.popleft()
 
     def pending(self) -> dict[str, int]:
         """Queued failures per object."""
-        return {k: len(v) for k, v in self._pending.items() if v}
+        counts = {k: sum(e is not None for e in v) for k, v in self._pending.items()}
+        return {k: n for k, n in counts.items() if n}
 
     def clear(self) -> None:
         """Drop every queued failure."""

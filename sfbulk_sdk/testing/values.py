@@ -105,22 +105,21 @@ def _parse_time(text: str) -> time | None:
         return None
 
 
-def _range_check(spec: FieldSpec) -> Callable[[float], None] | None:
-    """Refuse numbers with more digits before the point than ``precision - scale``."""
+def _range_bound(spec: FieldSpec) -> float:
+    """The smallest magnitude a number field refuses (``precision - scale`` digits before the
+    point); infinite where the field sets no precision. Converters compare inline: a call per
+    value would cost the hot CSV path a second function call per numeric cell."""
     if spec.precision is None or spec.precision <= 0:
-        return None
-    bound = 10.0 ** (spec.precision - (spec.scale or 0))
+        return math.inf
+    return 10.0 ** (spec.precision - (spec.scale or 0))
 
-    def check(number: float) -> None:
-        if abs(number) >= bound:
-            raise FieldValueError(
-                "NUMBER_OUTSIDE_VALID_RANGE",
-                f"{spec.label}: value outside of valid range on numeric field: "
-                f"{text_value(number)}",
-                (spec.name,),
-            )
 
-    return check
+def _out_of_range(spec: FieldSpec, number: float) -> FieldValueError:
+    return FieldValueError(
+        "NUMBER_OUTSIDE_VALID_RANGE",
+        f"{spec.label}: value outside of valid range on numeric field: {text_value(number)}",
+        (spec.name,),
+    )
 
 
 def _picklist_check(spec: FieldSpec) -> Callable[[str], None] | None:
@@ -206,7 +205,7 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
             raise _type_error(spec, value)
 
         return boolean
-    in_range = _range_check(spec)
+    bound = _range_bound(spec)
     if ftype is FieldType.INT:
 
         def integer(value: Any) -> Any:
@@ -218,8 +217,8 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
                 raise _type_error(spec, value) from None
             if isinstance(value, bool) or not number.is_integer():
                 raise _type_error(spec, value)
-            if in_range is not None:
-                in_range(number)
+            if not -bound < number < bound:
+                raise _out_of_range(spec, number)
             return int(number)
 
         return integer
@@ -236,8 +235,8 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
                 raise _type_error(spec, value) from None
             if not math.isfinite(result):
                 raise _type_error(spec, value)
-            if in_range is not None:
-                in_range(result)
+            if not -bound < result < bound:
+                raise _out_of_range(spec, result)
             return result
 
         return number
@@ -336,11 +335,7 @@ def json_value(value: Any) -> Any:
     """Render a typed value for a Bulk 1.0 JSON query result (dateTimes as epoch ms)."""
     if isinstance(value, datetime):
         return int(value.timestamp() * 1000)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return format_time(value)
-    return value
+    return plain_json_value(value)
 
 
 def plain_json_value(value: FieldValue) -> str | bool | int | float | None:

@@ -1,27 +1,44 @@
-"""The README's demo command runs the seed flow against the fake org and checks itself."""
+"""``sfbulk demo`` / ``make demo``: a sample load and query against the built-in fake org."""
 
 from __future__ import annotations
 
-from sfbulk_sdk.demo import run_demo
+import json
+import subprocess
+
+from sfbulk_sdk.demo import NEXT_STEPS, run_demo
+from tests.cli.conftest import SFBULK
 
 
-def test_demo_runs_and_reports_consistent_numbers() -> None:
+def test_demo_checks_its_own_numbers() -> None:
     lines: list[str] = []
-    assert run_demo(records=2_500, batch_size=1_000, echo=lines.append) == 0
+    assert run_demo(accounts=300, contacts=700, say=lines.append) == 0
     text = "\n".join(lines)
-    assert "3 batches of at most 1,000 records" in text
-    assert "REQUIRED_FIELD_MISSING" in text
-    assert "2,499 records" in text
-    assert "1 login" in text
+    assert "insert Account via bulk1: 300 rows, 297 succeeded, 3 failed" in text
+    assert "insert Contact via bulk1: 700 rows, 696 succeeded, 4 failed" in text
+    assert "update Contact via bulk2: 70 rows, 70 succeeded" in text
+    assert text.count("REQUIRED_FIELD_MISSING") == 7  # every bad row shown with its error
+    assert "696 Contacts read back, 70 of them with the new Title" in text
+    assert NEXT_STEPS in text
 
 
-def test_demo_command_line() -> None:
-    from typer.testing import CliRunner
+def test_demo_command_default_size_json() -> None:
+    """The default demo (10,000 Accounts + 40,000 Contacts) as the README runs it."""
+    done = subprocess.run([*SFBULK, "demo", "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["Accounts loaded"] == 9_997 and report["Contacts loaded"] == 39_996
+    assert report["records queried"] == 39_996 and report["logins"] == 1
+    assert report["seconds"] < 60
+    assert "Traceback" not in done.stderr
 
-    from sfbulk_sdk.cli import app
 
-    result = CliRunner().invoke(app, ["demo", "--records", "1500", "--batch-size", "500"])
-    assert result.exit_code == 0, result.output
-    assert "3 batches of at most 500 records" in result.output
-    bad = CliRunner().invoke(app, ["demo", "--batch-size", "20000"])
-    assert bad.exit_code != 0
+def test_demo_command_talks_to_a_person() -> None:
+    done = subprocess.run(
+        [*SFBULK, "demo", "--accounts", "200", "--contacts", "300"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""  # a person's output goes to stderr
+    assert "Next, against a real org" in done.stderr and "records queried" in done.stderr
+    bad = subprocess.run([*SFBULK, "demo", "--accounts", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

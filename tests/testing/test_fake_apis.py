@@ -24,6 +24,11 @@ def client(org: FakeOrg) -> httpx.Client:
     return httpx.Client(transport=FakeOrgTransport(org), base_url=org.instance_url)
 
 
+NO_CLIENT = {
+    "error": "invalid_request",
+    "error_description": "missing required parameter: client_id",
+}
+UNKNOWN_CLIENT = {"error": "invalid_client_id", "error_description": "client identifier invalid"}
 UNKNOWN_TOKEN = {
     "error": "unsupported_token_type",
     "error_description": "this token type is not supported",
@@ -33,11 +38,11 @@ UNKNOWN_TOKEN = {
 @pytest.mark.parametrize(
     ("method", "path", "form", "expected"),
     [
-        # the web-server flow's code exchange is not emulated: an unknown grant type
-        ("POST", "/services/oauth2/token", {"grant_type": "authorization_code"}, OAUTH_REFUSAL),
-        ("POST", "/services/oauth2/token/", {"grant_type": "authorization_code"}, OAUTH_REFUSAL),
+        # the web-server flow: a code exchange without its client, an authorize without an app
+        ("POST", "/services/oauth2/token", {"grant_type": "authorization_code"}, NO_CLIENT),
+        ("POST", "/services/oauth2/token/", {"grant_type": "authorization_code"}, NO_CLIENT),
         ("POST", "/services/oauth2/revoke", {"token": "not-a-token"}, UNKNOWN_TOKEN),
-        ("GET", "/services/oauth2/authorize", {}, OAUTH_REFUSAL),
+        ("GET", "/services/oauth2/authorize", {}, UNKNOWN_CLIENT),
         # any prefix, as clients that build https://{domain}.salesforce.com URLs send
         ("POST", "/login.salesforce.com/services/oauth2/token", {}, OAUTH_REFUSAL),
     ],

@@ -386,7 +386,7 @@ def test_client_credentials_refusals(org: FakeOrg) -> None:
     ("method", "form", "content_type"),
     [
         ("POST", {}, None),
-        ("POST", {"grant_type": "authorization_code"}, None),
+        ("POST", {"grant_type": "urn:ietf:params:oauth:grant-type:saml2-bearer"}, None),
         ("POST", {"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}, None),
         ("POST", {"grant_type": "password"}, "application/json"),  # not a form: nothing read
     ],

@@ -17,7 +17,7 @@ from ...core.grants import GrantRecord
 from ...core.session_rules import LoginFailure
 from ...errors import SessionStoreError
 from ...models.session import Session
-from .._common import FAILURES, GRANTS, NO_EXPIRY, SESSIONS, Records, check_ttl, epoch
+from .._common import FAILURES, GRANTS, NO_EXPIRY, SESSIONS, Records, deadline_after
 from ..base import Clock, grant_key, login_failure_key, utc_now
 from .locks import AsyncPollingLock
 
@@ -88,12 +88,12 @@ class AsyncMemoryStore:
         return self._live(self._entries, key, SESSIONS)
 
     async def set(self, key: str, session: Session, ttl: float) -> None:
-        deadline = epoch(self._clock()) + check_ttl(ttl)
+        deadline = deadline_after(self._clock(), ttl)
         self._put(self._entries, key, SESSIONS.encode(session, deadline), deadline)
 
     async def renew(self, key: str, session: Session, ttl: float) -> bool:
         now = self._clock()
-        deadline = epoch(now) + check_ttl(ttl)
+        deadline = deadline_after(now, ttl)
         raw = SESSIONS.encode(session, deadline)
         with self._mutex:
             stored = self._stored(key)
@@ -116,7 +116,7 @@ class AsyncMemoryStore:
         return self._live(self._failures, login_failure_key(key), FAILURES)
 
     async def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
-        deadline = epoch(self._clock()) + check_ttl(ttl)
+        deadline = deadline_after(self._clock(), ttl)
         self._put(
             self._failures, login_failure_key(key), FAILURES.encode(failure, deadline), deadline
         )
@@ -130,7 +130,7 @@ class AsyncMemoryStore:
         return self._live(self._grants, grant_key(key), GRANTS)
 
     async def set_grant(self, key: str, grant: GrantRecord) -> None:
-        self._put(self._grants, grant_key(key), GRANTS.encode(grant, NO_EXPIRY), NO_EXPIRY)
+        self._put(self._grants, grant_key(key), GRANTS.encode_lasting(grant), NO_EXPIRY)
 
     async def _try_lease(self, key: str, token: str, ttl: float) -> bool:
         # Lock time, not session time: monotonic, whatever the injected clock says.

@@ -23,10 +23,10 @@ from ...models.session import Session
 from .._common import (
     FAILURES,
     GRANTS,
-    NO_EXPIRY,
     SESSIONS,
     Records,
     check_ttl,
+    deadline_after,
     epoch,
     raise_store_error,
 )
@@ -134,7 +134,7 @@ class AsyncRedisStore:
     async def set(self, key: str, session: Session, ttl: float) -> None:
         self._check_open()
         px = _px(ttl)
-        payload = SESSIONS.encode(session, epoch(self._clock()) + px / 1000)
+        payload = SESSIONS.encode(session, deadline_after(self._clock(), px / 1000))
         try:
             await self._client.set(key, payload, px=px)
         except RedisError as exc:
@@ -174,7 +174,7 @@ class AsyncRedisStore:
     async def set_failure(self, key: str, failure: LoginFailure, ttl: float) -> None:
         self._check_open()
         px = _px(ttl)
-        payload = FAILURES.encode(failure, epoch(self._clock()) + px / 1000)
+        payload = FAILURES.encode(failure, deadline_after(self._clock(), px / 1000))
         try:
             await self._client.set(login_failure_key(key), payload, px=px)
         except RedisError as exc:
@@ -199,7 +199,7 @@ class AsyncRedisStore:
     async def set_grant(self, key: str, grant: GrantRecord) -> None:
         # A plain SET: no PX, and it drops any TTL the key had, so the grant never expires.
         self._check_open()
-        payload = GRANTS.encode(grant, NO_EXPIRY)
+        payload = GRANTS.encode_lasting(grant)
         try:
             await self._client.set(grant_key(key), payload)
         except RedisError as exc:

@@ -350,19 +350,10 @@ class _Bulk:
             )
         external = info.external_id_field_name
         if info.operation is Operation.UPSERT:
-            if not external:
-                raise BulkError(
-                    "InvalidJob",
-                    f"External ID was blank for {sobject}. An External ID must be specified "
-                    "for upsert.",
-                )
-            spec = table.spec.field(external)
-            if spec is None or not (spec.external_id or spec.name == "Id"):
-                raise BulkError(
-                    "InvalidJob",
-                    f"Field name provided, {external} does not match an External ID for {sobject}",
-                )
-            external = spec.name
+            try:
+                external = table.spec.upsert_key(external)
+            except ValueError as exc:
+                raise BulkError("InvalidJob", str(exc)) from None
         elif external:
             raise BulkError("InvalidJob", "An External ID can only be specified for upsert")
         pk = None

@@ -15,15 +15,18 @@ from ...models.bulk2 import Bulk2JobState, Bulk2Operation
 from ..bulk2_jobs import IngestJob, ResultKind, ingest_info, ingest_results, status_name
 from ..http import FakeResponse
 from .rest import (
-    NOT_FOUND,
+    JobResource,
+    JobRoutes,
     RestCall,
     RestFailure,
+    abort,
     invalid_value,
     job_options,
     list_page,
     not_terminated,
     operation_of,
     require_json,
+    route_jobs,
 )
 
 __all__ = ["MULTIPART_MAX_CHARS", "SECOND_UPLOAD", "handle"]
@@ -42,20 +45,6 @@ _CREATE_FIELDS = frozenset(
         "concurrencyMode",
     }
 )
-_INGEST_OPERATIONS = frozenset(
-    {
-        Bulk2Operation.INSERT,
-        Bulk2Operation.UPDATE,
-        Bulk2Operation.UPSERT,
-        Bulk2Operation.DELETE,
-        Bulk2Operation.HARD_DELETE,
-    }
-)
-_RESULTS: dict[str, ResultKind] = {
-    "successfulresults": "successfulResults",
-    "failedresults": "failedResults",
-    "unprocessedrecords": "unprocessedrecords",
-}
 #: Salesforce's message for a second upload, spelling included (spec §3.1).
 SECOND_UPLOAD = (
     "Found multipe contents for job: {id}, please 'Close' / 'Abort' / 'Delete' the current Job "
@@ -67,39 +56,7 @@ _PART_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
 
 def handle(call: RestCall) -> FakeResponse:
     """Answer one request under ``jobs/ingest`` (``call.parts`` come after it)."""
-    if float(call.version) < 41.0:
-        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)  # Bulk 2.0 ingest came in 41.0
-    parts = call.parts
-    if not parts:
-        call.allow("GET", "POST")
-        if call.method == "POST":
-            call.kind = "ingest_create"
-            return _create(call)
-        call.kind = "ingest_list"
-        return _list(call)
-    job = call.state.bulk2.ingest_job(parts[0])
-    if job is None or len(parts) > 2:
-        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
-    if len(parts) == 1:
-        call.allow("GET", "PATCH", "DELETE")
-        if call.method == "GET":
-            call.kind = "ingest_get"
-            return call.json_reply(200, ingest_info(job, "full").to_wire_json())
-        if call.method == "PATCH":
-            call.kind = "ingest_update"
-            return _update(call, job)
-        call.kind = "ingest_delete"
-        return _delete(call, job)
-    if parts[1] == "batches":
-        call.allow("PUT")
-        call.kind = "ingest_upload"
-        return _upload(call, job)
-    kind = _RESULTS.get(parts[1].lower())
-    if kind is None:
-        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
-    call.allow("GET")
-    call.kind = "ingest_results"
-    return _results(call, job, kind)
+    return route_jobs(call, _ROUTES)
 
 
 # -- create ------------------------------------------------------------------
@@ -140,7 +97,7 @@ def _create(call: RestCall) -> FakeResponse:
 
 
 def _new_job(call: RestCall, document: dict[str, object]) -> IngestJob:
-    operation = operation_of(document, _INGEST_OPERATIONS)
+    operation = operation_of(document, query=False)
     name = document.get("object")
     table = call.state.db.table(name) if isinstance(name, str) and name else None
     if table is None:
@@ -151,22 +108,10 @@ def _new_job(call: RestCall, document: dict[str, object]) -> IngestJob:
     external = document.get("externalIdFieldName")
     external_name: str | None = None
     if operation is Bulk2Operation.UPSERT:
-        if not isinstance(external, str) or not external:
-            raise RestFailure(
-                400,
-                "INVALIDJOB",
-                f"InvalidJob : External ID was blank for {table.name}. An External ID must be "
-                "specified for upsert.",
-            )
-        spec = table.spec.field(external)
-        if spec is None or not (spec.external_id or spec.name == "Id"):
-            raise RestFailure(
-                400,
-                "INVALIDJOB",
-                f"InvalidJob : Field name provided, {external} does not match an External ID "
-                f"for {table.name}",
-            )
-        external_name = spec.name
+        try:
+            external_name = table.spec.upsert_key(external if isinstance(external, str) else None)
+        except ValueError as exc:
+            raise RestFailure(400, "INVALIDJOB", f"InvalidJob : {exc}") from None
     rule = document.get("assignmentRuleId")
     now = call.state.now()
     return IngestJob(
@@ -244,7 +189,6 @@ def _upload(call: RestCall, job: IngestJob) -> FakeResponse:
 
 def _update(call: RestCall, job: IngestJob) -> FakeResponse:
     wanted = call.json_object(frozenset({"state"})).get("state")
-    engine = call.state.bulk2
     if wanted == Bulk2JobState.UPLOAD_COMPLETE.value:
         if job.state is not Bulk2JobState.OPEN:
             raise RestFailure(
@@ -253,12 +197,9 @@ def _update(call: RestCall, job: IngestJob) -> FakeResponse:
                 f"InvalidJobState : Only an Open job can be closed; job {job.id} is "
                 f"{job.state.value}",
             )
-        engine.complete_upload(job)
+        call.state.bulk2.complete_upload(job)
     elif wanted == Bulk2JobState.ABORTED.value:
-        if job.state in (Bulk2JobState.JOB_COMPLETE, Bulk2JobState.FAILED):
-            raise RestFailure(400, "INVALIDJOBSTATE", "Aborting already Completed Job not allowed")
-        if job.state is not Bulk2JobState.ABORTED:
-            engine.abort(job)
+        abort(call, job)
     else:
         raise invalid_value(wanted, "state")
     return call.json_reply(200, ingest_info(job, "short").to_wire_json())
@@ -299,3 +240,29 @@ def _results(call: RestCall, job: IngestJob, kind: ResultKind) -> FakeResponse:
     if rows == 0 and kind == "failedResults" and no_content:
         return FakeResponse(204)
     return FakeResponse.text(200, body, "text/csv")
+
+
+def _get(call: RestCall, job: IngestJob) -> FakeResponse:
+    return call.json_reply(200, ingest_info(job, "full").to_wire_json())
+
+
+def _result_file(kind: ResultKind) -> JobResource[IngestJob]:
+    return JobResource("GET", "ingest_results", lambda call, job: _results(call, job, kind))
+
+
+_ROUTES = JobRoutes[IngestJob](
+    resource="ingest",
+    since=41.0,  # Bulk 2.0 ingest came in 41.0
+    create=_create,
+    listing=_list,
+    find=lambda call, job_id: call.state.bulk2.ingest_job(job_id),
+    read=_get,
+    update=_update,
+    delete=_delete,
+    resources={
+        "batches": JobResource("PUT", "ingest_upload", _upload),
+        "successfulresults": _result_file("successfulResults"),
+        "failedresults": _result_file("failedResults"),
+        "unprocessedrecords": _result_file("unprocessedrecords"),
+    },
+)

@@ -17,9 +17,11 @@ from ..http import FakeResponse
 from ..query import compile_query
 from ..soql import SoqlError, parse_soql
 from .rest import (
-    NOT_FOUND,
+    JobResource,
+    JobRoutes,
     RestCall,
     RestFailure,
+    abort,
     decode_locator,
     encode_locator,
     invalid_value,
@@ -28,6 +30,7 @@ from .rest import (
     not_terminated,
     operation_of,
     require_json,
+    route_jobs,
 )
 
 __all__ = ["RESULT_PAGES_PER_REPLY", "handle"]
@@ -37,53 +40,28 @@ RESULT_PAGES_PER_REPLY = 5
 _CREATE_FIELDS = frozenset(
     {"operation", "query", "contentType", "columnDelimiter", "lineEnding", "concurrencyMode"}
 )
-_QUERY_OPERATIONS = frozenset({Bulk2Operation.QUERY, Bulk2Operation.QUERY_ALL})
 
 
 def handle(call: RestCall) -> FakeResponse:
     """Answer one request under ``jobs/query`` (``call.parts`` come after it)."""
-    if float(call.version) < 47.0:
-        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)  # Bulk 2.0 query came in 47.0
-    parts = call.parts
-    if not parts:
-        call.allow("GET", "POST")
-        if call.method == "POST":
-            call.kind = "query_create"
-            return _create(call)
-        call.kind = "query_list"
-        return _list(call)
-    job = call.state.bulk2.query_job(parts[0])
-    if job is None or len(parts) > 2:
-        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
-    if len(parts) == 1:
-        call.allow("GET", "PATCH", "DELETE")
-        if call.method == "GET":
-            call.kind = "query_get"
-            return call.json_reply(200, query_info(job, "full").to_wire_json())
-        if call.method == "PATCH":
-            call.kind = "query_update"
-            return _abort(call, job)
-        call.kind = "query_delete"
-        if not job.is_terminal:
-            raise not_terminated()
-        call.state.bulk2.delete(job)
-        return FakeResponse(204)
-    resource = parts[1].lower()
-    if resource == "results":
-        call.allow("GET")
-        call.kind = "query_results"
-        return _results(call, job)
-    if resource == "resultpages" and float(call.version) >= 58.0:
-        call.allow("GET")
-        call.kind = "query_result_pages"
-        return _result_pages(call, job)
-    raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
+    return route_jobs(call, _ROUTES)
+
+
+def _get(call: RestCall, job: QueryJob) -> FakeResponse:
+    return call.json_reply(200, query_info(job, "full").to_wire_json())
+
+
+def _delete(call: RestCall, job: QueryJob) -> FakeResponse:
+    if not job.is_terminal:
+        raise not_terminated()
+    call.state.bulk2.delete(job)
+    return FakeResponse(204)
 
 
 def _create(call: RestCall) -> FakeResponse:
     require_json(call)
     document = call.json_object(_CREATE_FIELDS)
-    operation = operation_of(document, _QUERY_OPERATIONS)
+    operation = operation_of(document, query=True)
     soql = document.get("query")
     if not isinstance(soql, str) or not soql.strip():
         raise invalid_value(soql, "query")
@@ -126,10 +104,7 @@ def _abort(call: RestCall, job: QueryJob) -> FakeResponse:
     wanted = call.json_object(frozenset({"state"})).get("state")
     if wanted != Bulk2JobState.ABORTED.value:
         raise invalid_value(wanted, "state")
-    if job.state in (Bulk2JobState.JOB_COMPLETE, Bulk2JobState.FAILED):
-        raise RestFailure(400, "INVALIDJOBSTATE", "Aborting already Completed Job not allowed")
-    if job.state is not Bulk2JobState.ABORTED:
-        call.state.bulk2.abort(job)
+    abort(call, job)
     return call.json_reply(200, query_info(job, "short").to_wire_json())
 
 
@@ -220,3 +195,19 @@ def _result_pages(call: RestCall, job: QueryJob) -> FakeResponse:
         "done": done,
     }
     return call.json_reply(200, document)
+
+
+_ROUTES = JobRoutes[QueryJob](
+    resource="query",
+    since=47.0,  # Bulk 2.0 query came in 47.0
+    create=_create,
+    listing=_list,
+    find=lambda call, job_id: call.state.bulk2.query_job(job_id),
+    read=_get,
+    update=_abort,
+    delete=_delete,
+    resources={
+        "results": JobResource("GET", "query_results", _results),
+        "resultpages": JobResource("GET", "query_result_pages", _result_pages, since=58.0),
+    },
+)

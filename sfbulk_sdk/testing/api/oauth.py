@@ -2,17 +2,21 @@
 
 Routes: ``POST {any prefix}/services/oauth2/token`` and ``/revoke`` (any
 prefix, as for SOAP, so that clients building ``https://{domain}.salesforce.com/...``
-URLs reach a served org). ``/authorize`` (the browser's redirect of the
-web-server flow) is not emulated and answers ``unsupported_grant_type``; a
-refresh token that flow would give comes from ``org.oauth.issue_refresh_token()``
+URLs reach a served org), and ``GET /services/oauth2/authorize``: the browser
+step of the web-server flow, which approves at once, as if the user (``login_hint``,
+else the org's first user) had logged in and allowed the app, and redirects to
+``redirect_uri`` with ``code`` and ``state``. With ``code_challenge`` (PKCE,
+``S256`` only) the token request must bring the matching ``code_verifier``; the
+code is then redeemed by ``grant_type=authorization_code``. A refresh token
+can also come from ``org.oauth.issue_refresh_token()``
 (:class:`~sfbulk_sdk.testing.oauth.OAuthRegistry`) or ``POST /_fake/oauth/refresh-tokens``.
 
 The request is a form (``application/x-www-form-urlencoded``); the client may
 authenticate with ``client_id`` / ``client_secret`` in it or with HTTP Basic.
 The flows are in :mod:`sfbulk_sdk.testing.oauth_flows` (which also says where
 every error string comes from): ``grant_type=password``,
-``urn:ietf:params:oauth:grant-type:jwt-bearer``, ``client_credentials`` and
-``refresh_token``.
+``urn:ietf:params:oauth:grant-type:jwt-bearer``, ``client_credentials``,
+``refresh_token`` and ``authorization_code``.
 
 Every answer has ``Content-Type: application/json`` and ``Cache-Control:
 no-store``. Success is HTTP 200 with the token JSON (revocation: an empty
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..http import JSON, FakeRequest, FakeResponse
 from ..jwt_bearer import JwtUnavailable
@@ -84,7 +88,40 @@ def handle(state: OrgState, request: FakeRequest, match: re.Match[str]) -> FakeR
         return _token(state, request)
     if endpoint == "revoke":
         return _revoke(state, request)
-    return error(request, 400, "unsupported_grant_type", "grant type not supported")
+    return _authorize(state, request)
+
+
+def _redirect(redirect_uri: str, params: dict[str, str]) -> FakeResponse:
+    joiner = "&" if urlsplit(redirect_uri).query else "?"
+    location = redirect_uri + joiner + urlencode(params)
+    return FakeResponse(302, b"", [("Location", location), ("Cache-Control", "no-store")])
+
+
+def _authorize(state: OrgState, request: FakeRequest) -> FakeResponse:
+    """The browser step of the web-server flow: approve at once, redirect with a code."""
+    query = {name: values[0] for name, values in parse_qs(request.query).items()}
+    if request.method.upper() == "POST":
+        query = {**query, **_form(request)}
+    app = state.oauth.find_app(query.get("client_id", ""))
+    if app is None:
+        return error(request, 400, "invalid_client_id", "client identifier invalid")
+    redirect_uri = query.get("redirect_uri", "")
+    if urlsplit(redirect_uri).scheme not in ("http", "https"):
+        return error(request, 400, "redirect_uri_mismatch", "redirect_uri must match configuration")
+    back = {"state": query["state"]} if "state" in query else {}
+    if query.get("response_type") != "code":
+        return _redirect(redirect_uri, {"error": "unsupported_response_type", **back})
+    if "authorization_code" not in app.flows:
+        return _redirect(redirect_uri, {"error": "invalid_request", **back})
+    challenge = query.get("code_challenge", "")
+    if challenge and query.get("code_challenge_method", "S256") != "S256":
+        return _redirect(redirect_uri, {"error": "invalid_request", **back})
+    hint = query.get("login_hint")
+    user = state.accounts.find(hint) if hint else state.accounts.default
+    if user is None or not app.approves(user):
+        return _redirect(redirect_uri, {"error": "access_denied", **back})
+    code = state.oauth.issue_code(app, user, redirect_uri, challenge)
+    return _redirect(redirect_uri, {"code": code, **back})
 
 
 def _token(state: OrgState, request: FakeRequest) -> FakeResponse:

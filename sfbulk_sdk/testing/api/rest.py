@@ -17,18 +17,27 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeAlias, TypeVar
 from urllib.parse import parse_qs
 
-from ...models.bulk2 import Bulk2Operation, ColumnDelimiter, LineEnding
+from ...models.bulk2 import Bulk2JobState, Bulk2Operation, ColumnDelimiter, LineEnding
 from ..accounts import FakeUser
+from ..bulk2_jobs import IngestJob, QueryJob
 from ..http import JSON, FakeRequest, FakeResponse
 from ..state import OrgState
 
 __all__ = [
+    "INGEST_OPERATIONS",
     "NOT_FOUND",
+    "QUERY_OPERATIONS",
+    "JobHandler",
+    "JobResource",
+    "JobRoutes",
     "RestCall",
     "RestFailure",
+    "abort",
     "decode_locator",
     "encode_locator",
     "invalid_value",
@@ -38,6 +47,7 @@ __all__ = [
     "operation_of",
     "require_json",
     "rest_error",
+    "route_jobs",
 ]
 
 #: What a real org answers for a job (or any resource) that does not exist.
@@ -197,18 +207,94 @@ def not_terminated() -> RestFailure:
     )
 
 
-def operation_of(
-    document: Mapping[str, object], allowed: frozenset[Bulk2Operation]
-) -> Bulk2Operation:
-    """The create request's ``operation``, one of ``allowed``."""
+#: The operations of query jobs; every other operation is an ingest job's.
+QUERY_OPERATIONS = frozenset({Bulk2Operation.QUERY, Bulk2Operation.QUERY_ALL})
+INGEST_OPERATIONS = frozenset(Bulk2Operation) - QUERY_OPERATIONS
+
+
+def operation_of(document: Mapping[str, object], *, query: bool) -> Bulk2Operation:
+    """The create request's ``operation``: a query job's, or an ingest job's."""
     raw = document.get("operation")
     try:
         operation = Bulk2Operation(raw)
     except ValueError:
         raise invalid_value(raw, "operation") from None
-    if operation not in allowed:
+    if operation not in (QUERY_OPERATIONS if query else INGEST_OPERATIONS):
         raise invalid_value(raw, "operation")
     return operation
+
+
+def abort(call: RestCall, job: IngestJob | QueryJob) -> None:
+    """``PATCH {"state": "Aborted"}``: refused once finished, a no-op once aborted."""
+    if job.state in (Bulk2JobState.JOB_COMPLETE, Bulk2JobState.FAILED):
+        raise RestFailure(400, "INVALIDJOBSTATE", "Aborting already Completed Job not allowed")
+    if job.state is not Bulk2JobState.ABORTED:
+        call.state.bulk2.abort(job)
+
+
+_Job = TypeVar("_Job", IngestJob, QueryJob)
+JobHandler: TypeAlias = Callable[[RestCall, _Job], FakeResponse]
+
+
+@dataclass(frozen=True)
+class JobResource(Generic[_Job]):
+    """One resource under a job (``batches``, ``results``, ...): its method and counter kind."""
+
+    method: str
+    kind: str
+    handle: JobHandler[_Job]
+    since: float = 0.0  # the first API version that has it (older ones answer 404)
+
+
+@dataclass(frozen=True)
+class JobRoutes(Generic[_Job]):
+    """What one kind of Bulk 2.0 job answers under ``jobs/{resource}``.
+
+    ``resources`` maps the lower-case name of what follows a job's id to its
+    :class:`JobResource`.
+    """
+
+    resource: str  # "ingest" or "query": also the prefix of the counter kinds
+    since: float  # the first API version with these jobs
+    create: Callable[[RestCall], FakeResponse]
+    listing: Callable[[RestCall], FakeResponse]
+    find: Callable[[RestCall, str], _Job | None]
+    read: JobHandler[_Job]
+    update: JobHandler[_Job]
+    delete: JobHandler[_Job]
+    resources: Mapping[str, JobResource[_Job]]
+
+
+def route_jobs(call: RestCall, routes: JobRoutes[_Job]) -> FakeResponse:
+    """Answer one request under ``jobs/{routes.resource}`` (``call.parts`` come after it)."""
+    if float(call.version) < routes.since:
+        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
+    prefix, parts = routes.resource, call.parts
+    if not parts:
+        call.allow("GET", "POST")
+        if call.method == "POST":
+            call.kind = f"{prefix}_create"
+            return routes.create(call)
+        call.kind = f"{prefix}_list"
+        return routes.listing(call)
+    job = routes.find(call, parts[0])
+    if job is None or len(parts) > 2:
+        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
+    if len(parts) == 1:
+        call.allow("GET", "PATCH", "DELETE")
+        verb, handler = {
+            "GET": ("get", routes.read),
+            "PATCH": ("update", routes.update),
+            "DELETE": ("delete", routes.delete),
+        }[call.method]
+        call.kind = f"{prefix}_{verb}"
+        return handler(call, job)
+    found = routes.resources.get(parts[1].lower())
+    if found is None or float(call.version) < found.since:
+        raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
+    call.allow(found.method)
+    call.kind = found.kind
+    return found.handle(call, job)
 
 
 def invalid_value(value: object, name: str) -> RestFailure:

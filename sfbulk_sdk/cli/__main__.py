@@ -1,0 +1,5 @@
+"""``python -m sfbulk_sdk.cli``: the ``sfbulk`` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,130 @@
+"""Every ``sfbulk login`` flow against the served fake org, then a query on its session."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from sfbulk_sdk.testing import DEFAULT_USERNAME
+from tests.cli.conftest import Cli, InProcess, Served
+from tests.keys import make_key_pair
+
+BROWSER = Path(__file__).with_name("browser.py")
+
+
+def _no_soap(cli: Cli | InProcess) -> dict[str, str]:
+    """The SOAP secrets off: each test gives only what its flow needs."""
+    return {"SFBULK_PASSWORD": "", "SFBULK_SECURITY_TOKEN": ""}
+
+
+def _query_works(cli: Cli | InProcess, env: dict[str, str]) -> None:
+    done = cli("query", "SELECT Id FROM Account", "-o", "-", env=env)
+    assert done.returncode == 0, done.stderr
+
+
+def test_jwt_bearer_login(served: Served, inproc: InProcess, tmp_path: Path) -> None:
+    keys = make_key_pair()
+    app = served.control("POST", "oauth/apps", {"name": "jwt", "certificate": keys.certificate})
+    key_file = tmp_path / "server.key"
+    key_file.write_text(keys.private_pem)
+    env = {**_no_soap(inproc), "SFBULK_AUTH": "jwt", "SFBULK_CLIENT_ID": app["client_id"]}  # type: ignore[index]
+    done = inproc("login", "--key-file", str(key_file), "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert '"auth": "jwt"' in done.stdout and DEFAULT_USERNAME in done.stdout
+    _query_works(inproc, env)
+    # the key may instead come from SFBULK_PRIVATE_KEY (never a flag)
+    done = inproc("login", env={**env, "SFBULK_PRIVATE_KEY": keys.private_pem})
+    assert done.returncode == 0, done.stderr
+    assert keys.private_pem.splitlines()[1] not in "".join(inproc.seen)
+
+
+def test_client_credentials_login_and_wrong_secret(served: Served, inproc: InProcess) -> None:
+    app = served.control(
+        "POST", "oauth/apps", {"name": "cc", "run_as": DEFAULT_USERNAME, "scopes": ["api"]}
+    )
+    env = {
+        **_no_soap(inproc),
+        "SFBULK_AUTH": "client-credentials",
+        "SFBULK_CLIENT_ID": app["client_id"],  # type: ignore[index]
+        "SFBULK_CLIENT_SECRET": app["client_secret"],  # type: ignore[index]
+    }
+    assert inproc("login", env=env).returncode == 0
+    _query_works(inproc, env)
+    wrong = inproc("login", env={**env, "SFBULK_CLIENT_SECRET": "not-the-secret"})
+    assert wrong.returncode == 3 and wrong.stderr.count("\n") == 1
+    assert "invalid_client" in wrong.stderr and "not-the-secret" not in wrong.stderr
+    missing = inproc("login", env={**env, "SFBULK_CLIENT_SECRET": ""})
+    assert missing.returncode == 3 and "SFBULK_CLIENT_SECRET" in missing.stderr
+
+
+def test_refresh_token_login_and_logout_revokes(served: Served, inproc: InProcess) -> None:
+    app = served.control("POST", "oauth/apps", {"name": "rt", "rotate_refresh_tokens": True})
+    issued = served.control("POST", "oauth/refresh-tokens", {"client_id": app["client_id"]})  # type: ignore[index]
+    token = issued["refresh_token"]  # type: ignore[index]
+    env = {
+        **_no_soap(inproc),
+        "SFBULK_AUTH": "refresh-token",
+        "SFBULK_CLIENT_ID": app["client_id"],  # type: ignore[index]
+        "SFBULK_CLIENT_SECRET": app["client_secret"],  # type: ignore[index]
+        "SFBULK_REFRESH_TOKEN": token,
+    }
+    assert inproc("login", env=env).returncode == 0
+    # later commands need no refresh token: the store's grant (rotated) serves
+    _query_works(inproc, {**env, "SFBULK_REFRESH_TOKEN": ""})
+    before = served.control("GET", "oauth/stats")["families_revoked"]  # type: ignore[index]
+    done = inproc("logout", "--json", env=env)
+    assert done.returncode == 0 and '"revoked": true' in done.stdout
+    assert served.control("GET", "oauth/stats")["families_revoked"] == before + 1  # type: ignore[index]
+    assert token not in "".join(inproc.seen)
+
+
+def test_soap_login_wrong_password_is_one_line(inproc: InProcess) -> None:
+    done = inproc("login", env={"SFBULK_PASSWORD": "wrong-password-123"})
+    assert done.returncode == 3
+    lines = done.stderr.splitlines()  # a one-line deprecation warning, then the error
+    assert lines[-1].startswith("sfbulk: error: INVALID_LOGIN")
+    assert all(line.startswith("sfbulk: ") for line in lines) and len(lines) <= 2
+    assert "wrong-password-123" not in done.stderr
+    assert inproc("login").returncode == 0  # the refusal recorded in the store is cleared
+
+
+def test_web_login_with_pkce_end_to_end(served: Served, cli: Cli) -> None:
+    """``login --web`` as a process; the browser is an HTTP client following the redirects."""
+    app = served.control("POST", "oauth/apps", {"name": "web", "require_secret_for_refresh": False})
+    env = {
+        **_no_soap(cli),
+        "SFBULK_CLIENT_ID": app["client_id"],  # type: ignore[index]
+        "BROWSER": f"{sys.executable} {BROWSER} %s",
+        "SFBULK_TEST_BROWSER_CA": str(served.ca_file),
+    }
+    before = served.control("GET", "oauth/stats")
+    code, shown = cli.json("login", "--web", "--callback-port", "0", env=env)
+    assert code == 0, cli.seen[-2]
+    assert shown["auth"] == "web" and shown["username"] == DEFAULT_USERNAME
+    after = served.control("GET", "oauth/stats")
+    grants = after["grants"]["authorization_code"]  # type: ignore[index]
+    assert grants["successes"] == before["grants"]["authorization_code"]["successes"] + 1  # type: ignore[index]
+    _query_works(cli, env)  # the grant in the store logs in again when needed
+    code, out = cli.json("logout", env=env)
+    assert code == 0 and out["revoked"] is True
+
+
+def test_web_login_refused_when_the_user_is_not_approved(served: Served, inproc: InProcess) -> None:
+    app = served.control(
+        "POST", "oauth/apps", {"name": "closed", "approved_users": ["nobody@example.com"]}
+    )
+    env = {
+        "SFBULK_CLIENT_ID": app["client_id"],  # type: ignore[index]
+        "BROWSER": f"{sys.executable} {BROWSER} %s",
+        "SFBULK_TEST_BROWSER_CA": str(served.ca_file),
+    }
+    done = inproc("login", "--web", "--callback-port", "0", env=env)
+    assert done.returncode == 3 and "authorization refused: access_denied" in done.stderr
+
+
+@pytest.mark.parametrize("flag", ["--password", "--client-secret", "--refresh-token", "--token"])
+def test_no_secret_flag_exists(inproc: InProcess, flag: str) -> None:
+    done = inproc("login", flag, "x")
+    assert done.returncode == 2 and "No such option" in done.stderr

@@ -1,0 +1,151 @@
+"""Bad input is refused before anything is sent, naming the row and the column.
+
+Each case runs through both APIs where it applies, and the fake org must
+have answered no request at all: no job was opened for input that could
+never load.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from sfbulk_sdk import errors
+from sfbulk_sdk.testing import FakeOrg
+from tests.loads.loadkit import requests_seen, sync_bulk
+
+APIS = ["bulk1", "bulk2"]
+
+
+def _refused(records: object, message: str, api: str, **settings: object) -> None:
+    org = FakeOrg()
+    with sync_bulk(org) as bulk, pytest.raises(errors.InvalidInputError, match=message):
+        bulk.insert("Contact", records, api=api, progress=None, **settings)  # type: ignore[arg-type]
+    assert requests_seen(org) == 0 and org.jobs() == []
+
+
+def _rows(bad_at: int, value: object, count: int = 5_000) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = [
+        {"FirstName": f"F{i}", "LastName": f"L{i}", "Description": "d"} for i in range(count)
+    ]
+    rows[bad_at]["Description"] = value
+    return rows
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize(
+    "value",
+    [math.nan, math.inf, -math.inf, Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")],
+    ids=["nan", "inf", "-inf", "Decimal-NaN", "Decimal-Infinity", "Decimal--Infinity"],
+)
+def test_nan_and_infinity_are_refused_naming_row_and_column(value: object, api: str) -> None:
+    # The bad value sits in the last batch: nothing before it is sent either.
+    _refused(_rows(4_321, value), r"row 4322, field 'Description': .* not a number", api)
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize(
+    ("value", "kind"), [(b"raw", "bytes"), ({"a": 1}, "dict"), ([1], "list"), (object(), "object")]
+)
+def test_values_that_are_no_csv_field_are_refused_naming_row_and_column(
+    value: object, kind: str, api: str
+) -> None:
+    _refused(_rows(17, value), rf"row 18, field 'Description': a {kind} value cannot", api)
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("empty", [[], (), iter([]), "header-only"])
+def test_zero_records_are_refused(empty: object, api: str, tmp_path: Path) -> None:
+    if empty == "header-only":
+        path = tmp_path / "empty.csv"
+        path.write_text("FirstName,LastName\n")
+        empty = path
+    _refused(empty, "no records", api)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_ragged_csv_row_is_refused_from_a_file_or_a_stream(api: str, tmp_path: Path) -> None:
+    lines = ["FirstName,LastName", *(f"F{i},L{i}" for i in range(25_000))]
+    lines[20_001] = "F,L,extra"  # record 20,001: in the third Bulk 1.0 batch
+    data = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(data)
+    _refused(path, "record 20,?001", api)
+    _refused(io.BytesIO(data), "record 20,?001", api)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_record_alone_over_the_limit_is_refused_naming_its_row(api: str) -> None:
+    rows = _rows(2_000, "x" * 300_000)
+    if api == "bulk1":  # a Bulk 1.0 batch holds 10,000,000 characters
+        rows[2_000]["Description"] = "x" * 10_000_001
+        _refused(rows, "row 2001 does not fit", api)
+    else:  # a Bulk 2.0 job holds what job_size says (at most 100,000,000 bytes)
+        _refused(rows, "row 2001 does not fit", api, job_size=200_000)
+
+
+def test_a_row_with_a_field_the_others_lack_is_refused_naming_it() -> None:
+    rows = _rows(3_000, "d")
+    rows[3_000]["Nope__c"] = "x"
+    _refused(rows, r"row 3001 has fields the load does not: \['Nope__c'\]", "bulk1")
+
+
+class _Tags(BaseModel):
+    LastName: str
+    Tags: list[str]
+
+
+class _Nested(BaseModel):
+    LastName: str
+    Parent: dict[str, str]
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize(("model", "field"), [(_Tags, "Tags"), (_Nested, "Parent")])
+def test_a_model_with_a_field_type_csv_cannot_hold_is_refused(
+    model: type[BaseModel], field: str, api: str
+) -> None:
+    kwargs = {"LastName": "x", field: [] if field == "Tags" else {}}
+    _refused([model(**kwargs)], f"field '{field}' of {model.__name__}", api)
+
+
+@pytest.mark.parametrize(
+    ("soql", "message"),
+    [
+        ("", "non-empty string"),
+        ("   ", "non-empty string"),
+        (None, "non-empty string"),
+        (42, "non-empty string"),
+        (b"SELECT Id FROM Account", "non-empty string"),
+        ("SELECT Id", "no FROM clause"),
+    ],
+)
+@pytest.mark.parametrize("api", ["auto", "bulk1", "bulk2"])
+def test_bad_soql_is_refused_before_any_job(soql: object, message: str, api: str) -> None:
+    org = FakeOrg()
+    with sync_bulk(org) as bulk, pytest.raises(errors.InvalidInputError, match=message):
+        list(bulk.query(soql, api=api))  # type: ignore[arg-type]
+    assert requests_seen(org) == 0
+
+
+def test_bad_settings_are_refused_before_anything_is_sent() -> None:
+    org = FakeOrg()
+    rows = _rows(0, "d", count=3)
+    with sync_bulk(org) as bulk:
+        for settings, message in [
+            ({"api": "bulk3"}, "api must be"),
+            ({"batch_size": 0}, "batch_size must be"),
+            ({"batch_size": 10_001}, "batch_size must be"),
+            ({"concurrency": 0}, "concurrency must be"),
+            ({"api": "bulk2", "job_size": 100_000_001}, "job_size must be"),
+        ]:
+            with pytest.raises(errors.InvalidInputError, match=message):
+                bulk.insert("Contact", rows, progress=None, **settings)  # type: ignore[arg-type]
+        with pytest.raises(errors.InvalidInputError, match="external_id_field"):
+            bulk.upsert("Contact", rows, "", progress=None)
+    assert requests_seen(org) == 0
