@@ -45,6 +45,9 @@ PAGES = [
 TUTORIAL_PAGES = ["testing.md"]
 _BLOCK = re.compile(r"(<!-- no-run -->\s*)?```python\n(.*?)```", re.DOTALL)
 
+#: A ```` ```text ```` block right after an example: what the example prints.
+_OUTPUT = re.compile(r"```python\n(.*?)```\s*```text\n(.*?)```", re.DOTALL)
+
 pytestmark = pytest.mark.filterwarnings("ignore::sfbulk_sdk.deprecations.LoginDeprecationWarning")
 
 
@@ -171,3 +174,18 @@ def test_the_tutorial_page_runs_top_to_bottom(
         orgs += [o for o in namespace.values() if isinstance(o, FakeOrg) and o not in orgs]
     assert called, "the page's test functions ran"
     assert sum(org.stats()["requests"]["total"] for org in orgs) > 0, "the examples sent nothing"
+
+
+def test_a_shown_output_is_what_the_example_prints(
+    fake_world: FakeOrg, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shown = [
+        (page, match.group(1), match.group(2))
+        for page in PAGES
+        for match in _OUTPUT.finditer((DOCS / page).read_text(encoding="utf-8"))
+    ]
+    assert shown  # the home page shows its output
+    for page, code, output in shown:
+        capsys.readouterr()
+        exec(compile(code, f"{page} example", "exec"), {"__name__": "docs_example"})
+        assert capsys.readouterr().out == output, page
