@@ -36,16 +36,25 @@ PAGES = [
     "seed-api.md",
     "bulk-apis.md",
     "authentication.md",
+    "sessions.md",
+    "errors.md",
 ]
+#: Pages read top to bottom: their examples run in order in one namespace, as a reader
+#: following the page would run them, and the ``test_*`` functions they define are
+#: called, as pytest would call them.
+TUTORIAL_PAGES = ["testing.md"]
 _BLOCK = re.compile(r"(<!-- no-run -->\s*)?```python\n(.*?)```", re.DOTALL)
+
+#: A ```` ```text ```` block right after an example: what the example prints.
+_OUTPUT = re.compile(r"```python\n(.*?)```\s*```text\n(.*?)```", re.DOTALL)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sfbulk_sdk.deprecations.LoginDeprecationWarning")
 
 
-def examples() -> list[tuple[str, int, str]]:
+def examples(pages: list[str] = PAGES) -> list[tuple[str, int, str]]:
     """``(page, number, code)`` of every runnable example."""
     found = []
-    for page in PAGES:
+    for page in pages:
         text = (DOCS / page).read_text(encoding="utf-8")
         for number, match in enumerate(_BLOCK.finditer(text), 1):
             if not match.group(1):
@@ -97,6 +106,7 @@ def fake_world(
         "SF_MY_DOMAIN_URL": org.instance_url,
         "SF_REFRESH_TOKEN": org.oauth.issue_refresh_token(app, DEFAULT_USERNAME),
         "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+        "SESSIONS_DIR": str(tmp_path / "sessions"),
         "MONGO_URL": f"mongodb://127.0.0.1:{mongo_server.port}/?directConnection=true",
     }
     for name, value in env.items():
@@ -125,7 +135,9 @@ def test_the_pages_have_examples() -> None:
     counts = {page: sum(1 for p, _, _ in examples() if p == page) for page in PAGES}
     assert all(count >= 1 for count in counts.values()), counts
     # nothing is hidden from the test: no page marks an example as not to be run
-    assert all("<!-- no-run -->" not in (DOCS / page).read_text() for page in PAGES)
+    for page in PAGES + TUTORIAL_PAGES:
+        assert "<!-- no-run -->" not in (DOCS / page).read_text(), page
+    assert len(examples(TUTORIAL_PAGES)) >= 10
 
 
 @pytest.mark.parametrize(
@@ -143,3 +155,37 @@ def test_the_example_runs_against_the_fake_org(
     )
     sent = fake_world.stats()["requests"]["total"] - before + own
     assert sent > 0, "the example sent nothing"
+
+
+@pytest.mark.parametrize("page", TUTORIAL_PAGES)
+def test_the_tutorial_page_runs_top_to_bottom(
+    page: str, fake_world: FakeOrg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the examples write their certificate files here
+    namespace: dict[str, object] = {"__name__": "docs_example"}
+    orgs: list[FakeOrg] = []
+    called = []
+    for _, number, code in examples([page]):
+        exec(compile(code, f"{page} example {number}", "exec"), namespace)
+        for name, value in list(namespace.items()):
+            if name.startswith("test_") and callable(value) and name not in called:
+                value()
+                called.append(name)
+        orgs += [o for o in namespace.values() if isinstance(o, FakeOrg) and o not in orgs]
+    assert called, "the page's test functions ran"
+    assert sum(org.stats()["requests"]["total"] for org in orgs) > 0, "the examples sent nothing"
+
+
+def test_a_shown_output_is_what_the_example_prints(
+    fake_world: FakeOrg, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shown = [
+        (page, match.group(1), match.group(2))
+        for page in PAGES
+        for match in _OUTPUT.finditer((DOCS / page).read_text(encoding="utf-8"))
+    ]
+    assert shown  # the home page shows its output
+    for page, code, output in shown:
+        capsys.readouterr()
+        exec(compile(code, f"{page} example", "exec"), {"__name__": "docs_example"})
+        assert capsys.readouterr().out == output, page

@@ -167,5 +167,11 @@ def _annotated_public_modules() -> list[str]:
 def test_the_output_folder_is_named_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "site/" in readme
+    # it starts with the two commands, each a target of the Makefile
+    first_block = readme.split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
+    assert [line.split("#")[0].strip() for line in first_block] == ["make demo", "make test"]
+    assert readme.index("make demo") < readme.index("\n\n", readme.index("```bash"))
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"(?m)^demo:", makefile) and re.search(r"(?m)^test:.*\bdocs\b", makefile)
     assert "site_dir: site" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     assert Path(ROOT / ".gitignore").read_text().count("site/") >= 1
