@@ -242,7 +242,7 @@ def commit_write(client: Bulk, plan: WritePlan, tasks: Iterable[WriteTask | None
 
 def _failed_rows(client: Bulk, job_ids: Sequence[str]) -> Iterator[dict[str, str]]:
     for job_id in job_ids:
-        for result in client.iter_ingest_results(job_id, "failedResults"):
+        for result in client.iter_ingest_results(job_id, "failed"):
             error = result.error
             text = "" if error is None else f"{error.status_code}:{error.message}"
             yield {"sf__Job": job_id, "sf__Error": text, **result.values}

@@ -22,19 +22,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from pyspark.sql import SparkSession
 from servers import ServerProcess, free_port, start_redis
-from spark_world import ACCOUNTS, CONTACTS, Org
+from spark_world import ACCOUNTS, CONTACTS, Org, SparkDirs
 
-pyspark = pytest.importorskip("pyspark", reason="the spark extra (pyspark) is not installed")
-
-from pyspark.sql import SparkSession  # noqa: E402
-
-from sfbulk_sdk.spark import register  # noqa: E402
-from sfbulk_sdk.testing import (  # noqa: E402
+from sfbulk_sdk.spark import register
+from sfbulk_sdk.testing import (
     DEFAULT_PASSWORD,
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
@@ -99,42 +97,70 @@ def fake_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
 
 
 @pytest.fixture(scope="session")
-def redis_server(request: pytest.FixtureRequest) -> ServerProcess:
-    server = start_redis()
-    request.addfinalizer(server.stop)
-    return server
+def redis_server() -> Iterator[ServerProcess]:
+    with ExitStack() as stack:
+        server = start_redis()
+        stack.callback(server.stop)
+        yield server
 
 
 @pytest.fixture(scope="session")
-def event_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("spark-events")
+def spark_dirs(tmp_path_factory: pytest.TempPathFactory) -> SparkDirs:
+    root = tmp_path_factory.mktemp("spark")
+    (root / "events").mkdir()
+    return SparkDirs(root / "events", root / "output.log")
+
+
+@contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Standard output and error (file descriptors 1 and 2) to ``path`` for a while.
+
+    The Spark JVM started meanwhile inherits them: its log and the output of
+    every executor's Python worker go to that file for the whole session.
+    """
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in [*saved, target]:
+            os.close(fd)
 
 
 @pytest.fixture(scope="session")
-def spark(event_log: Path, fake_org: Org) -> Iterator[SparkSession]:
+def spark(spark_dirs: SparkDirs, fake_org: Org) -> Iterator[SparkSession]:
     # Secrets travel as environment variables only: the executors' Python
     # workers inherit them from the driver.
-    os.environ["SFBULK_PASSWORD"] = DEFAULT_PASSWORD
-    os.environ["SFBULK_SECURITY_TOKEN"] = DEFAULT_SECURITY_TOKEN
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    session = (
+    env = pytest.MonkeyPatch()
+    env.setenv("SFBULK_PASSWORD", DEFAULT_PASSWORD)
+    env.setenv("SFBULK_SECURITY_TOKEN", DEFAULT_SECURITY_TOKEN)
+    env.setenv("PYSPARK_PYTHON", sys.executable)
+    env.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = (
         SparkSession.builder.master("local[4,2]")
         .appName("sfbulk-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.eventLog.enabled", "true")
-        .config("spark.eventLog.dir", event_log.as_uri())
+        .config("spark.eventLog.dir", spark_dirs.events.as_uri())
+        # Plain text, so that a secret in it would be found by a text search.
+        .config("spark.eventLog.compress", "false")
         .config("spark.task.maxFailures", "2")
         .config("spark.driver.memory", "1g")
-        .getOrCreate()
     )
+    with _output_to(spark_dirs.output):
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     register(session)
     try:
         yield session
     finally:
         session.stop()
+        env.undo()
 
 
 @pytest.fixture

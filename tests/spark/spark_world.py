@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -40,3 +41,11 @@ class Org:
         response = self.control.post("/_fake/expire-sessions")
         response.raise_for_status()
         return int(response.json()["expired"])
+
+
+@dataclass(frozen=True)
+class SparkDirs:
+    """Where the test Spark session writes its event log and its console output."""
+
+    events: Path
+    output: Path
