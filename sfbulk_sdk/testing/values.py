@@ -317,13 +317,18 @@ def text_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return java_double(value)
+    if isinstance(value, (date, time)):
+        return _temporal_text(value)
+    return str(value)
+
+
+def _temporal_text(value: date | time) -> str:
+    """A dateTime, date or time as Salesforce writes it in CSV, XML and JSON text."""
     if isinstance(value, datetime):
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, time):
-        return format_time(value)
-    return str(value)
+    return format_time(value)
 
 
 def format_time(value: time) -> str:
@@ -340,10 +345,6 @@ def json_value(value: Any) -> Any:
 
 def plain_json_value(value: FieldValue) -> str | bool | int | float | None:
     """Render a typed value for the fake's own JSON controls (ISO dates)."""
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return format_time(value)
+    if isinstance(value, (date, time)):
+        return _temporal_text(value)
     return value

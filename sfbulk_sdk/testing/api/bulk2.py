@@ -31,7 +31,7 @@ from ..describe import describe_document
 from ..http import FakeRequest, FakeResponse
 from ..state import OrgState
 from . import bulk2_ingest, bulk2_query
-from .rest import NOT_FOUND, RestCall, RestFailure, rest_error
+from .rest import NOT_FOUND, RestCall, RestFailure, rest_error, route_jobs
 
 __all__ = ["BODY_ERROR_CODE", "PATTERN", "SESSION_EXPIRED", "error", "handle"]
 
@@ -102,8 +102,8 @@ def _answer(state: OrgState, request: FakeRequest, match: re.Match[str]) -> Fake
 
 def _jobs(call: RestCall, kind: str) -> FakeResponse:
     if kind == "ingest":
-        return bulk2_ingest.handle(call)
-    return bulk2_query.handle(call)
+        return route_jobs(call, bulk2_ingest.ROUTES)
+    return route_jobs(call, bulk2_query.ROUTES)
 
 
 def _describe(call: RestCall) -> FakeResponse:

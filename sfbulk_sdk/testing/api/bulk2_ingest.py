@@ -22,14 +22,12 @@ from .rest import (
     abort,
     invalid_value,
     job_options,
-    list_page,
-    not_terminated,
+    lists_own_jobs,
     operation_of,
     require_json,
-    route_jobs,
 )
 
-__all__ = ["MULTIPART_MAX_CHARS", "SECOND_UPLOAD", "handle"]
+__all__ = ["MULTIPART_MAX_CHARS", "ROUTES", "SECOND_UPLOAD"]
 
 #: The most CSV characters a multipart create may carry (spec §3.2).
 MULTIPART_MAX_CHARS = 100_000
@@ -52,11 +50,6 @@ SECOND_UPLOAD = (
 )
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _PART_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
-
-
-def handle(call: RestCall) -> FakeResponse:
-    """Answer one request under ``jobs/ingest`` (``call.parts`` come after it)."""
-    return route_jobs(call, _ROUTES)
 
 
 # -- create ------------------------------------------------------------------
@@ -205,25 +198,12 @@ def _update(call: RestCall, job: IngestJob) -> FakeResponse:
     return call.json_reply(200, ingest_info(job, "short").to_wire_json())
 
 
-def _delete(call: RestCall, job: IngestJob) -> FakeResponse:
-    if job.state in (Bulk2JobState.OPEN, Bulk2JobState.IN_PROGRESS):
-        raise not_terminated()
-    call.state.bulk2.delete(job)
-    return FakeResponse(204)
-
-
 # -- listing and results -------------------------------------------------------------
 
 
-def _list(call: RestCall) -> FakeResponse:
-    job_type = call.param("jobType")
-    if job_type not in (None, "", "V2Ingest", "Classic", "BigObjectIngest"):
-        raise invalid_value(job_type, "jobType")
-    chunking = (call.param("isPkChunkingEnabled") or "").lower() == "true"
-    none = chunking or job_type in ("Classic", "BigObjectIngest")
-    listed = [] if none else call.state.bulk2.ingest_jobs()
-    records = [ingest_info(j, "list").to_wire_json() for j in listed]
-    return list_page(call, records, "ingest")
+def _listed(call: RestCall) -> list[IngestJob]:
+    own = lists_own_jobs(call, ("V2Ingest", "Classic", "BigObjectIngest"))
+    return call.state.bulk2.ingest_jobs() if own else []
 
 
 def _results(call: RestCall, job: IngestJob, kind: ResultKind) -> FakeResponse:
@@ -242,23 +222,20 @@ def _results(call: RestCall, job: IngestJob, kind: ResultKind) -> FakeResponse:
     return FakeResponse.text(200, body, "text/csv")
 
 
-def _get(call: RestCall, job: IngestJob) -> FakeResponse:
-    return call.json_reply(200, ingest_info(job, "full").to_wire_json())
-
-
 def _result_file(kind: ResultKind) -> JobResource[IngestJob]:
     return JobResource("GET", "ingest_results", lambda call, job: _results(call, job, kind))
 
 
-_ROUTES = JobRoutes[IngestJob](
+#: What ``jobs/ingest[/...]`` answers (:func:`.rest.route_jobs` follows it).
+ROUTES = JobRoutes[IngestJob](
     resource="ingest",
     since=41.0,  # Bulk 2.0 ingest came in 41.0
     create=_create,
-    listing=_list,
+    listed=_listed,
     find=lambda call, job_id: call.state.bulk2.ingest_job(job_id),
-    read=_get,
+    info=ingest_info,
     update=_update,
-    delete=_delete,
+    deletable=lambda job: job.state not in (Bulk2JobState.OPEN, Bulk2JobState.IN_PROGRESS),
     resources={
         "batches": JobResource("PUT", "ingest_upload", _upload),
         "successfulresults": _result_file("successfulResults"),

@@ -26,36 +26,18 @@ from .rest import (
     encode_locator,
     invalid_value,
     job_options,
-    list_page,
-    not_terminated,
+    lists_own_jobs,
     operation_of,
     require_json,
-    route_jobs,
 )
 
-__all__ = ["RESULT_PAGES_PER_REPLY", "handle"]
+__all__ = ["RESULT_PAGES_PER_REPLY", "ROUTES"]
 
 #: How many page URLs one ``resultPages`` reply lists (spec §3.4).
 RESULT_PAGES_PER_REPLY = 5
 _CREATE_FIELDS = frozenset(
     {"operation", "query", "contentType", "columnDelimiter", "lineEnding", "concurrencyMode"}
 )
-
-
-def handle(call: RestCall) -> FakeResponse:
-    """Answer one request under ``jobs/query`` (``call.parts`` come after it)."""
-    return route_jobs(call, _ROUTES)
-
-
-def _get(call: RestCall, job: QueryJob) -> FakeResponse:
-    return call.json_reply(200, query_info(job, "full").to_wire_json())
-
-
-def _delete(call: RestCall, job: QueryJob) -> FakeResponse:
-    if not job.is_terminal:
-        raise not_terminated()
-    call.state.bulk2.delete(job)
-    return FakeResponse(204)
 
 
 def _create(call: RestCall) -> FakeResponse:
@@ -108,15 +90,10 @@ def _abort(call: RestCall, job: QueryJob) -> FakeResponse:
     return call.json_reply(200, query_info(job, "short").to_wire_json())
 
 
-def _list(call: RestCall) -> FakeResponse:
-    job_type = call.param("jobType")
-    if job_type not in (None, "", "V2Query", "V2Ingest", "Classic"):
-        raise invalid_value(job_type, "jobType")
-    chunking = (call.param("isPkChunkingEnabled") or "").lower() == "true"
-    mode = call.param("concurrencyMode")
-    none = chunking or job_type in ("V2Ingest", "Classic") or mode not in (None, "", "Parallel")
-    jobs = [] if none else call.state.bulk2.query_jobs()
-    return list_page(call, [query_info(j, "list").to_wire_json() for j in jobs], "query")
+def _listed(call: RestCall) -> list[QueryJob]:
+    own = lists_own_jobs(call, ("V2Query", "V2Ingest", "Classic"))
+    parallel = call.param("concurrencyMode") in (None, "", "Parallel")
+    return call.state.bulk2.query_jobs() if own and parallel else []
 
 
 def _ready(call: RestCall, job: QueryJob) -> None:
@@ -197,15 +174,16 @@ def _result_pages(call: RestCall, job: QueryJob) -> FakeResponse:
     return call.json_reply(200, document)
 
 
-_ROUTES = JobRoutes[QueryJob](
+#: What ``jobs/query[/...]`` answers (:func:`.rest.route_jobs` follows it).
+ROUTES = JobRoutes[QueryJob](
     resource="query",
     since=47.0,  # Bulk 2.0 query came in 47.0
     create=_create,
-    listing=_list,
+    listed=_listed,
     find=lambda call, job_id: call.state.bulk2.query_job(job_id),
-    read=_get,
+    info=query_info,
     update=_abort,
-    delete=_delete,
+    deletable=lambda job: job.is_terminal,
     resources={
         "results": JobResource("GET", "query_results", _results),
         "resultpages": JobResource("GET", "query_result_pages", _result_pages, since=58.0),

@@ -17,14 +17,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeAlias, TypeVar
 from urllib.parse import parse_qs
 
-from ...models.bulk2 import Bulk2JobState, Bulk2Operation, ColumnDelimiter, LineEnding
+from ...models.bulk2 import (
+    Bulk2JobState,
+    Bulk2Operation,
+    ColumnDelimiter,
+    IngestJobInfo,
+    LineEnding,
+    QueryJobInfo,
+)
 from ..accounts import FakeUser
-from ..bulk2_jobs import IngestJob, QueryJob
+from ..bulk2_jobs import IngestJob, QueryJob, View
 from ..http import JSON, FakeRequest, FakeResponse
 from ..state import OrgState
 
@@ -43,6 +50,7 @@ __all__ = [
     "invalid_value",
     "job_options",
     "list_page",
+    "lists_own_jobs",
     "not_terminated",
     "operation_of",
     "require_json",
@@ -257,12 +265,15 @@ class JobRoutes(Generic[_Job]):
     resource: str  # "ingest" or "query": also the prefix of the counter kinds
     since: float  # the first API version with these jobs
     create: Callable[[RestCall], FakeResponse]
-    listing: Callable[[RestCall], FakeResponse]
+    listed: Callable[[RestCall], Sequence[_Job]]  # the jobs a listing's filters keep
     find: Callable[[RestCall, str], _Job | None]
-    read: JobHandler[_Job]
+    info: Callable[[_Job, View], IngestJobInfo | QueryJobInfo]  # a job's document
     update: JobHandler[_Job]
-    delete: JobHandler[_Job]
+    deletable: Callable[[_Job], bool]  # others: "the job is not terminated"
     resources: Mapping[str, JobResource[_Job]]
+
+
+_VERBS = {"GET": "get", "PATCH": "update", "DELETE": "delete"}
 
 
 def route_jobs(call: RestCall, routes: JobRoutes[_Job]) -> FakeResponse:
@@ -276,25 +287,39 @@ def route_jobs(call: RestCall, routes: JobRoutes[_Job]) -> FakeResponse:
             call.kind = f"{prefix}_create"
             return routes.create(call)
         call.kind = f"{prefix}_list"
-        return routes.listing(call)
+        listed = routes.listed(call)
+        return list_page(call, [routes.info(j, "list").to_wire_json() for j in listed], prefix)
     job = routes.find(call, parts[0])
     if job is None or len(parts) > 2:
         raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
     if len(parts) == 1:
         call.allow("GET", "PATCH", "DELETE")
-        verb, handler = {
-            "GET": ("get", routes.read),
-            "PATCH": ("update", routes.update),
-            "DELETE": ("delete", routes.delete),
-        }[call.method]
-        call.kind = f"{prefix}_{verb}"
-        return handler(call, job)
+        call.kind = f"{prefix}_{_VERBS[call.method]}"
+        if call.method == "GET":
+            return call.json_reply(200, routes.info(job, "full").to_wire_json())
+        if call.method == "PATCH":
+            return routes.update(call, job)
+        if not routes.deletable(job):
+            raise not_terminated()
+        call.state.bulk2.delete(job)
+        return FakeResponse(204)
     found = routes.resources.get(parts[1].lower())
     if found is None or float(call.version) < found.since:
         raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
     call.allow(found.method)
     call.kind = found.kind
     return found.handle(call, job)
+
+
+def lists_own_jobs(call: RestCall, job_types: tuple[str, ...]) -> bool:
+    """Whether a job listing's ``jobType`` and ``isPkChunkingEnabled`` filters keep
+    this kind's jobs; ``job_types`` are the types the listing accepts, its own first
+    (another accepted type lists nothing; an unknown one fails)."""
+    job_type = call.param("jobType")
+    if job_type not in (None, "", *job_types):
+        raise invalid_value(job_type, "jobType")
+    chunking = (call.param("isPkChunkingEnabled") or "").lower() == "true"
+    return not chunking and job_type in (None, "", job_types[0])
 
 
 def invalid_value(value: object, name: str) -> RestFailure:
