@@ -5,8 +5,10 @@ reproducible: the fake org's :class:`~sfbulk_sdk.testing.faults.Chaos` plan fail
 5 % of the Bulk API requests at random, half of them *after* the org acted (the
 batch is created, the job opened, the data stored, and only the reply is lost),
 as a dropped connection or a 500/503; every session expires twice mid-run; and
-500 rows fail on a lock (``UNABLE_TO_LOCK_ROW``) and must be sent again. Twelve
-seeds cover both APIs, sync and async, three seeds each.
+500 rows fail on a lock (``UNABLE_TO_LOCK_ROW``) and must be sent again. The suite
+runs seeds 1-4, one for each API and client (Bulk 1.0 and 2.0, sync and async);
+``SFBULK_CHAOS_SEEDS=1-12`` (or ``3,7,11``) runs others, for example a seed printed
+by a failed run.
 
 Afterwards the org's table holds exactly the input records, once each, every
 outcome of the load is a success on its row, and the query returns each
@@ -15,6 +17,7 @@ record once.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections import Counter
@@ -31,8 +34,19 @@ from tests.timing import FakeTime
 
 RECORDS = 200_000
 LOCKED_ROWS = 500
-SEEDS = tuple(range(1, 13))
-#: seed → (API, client): each combination gets three seeds.
+
+
+def _seeds(spec: str) -> tuple[int, ...]:
+    """``"1-4"`` or ``"3,7,11"`` (or both, comma-separated) as seeds."""
+    seeds: list[int] = []
+    for part in spec.split(","):
+        first, _, last = part.strip().partition("-")
+        seeds.extend(range(int(first), int(last or first) + 1))
+    return tuple(seeds)
+
+
+SEEDS = _seeds(os.environ.get("SFBULK_CHAOS_SEEDS", "1-4"))
+#: seed → (API, client): consecutive seeds take the four combinations in turn.
 COMBOS = (("bulk1", "sync"), ("bulk2", "sync"), ("bulk1", "async"), ("bulk2", "async"))
 #: Small batches and jobs, so that a run makes a few hundred requests for the chaos to hit.
 LOAD_OPTIONS: dict[str, object] = {"batch_size": 2_000, "job_size": 250_000, "progress": None}
@@ -99,4 +113,3 @@ def test_a_chaos_run_loads_and_queries_every_record_exactly_once(seed: int) -> N
     assert len(stored) == RECORDS and set(stored.values()) == {1}, outcome  # no duplicate
     assert sorted(stored) == expected, outcome  # nothing lost
     assert sorted(names) == expected, outcome  # the query returns each record once
-    assert took < 120, outcome
