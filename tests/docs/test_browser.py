@@ -172,7 +172,7 @@ def test_the_home_example_is_visible_and_search_works_offline(
     page.locator("label.md-search__icon, .md-search__input").first.click()
     page.locator("input.md-search__input").fill("FakeOrgTransport")
     first_hit = page.locator(".md-search-result__item").first
-    first_hit.wait_for(state="visible", timeout=20_000)
+    first_hit.wait_for(state="visible", timeout=90_000)  # the index builds in a worker
     assert "FakeOrgTransport" in page.inner_text(".md-search-result")
     page.screenshot(path=str(SCREENSHOTS / "search.png"))
     # an API reference page shows typed signatures as code, not raw roles
