@@ -12,6 +12,15 @@ from __future__ import annotations
 from .columns import COLUMN_TYPES, Column
 from .connection import AuthSpec, ConnectionSpec, StoreSpec
 from .read import ReadPartition, ReadPlan, plan_query, read_partition
+from .write import (
+    WriteFailedError,
+    WritePlan,
+    WriteSummary,
+    WriteTask,
+    abort_write,
+    commit_write,
+    write_partition,
+)
 
 __all__ = [
     "COLUMN_TYPES",
@@ -21,6 +30,13 @@ __all__ = [
     "ReadPartition",
     "ReadPlan",
     "StoreSpec",
+    "WriteFailedError",
+    "WritePlan",
+    "WriteSummary",
+    "WriteTask",
+    "abort_write",
+    "commit_write",
     "plan_query",
     "read_partition",
+    "write_partition",
 ]
