@@ -30,6 +30,7 @@ import pytest
 import redis.asyncio
 from servers import ServerProcess, sync_mongo, sync_redis
 
+import sfbulk_sdk
 from sfbulk_sdk import AsyncBulk, Bulk
 from sfbulk_sdk.auth import SoapLogin
 from sfbulk_sdk.core import bulk1
@@ -466,43 +467,37 @@ async def test_two_hundred_jobs_by_eight_tasks_on_one_async_redis_store_log_in_o
     assert {str(r["Id"]): r["LastName"] for r in org.records("Contact")} == done
 
 
-def test_the_first_example_of_the_sessions_guide_is_the_mongodb_one_liner_and_works(
-    request: pytest.FixtureRequest,
+def test_the_first_example_of_the_sessions_guide_is_the_mongodb_store_and_works(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Run the guide's first example as written (only the MongoDB address is ours),
+    """Run the guide's first example as written (its settings from the environment),
     answer its HTTP with the fake org, and find the session in that collection."""
     server: ServerProcess = request.getfixturevalue("mongo_server")
     guide = (Path(__file__).resolve().parents[2] / "docs" / "sessions.md").read_text()
     first = guide.split("```python\n", 1)[1].split("```", 1)[0]
-    assert [line for line in first.splitlines() if line.startswith("bulk = ")] == [
-        "bulk = Bulk(auth=SoapLogin(username, password, security_token), "
-        'store=MongoStore(MongoClient("mongodb://db.internal:27017").mydb.sfbulk_sessions))'
-    ]
+    assert "store=MongoStore(sessions)" in first and "MongoClient(" in first
     org = FakeOrg()
-    namespace: dict[str, Any] = {
-        "username": DEFAULT_USERNAME,
-        "password": DEFAULT_PASSWORD,
-        "security_token": DEFAULT_SECURITY_TOKEN,
-    }
-    exec(first.replace("mongodb://db.internal:27017", server.url), namespace)
-    bulk: Bulk = namespace["bulk"]
-    assert isinstance(bulk._store, MongoStore)
-    guide_client = bulk._store._collection.database.client
-    bulk._driver.http.close()
-    # the fake answers login.salesforce.com
-    bulk._driver.http = httpx.Client(transport=FakeOrgTransport(org))
+    for name, value in {
+        "SF_USERNAME": DEFAULT_USERNAME,
+        "SF_PASSWORD": DEFAULT_PASSWORD,
+        "SF_TOKEN": DEFAULT_SECURITY_TOKEN,
+        "MONGO_URL": server.url,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    class GuideBulk(Bulk):  # the guide's client, its HTTP answered by the fake org
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, transport=FakeOrgTransport(org), **kwargs)
+
+    monkeypatch.setattr(sfbulk_sdk, "Bulk", GuideBulk)
     mongo = sync_mongo(server)
     try:
-        with bulk:
-            job = bulk.create_job("insert", "Contact")
-            assert job.id is not None
-            bulk.close_job(job.id)
-            session_id = bulk.sessionid
+        exec(first, {"__name__": "sessions_guide"})
         (stored,) = mongo["mydb"]["sfbulk_sessions"].find({"kind": "session"})
         assert stored["_id"] == f"sfbulk:session:{soap().fingerprint}"
-        assert stored["session"]["session_id"] == session_id
+        assert org.state.accounts.authenticate(stored["session"]["session_id"]) is not None
         assert org.login_count == 1
+        assert [r["Name"] for r in org.records("Account")] == ["Acme"]
     finally:
-        guide_client.close()  # a store never closes the client it was given
         mongo["mydb"].drop_collection("sfbulk_sessions")
         mongo.close()
