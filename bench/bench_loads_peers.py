@@ -48,12 +48,12 @@ from clients import CLIENTS  # noqa: E402
 from orgproc import Tls, fake_org, make_tls  # noqa: E402
 
 ORDER = [
+    "floor",
     "sdk-bulk1",
-    "sdk-bulk2",
     "simple-salesforce-bulk1",
     "simple-salesforce-bulk2",
+    "sdk-bulk2",
     "salesforce-bulk",
-    "floor",
 ]
 PEERS = ("simple-salesforce-bulk1", "simple-salesforce-bulk2", "salesforce-bulk")
 
@@ -134,15 +134,27 @@ def main() -> None:
         raise SystemExit(f"unknown clients: {unknown}; choose from {ORDER}")
     n = args.records
     runs: dict[str, tuple[Run, Run]] = {}
+    failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         tls = make_tls(tmp)
-        for client in chosen:
-            print(f"  running {client} ...", flush=True)
-            runs[client] = measure(client, n, tls, tmp, gzip=False)
+        plan = [(client, client, False) for client in chosen]
         if args.gzip and "sdk-bulk1" in chosen:
-            print("  running sdk-bulk1 with gzip ...", flush=True)
-            runs["sdk-bulk1 (gzip)"] = measure("sdk-bulk1", n, tls, tmp, gzip=True)
+            plan.append(("sdk-bulk1 (gzip)", "sdk-bulk1", True))
+        for label, client, gzip in plan:
+            try:
+                runs[label] = measure(client, n, tls, tmp, gzip=gzip)
+            except RuntimeError as exc:  # a client that fails is reported, the others still run
+                failed[label] = str(exc)
+                print(f"  {label}: FAILED ({exc})", flush=True)
+                continue
+            ins, qry = runs[label]
+            print(
+                f"  {label}: insert {ins.cpu:.2f} s CPU, {ins.wall:.2f} s wall, "
+                f"{ins.rss_mb:.0f} MB; query {qry.cpu:.2f} s CPU, {qry.wall:.2f} s wall, "
+                f"{qry.rss_mb:.0f} MB",
+                flush=True,
+            )
     print()
     print(f"{n:,} Accounts x 10 fields, fake org over HTTPS in its own process; {machine()}")
     print("whole client process: CPU = user + sys, peak RSS = ru_maxrss")
@@ -158,6 +170,8 @@ def main() -> None:
             f"| {client} | {ins.cpu:.2f} s | {ins.wall:.2f} s | {ins.rss_mb:.0f} MB "
             f"| {qry.cpu:.2f} s | {qry.wall:.2f} s | {qry.rss_mb:.0f} MB |"
         )
+    for label, reason in failed.items():
+        print(f"| {label} | failed: {reason} | | | | | |")
     print()
     peers = [runs[p] for p in PEERS if p in runs]
     floor = runs.get("floor")

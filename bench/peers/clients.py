@@ -138,7 +138,10 @@ def ssf1_query(args: argparse.Namespace) -> int:
 
 def ssf2_insert(args: argparse.Namespace) -> int:
     sf = _ssf(args)
-    jobs = sf.bulk2.Account.insert(records=make_records(args.records))  # type: ignore[attr-defined]
+    # Without batch_size it sends every record as one job, which a million rows push past
+    # the 100 MB a job may upload; 200,000 a job stays within it.
+    insert = sf.bulk2.Account.insert  # type: ignore[attr-defined]
+    jobs = insert(records=make_records(args.records), batch_size=200_000)
     ok = 0
     for job in jobs:  # the per-record outcomes: each job's successful and failed results
         for kind in ("get_successful_records", "get_failed_records"):
