@@ -20,6 +20,7 @@ masked ``excerpt`` of its body (:func:`body_excerpt`).
     │           └── UnsafeXmlError            a DTD or entity: refused, nothing expanded
     ├── LoginError                            SOAP fault / OAuth error on login
     │   ├── LoginRateExceededError            LOGIN_RATE_EXCEEDED
+    │   ├── LoginUnavailableError             the login server failed (HTTP 5xx; retryable)
     │   └── OAuthError                        an OAuth ``error`` (code kept as sent)
     │       ├── InvalidGrantError             invalid_grant
     │       │   └── RefreshTokenRevokedError  the refresh token is dead: re-authorise
@@ -82,6 +83,7 @@ __all__ = [
     "LockTimeoutError",
     "LoginError",
     "LoginRateExceededError",
+    "LoginUnavailableError",
     "MalformedReplyError",
     "MalformedXmlError",
     "NotFoundError",
@@ -257,6 +259,18 @@ class LoginRateExceededError(LoginError):
     """``LOGIN_RATE_EXCEEDED``: too many logins for this user in the last hour."""
 
 
+class LoginUnavailableError(LoginError):
+    """The login server failed, not the credentials (a 5xx that is no refusal, SOAP
+    ``SERVER_UNAVAILABLE``, OAuth ``server_error`` / ``temporarily_unavailable``): retried."""
+
+    retryable = True
+    codes: ClassVar[tuple[str, ...]] = (
+        "SERVER_UNAVAILABLE",
+        "server_error",
+        "temporarily_unavailable",
+    )
+
+
 class OAuthError(LoginError):
     """The OAuth token endpoint refused: ``error`` and ``error_description`` as Salesforce sent
     them (an unknown ``error`` is kept as it is)."""
@@ -322,6 +336,8 @@ def login_error_class(code: str) -> type[LoginError]:
     """
     if code == "LOGIN_RATE_EXCEEDED":
         return LoginRateExceededError
+    if code in LoginUnavailableError.codes:
+        return LoginUnavailableError
     for cls in _OAUTH_ERRORS:
         if code in cls.codes:
             return cls

@@ -236,7 +236,8 @@ class SessionManager:
         except RefreshTokenRevokedError:
             raise  # the revoked grant record itself stops every worker, for good
         except LoginError as exc:
-            self._record_failure(exc)  # before the lock is released
+            if not exc.retryable:  # a server failure is no verdict on the credentials
+                self._record_failure(exc)  # before the lock is released
             raise
         now = self._clock()
         ttl = state.stored_ttl(session, now)

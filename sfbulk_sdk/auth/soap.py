@@ -35,7 +35,13 @@ import httpx
 from pydantic import SecretStr
 
 from ..deprecations import warn_once
-from ..errors import InvalidInputError, LoginError
+from ..errors import (
+    InvalidInputError,
+    LoginError,
+    LoginUnavailableError,
+    ProtocolError,
+    UnsafeXmlError,
+)
 from ..models.session import LoginResult, Session
 from ..models.soap import PARTNER_NS, SOAP_ENV_NS, login_reply_error
 from .base import fingerprint
@@ -273,8 +279,9 @@ class SoapLogin:
 
         Raises :class:`~sfbulk_sdk.errors.LoginError` for a SOAP fault and for
         a result whose password has expired (such a session could only change
-        the password), and :class:`~sfbulk_sdk.errors.ProtocolError` for any
-        other reply.
+        the password), :class:`~sfbulk_sdk.errors.LoginUnavailableError`
+        (retryable) for an HTTP 5xx that is not a SOAP reply, and
+        :class:`~sfbulk_sdk.errors.ProtocolError` for any other reply.
         """
         if response is None:
             raise login_reply_error("is missing: SOAP login always sends a request", None)
@@ -282,9 +289,22 @@ class SoapLogin:
             body = response.content
         except httpx.ResponseNotRead:
             raise login_reply_error("was not read", response.status_code) from None
-        result = LoginResult.from_soap_reply(
-            body, status_code=response.status_code, secrets=self._secrets()
-        )
+        try:
+            result = LoginResult.from_soap_reply(
+                body, status_code=response.status_code, secrets=self._secrets()
+            )
+        except ProtocolError as exc:
+            if response.status_code < 500 or isinstance(exc, UnsafeXmlError):
+                raise
+            # not a SOAP reply at all (a proxy's error page, an empty body): the
+            # login server failed, not the credentials, so this may be retried
+            raise LoginUnavailableError(
+                f"HTTP{response.status_code}",
+                f"the login server failed: HTTP {response.status_code} with a body "
+                "that is not a SOAP reply",
+                status_code=response.status_code,
+                excerpt=exc.excerpt,
+            ) from exc
         if result.password_expired:
             raise LoginError(
                 EXPIRED_PASSWORD_CODE,

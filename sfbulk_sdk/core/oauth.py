@@ -26,7 +26,13 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from .._redact import body_excerpt
-from ..errors import LoginError, MalformedReplyError, OAuthError, login_error_class
+from ..errors import (
+    LoginError,
+    LoginUnavailableError,
+    MalformedReplyError,
+    OAuthError,
+    login_error_class,
+)
 from ..models.base import load_json
 from ..models.oauth import OAuthErrorBody, TokenResponse
 from ..models.session import DEFAULT_SESSION_SECONDS, Session
@@ -99,6 +105,14 @@ def _error(response: httpx.Response, secrets: tuple[str, ...]) -> LoginError:
         body = None
     if body is None or not body.error.strip():
         kind = response.headers.get("content-type", "no content type")
+        if status >= 500:  # a proxy's page or an empty body: the server failed, retry
+            return LoginUnavailableError(
+                f"HTTP{status}",
+                f"the token endpoint failed: HTTP {status} with a body that is not an OAuth "
+                f"error ({kind.split(';')[0][:60]})",
+                status_code=status,
+                excerpt=excerpt,
+            )
         return OAuthError(
             f"HTTP{status}",
             f"the token endpoint answered HTTP {status} with a body that is not an OAuth "
@@ -112,7 +126,7 @@ def _error(response: httpx.Response, secrets: tuple[str, ...]) -> LoginError:
             description = description.replace(secret, "[redacted]")
     code = body.error[:100]
     cls = login_error_class(code)
-    if not issubclass(cls, OAuthError):
+    if not issubclass(cls, (OAuthError, LoginUnavailableError)):
         cls = OAuthError
     return cls(code, description, status_code=status, excerpt=excerpt)
 

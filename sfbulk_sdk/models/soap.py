@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from pydantic import ValidationError
 
 from .._redact import body_excerpt
-from ..errors import LoginError, LoginRateExceededError, MalformedXmlError, ProtocolError
+from ..errors import LoginError, MalformedXmlError, ProtocolError, login_error_class
 from .xml import XSI_NS, build_tree
 
 __all__ = [
@@ -112,8 +112,7 @@ def _login_error(
     if not code:
         return login_reply_error("is a SOAP fault without a fault code", status_code)
     message = _redact(message, secrets)
-    cls = LoginRateExceededError if code == LOGIN_RATE_EXCEEDED_CODE else LoginError
-    return cls(code, message, status_code=status_code)
+    return login_error_class(code)(code, message, status_code=status_code)
 
 
 def parse_login_envelope(

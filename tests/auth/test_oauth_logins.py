@@ -355,10 +355,14 @@ def test_the_recorded_token_reply_parses() -> None:
     [b"<html>proxy</html>", b"", b'{"error": 3}', b"[1]"],
 )
 def test_an_unreadable_refusal_is_still_a_typed_oauth_error(body: bytes) -> None:
-    reply = httpx.Response(502, content=body)
+    reply = httpx.Response(400, content=body)
     with pytest.raises(errors.OAuthError) as caught:
         parse_token_response(reply)
-    assert caught.value.status_code == 502
+    assert caught.value.status_code == 400 and not caught.value.retryable
+    # the same body with a 5xx is the server failing, not a refusal: retryable
+    with pytest.raises(errors.LoginUnavailableError) as failed:
+        parse_token_response(httpx.Response(502, content=body))
+    assert failed.value.status_code == 502 and failed.value.retryable
 
 
 # --------------------------------------------------------------------------- secrets

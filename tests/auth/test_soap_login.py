@@ -22,6 +22,7 @@ from sfbulk_sdk.errors import (
     InvalidInputError,
     LoginError,
     LoginRateExceededError,
+    LoginUnavailableError,
     ProtocolError,
     SfBulkError,
 )
@@ -446,11 +447,17 @@ def test_password_expired_is_refused() -> None:
     ],
 )
 def test_unusable_replies_are_protocol_errors(status: int, body: bytes) -> None:
-    with pytest.raises(ProtocolError) as caught:
+    """With a 5xx, a reply that is no SOAP answer is the server failing (retryable)."""
+    expected = LoginUnavailableError if status >= 500 else ProtocolError
+    with pytest.raises(expected) as caught:
         make_login().parse_login_response(httpx.Response(status, content=body), now=NOW)
     assert caught.value.status_code == status
     assert f"HTTP {status}" in str(caught.value)
-    assert caught.value.response is None  # the login request (and password) is not attached
+    assert caught.value.retryable == (status >= 500)
+    if isinstance(caught.value, ProtocolError):
+        assert caught.value.response is None  # the login request (password) is not attached
+    else:
+        assert isinstance(caught.value.__cause__, ProtocolError)
 
 
 @pytest.mark.review("client")

@@ -48,6 +48,7 @@ EXPECTED_TOP_LEVEL = (
     "LoginError",
     "LoginRateExceededError",
     "LoginResult",
+    "LoginUnavailableError",
     "MalformedReplyError",
     "MalformedXmlError",
     "NotFoundError",
