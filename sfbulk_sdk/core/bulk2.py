@@ -234,6 +234,7 @@ def create_ingest_job_with_data(
         body=body,
         media_type=f"multipart/form-data; boundary={_BOUNDARY}",
         idempotent=False,
+        reconcile=IngestJobCreate.of(document, with_data=True),
     )
 
 

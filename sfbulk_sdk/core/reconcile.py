@@ -120,8 +120,9 @@ def _matches(job: IngestJobInfo, spec: IngestJobCreate) -> bool:
     def text(value: object) -> str:
         return str(getattr(value, "value", value) or "")
 
+    wanted = job.state in _PAST_UPLOAD if spec.with_data else job.state is Bulk2JobState.OPEN
     return (
-        job.state is Bulk2JobState.OPEN
+        wanted
         and text(job.sobject).lower() == spec.sobject.lower()
         and text(job.operation) == spec.operation
         and text(job.column_delimiter or "COMMA") == spec.column_delimiter

@@ -60,19 +60,26 @@ class JobCreate:
 @dataclass(frozen=True)
 class IngestJobCreate:
     """``POST jobs/ingest`` (Bulk 2.0): an ``Open`` job with these settings that
-    this client does not hold is looked for in ``GET jobs/ingest``, newest first."""
+    this client does not hold is looked for in ``GET jobs/ingest``, newest first.
+
+    ``with_data`` is the multipart create-and-upload form: such a job is past its
+    upload from the start (``UploadComplete`` or later), so that is what is
+    looked for. Bulk 2.0 gives no way to read a job's data back: the match is
+    by settings, as for an empty job."""
 
     sobject: str
     operation: str
     column_delimiter: str = "COMMA"
     line_ending: str = "LF"
     external_id_field: str | None = None
+    with_data: bool = False
 
     @classmethod
-    def of(cls, document: Mapping[str, object]) -> IngestJobCreate:
-        """The description of a create-job request body."""
+    def of(cls, document: Mapping[str, object], *, with_data: bool = False) -> IngestJobCreate:
+        """The description of a create-job request body (``with_data``: multipart)."""
         external = document.get("externalIdFieldName")
         return cls(
+            with_data=with_data,
             sobject=str(document["object"]),
             operation=str(document["operation"]),
             column_delimiter=str(document.get("columnDelimiter", "COMMA")),

@@ -81,6 +81,25 @@ def test_a_bulk2_job_creation_whose_reply_is_lost_finds_the_job(loss: str, after
 
 @pytest.mark.parametrize("after", [True, False], ids=["after acting", "before acting"])
 @pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_a_lost_multipart_create_and_upload_finds_its_job(loss: str, after: bool) -> None:
+    org = FakeOrg()
+    with _bulk(org) as bulk:
+        held = bulk.create_ingest_job_with_data("insert", "Contact", DATA)  # never taken
+        bulk.create_ingest_job("insert", "Contact")  # Open, no data: never taken either
+        org.inject_fault(r"/jobs/ingest$", method="POST", after=after, **LOSSES[loss])  # type: ignore[arg-type]
+        job = bulk.create_ingest_job_with_data("insert", "Contact", b"LastName\nD\nE\n")
+        assert job.id is not None and job.id != held.id
+        bulk.wait_for_ingest_job(job.id)
+        bulk.wait_for_ingest_job(held.id or "")
+    assert len(org.state.bulk2.ingest_jobs()) == 3
+    assert org.requests["ingest_create"] == 3  # the lost one was never sent twice
+    assert org.requests["ingest_list"] == 1
+    # every record once: the second job's data was not loaded twice
+    assert sorted(r["LastName"] for r in org.records("Contact")) == ["A", "B", "C", "D", "E"]
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["after acting", "before acting"])
+@pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_a_bulk2_upload_and_close_whose_replies_are_lost_are_reconciled(
     loss: str, after: bool
 ) -> None:
