@@ -66,24 +66,25 @@ def test_200k_rows_every_failure_on_its_input_row(api: str, operation: str) -> N
             assert record["FirstName"] == f"F{row}"
 
 
-QUERY_ROWS = 200_000
+QUERY_ROWS = 1_000_000
+CHUNK = 100_000
 
 
 def test_a_pk_chunked_query_returns_every_row_exactly_once() -> None:
     """Bulk 1.0 PK chunking: the original batch is NotProcessed (skipped), each chunk a
-    batch of its own, each split into several result files. (``bench/bench_pk_chunking.py``
-    runs the same over 1,000,000 rows.)"""
+    batch of its own, each split into several result files, over 1,000,000 rows
+    (``bench/bench_pk_chunking.py`` times the same and prints its memory)."""
     org = FakeOrg(query_result_file_rows=30_000)
     org.insert("Account", ({"Name": f"A{i}"} for i in range(QUERY_ROWS)))
     with sync_bulk(org) as bulk:
         seen = [
             (r["Id"], r["Name"])
-            for r in bulk.query("SELECT Id, Name FROM Account", pk_chunking=50_000)
+            for r in bulk.query("SELECT Id, Name FROM Account", pk_chunking=CHUNK)
         ]
     (job,) = org.jobs()
     batches = org.batches(job.id)
     assert [b.state.value for b in batches].count("NotProcessed") == 1
-    assert len(batches) == 1 + QUERY_ROWS // 50_000
+    assert len(batches) == 1 + QUERY_ROWS // CHUNK
     assert len(seen) == QUERY_ROWS
     assert len({record_id for record_id, _ in seen}) == QUERY_ROWS  # every row once
     assert sorted(name for _, name in seen) == sorted(f"A{i}" for i in range(QUERY_ROWS))
