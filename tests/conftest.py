@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.servers import ServerProcess, start_mongo, start_redis
 from tests.tls import Tls, make_tls
 
 # Shared helpers that assert: their failures are explained as a test's own are.
@@ -44,6 +46,30 @@ def read_fixture(name: str) -> bytes:
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     """A test-only CA and a certificate for 127.0.0.1, for the HTTPS tests."""
     return make_tls(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[ServerProcess]:
+    """A real Redis-protocol server, started once for the run when a test first asks.
+
+    Tests that share it keep apart by key prefix or database number. A server
+    that cannot start is an error, never a skip: CI runs these tests for real.
+    """
+    server = start_redis()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[ServerProcess]:
+    """A real MongoDB wire-protocol server (SecantusDB), started once for the run."""
+    server = start_mongo()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

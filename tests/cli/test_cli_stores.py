@@ -1,45 +1,69 @@
-"""``--store`` / ``SFBULK_STORE``: the session lives in a real Redis instead of the file store."""
+"""``--store`` / ``SFBULK_STORE``: the session lives in a real Redis or MongoDB, not in a file.
+
+The servers are the run's shared ones (``tests/conftest.py``); each test keeps
+to a database of its own (Redis database 7, MongoDB database
+``sfbulk_cli_test``), emptied first, so what it counts is only what the CLI wrote.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.cli.conftest import InProcess
-from tests.servers import ServerProcess, start_redis, sync_redis
+from tests.servers import ServerProcess, sync_mongo, sync_redis
+
+REDIS_DB = 7
+MONGO_DB = "sfbulk_cli_test"
 
 
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[ServerProcess]:
-    """A real Redis for this module (stopped at its end)."""
-    server = start_redis()
-    yield server
-    server.stop()
+def _login_query_logout(inproc: InProcess, store: str) -> None:
+    """Log in through ``store``, query with no secrets given, then log out."""
+    env = {"SFBULK_STORE": store}
+    done = inproc("login", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["store"] == store
+    assert not (inproc.home / "sessions").exists()  # nothing on disk but the profile
+    bare = {**env, "SFBULK_PASSWORD": "", "SFBULK_SECURITY_TOKEN": ""}
+    done = inproc("query", "SELECT Id FROM Account", "-o", "-", env=bare)
+    assert done.returncode == 0, done.stderr
 
 
 def test_login_and_query_through_a_redis_store(
     redis_server: ServerProcess, inproc: InProcess, tmp_path: Path
 ) -> None:
-    env = {"SFBULK_STORE": redis_server.url}
-    done = inproc("login", "--json", env=env)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["store"] == redis_server.url
-    client = sync_redis(redis_server)
+    store = f"{redis_server.url}/{REDIS_DB}"
+    client = sync_redis(redis_server, db=REDIS_DB)
     try:
+        client.flushdb()
+        _login_query_logout(inproc, store)
         keys = [k.decode() if isinstance(k, bytes) else k for k in client.keys("sfbulk:session:*")]
         assert len(keys) == 1
         stored = client.get(keys[0])
+        assert stored is not None and b"session_id" in (
+            stored if isinstance(stored, bytes) else stored.encode()
+        )
+        done = inproc("--store", store, "logout", "--json")
+        assert done.returncode == 0 and json.loads(done.stdout)["forgotten"] is True
+        assert client.keys("sfbulk:session:*") == []
     finally:
         client.close()
-    assert stored is not None and b"session_id" in (
-        stored if isinstance(stored, bytes) else stored.encode()
-    )
-    assert not (inproc.home / "sessions").exists()  # nothing on disk but the profile
-    bare = {**env, "SFBULK_PASSWORD": "", "SFBULK_SECURITY_TOKEN": ""}
-    done = inproc("query", "SELECT Id FROM Account", "-o", "-", env=bare)
-    assert done.returncode == 0, done.stderr
-    done = inproc("--store", redis_server.url, "logout", "--json")
-    assert done.returncode == 0 and json.loads(done.stdout)["forgotten"] is True
+
+
+def test_login_and_query_through_a_mongodb_store(
+    mongo_server: ServerProcess, inproc: InProcess, tmp_path: Path
+) -> None:
+    store = f"{mongo_server.url}/{MONGO_DB}?directConnection=true"
+    client = sync_mongo(mongo_server)
+    try:
+        sessions = client[MONGO_DB]["sessions"]
+        sessions.delete_many({})
+        _login_query_logout(inproc, store)
+        docs = list(sessions.find({}))
+        assert len(docs) == 1
+        assert "session_id" in json.dumps(docs[0], default=str)
+        done = inproc("--store", store, "logout", "--json")
+        assert done.returncode == 0 and json.loads(done.stdout)["forgotten"] is True
+        assert sessions.count_documents({}) == 0
+    finally:
+        client.close()

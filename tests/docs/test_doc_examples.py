@@ -12,11 +12,10 @@ time). Redis examples get a real Redis server. A block preceded by
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import ServerProcess, start_mongo, start_redis
+from servers import ServerProcess
 
 import sfbulk_sdk
 from sfbulk_sdk.testing import (
@@ -60,24 +59,6 @@ def examples(pages: list[str] = PAGES) -> list[tuple[str, int, str]]:
             if not match.group(1):
                 found.append((page, number, match.group(2)))
     return found
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[ServerProcess]:
-    server = start_redis()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def mongo_server() -> Iterator[ServerProcess]:
-    server = start_mongo()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from sfbulk_sdk.testing import FakeOrg
-from tests.docs.test_doc_examples import fake_world, mongo_server, redis_server
+from tests.docs.test_doc_examples import fake_world
 
-__all__ = ["fake_world", "mongo_server", "redis_server"]  # the fixtures the example needs
+__all__ = ["fake_world"]  # the fixture the example needs (the servers are in tests/conftest.py)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

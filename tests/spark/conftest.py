@@ -22,13 +22,13 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from pyspark.sql import SparkSession
-from servers import ServerProcess, free_port, start_redis
+from servers import ServerProcess, free_port
 from spark_world import ACCOUNTS, CONTACTS, Org, SparkDirs
 
 from sfbulk_sdk.spark import register
@@ -94,14 +94,6 @@ def fake_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
             process.kill()
             process.wait(10)
         log.close()
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[ServerProcess]:
-    with ExitStack() as stack:
-        server = start_redis()
-        stack.callback(server.stop)
-        yield server
 
 
 @pytest.fixture(scope="session")

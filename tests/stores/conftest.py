@@ -1,9 +1,7 @@
 """Fixtures for the store and session tests: real servers and one case per backend.
 
-``redis_server`` and ``mongo_server`` start real servers once per test run
-(see ``tests/servers.py``) and kill them at the end. A server that cannot
-start is an error, never a skip: CI must run these tests against real
-servers.
+``redis_server`` and ``mongo_server`` (``tests/conftest.py``) are real
+servers, started once per test run and shared with the other test folders.
 
 ``store_case`` yields every backend, sync and async, behind one async
 interface, so the contract tests in ``test_store_contract.py`` are written
@@ -31,7 +29,7 @@ import pytest
 import redis
 import redis.asyncio
 from client_workers import StoreSpec
-from servers import ServerProcess, start_mongo, start_redis, sync_mongo, sync_redis
+from servers import ServerProcess, sync_mongo, sync_redis
 from session_fakes import AsAsync, FakeClock, StoreCase
 
 from sfbulk_sdk.stores import AsyncMemoryStore, MemoryStore
@@ -57,24 +55,6 @@ PRELOAD = [
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[ServerProcess]:
-    server = start_redis()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def mongo_server() -> Iterator[ServerProcess]:
-    server = start_mongo()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
