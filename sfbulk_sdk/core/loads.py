@@ -3,10 +3,12 @@
 A load takes upload bodies from :class:`~sfbulk_sdk.core.encode.RecordEncoder`
 (already within the API's limits), and:
 
-* **Bulk API 1.0**: opens one job, adds the bodies as batches, ``concurrency``
-  at a time, closes the job, waits for every batch (one ``list batches`` poll
-  for all), then reads each batch's results (one per uploaded row, in upload
-  order) straight into a :class:`~sfbulk_sdk.core.outcomes.LoadResult`;
+* **Bulk API 1.0**: opens one job and runs its batches as a pipeline
+  (:mod:`~sfbulk_sdk.core.bulk1_loads`): ``concurrency`` uploads and result
+  reads in flight at once, each batch's results (one per uploaded row, in
+  upload order) read into a :class:`~sfbulk_sdk.core.outcomes.LoadResult` as
+  soon as one poll of the job's batch list shows it done, while later batches
+  still upload; the job is closed once the last upload is in;
 * **Bulk API 2.0**: opens one job per body (each at most 100 MB), uploads and
   completes them, waits for all, then streams each job's successful, failed
   and unprocessed records into the result, joined to their input rows by the
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import gzip
 import io
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -34,20 +35,21 @@ from dataclasses import dataclass
 
 from ..errors import InvalidInputError, PollTimeoutError
 from ..models.bulk2 import ColumnDelimiter, IngestJobInfo
-from ..models.enums import BatchState, ConcurrencyMode, ContentType, Operation
+from ..models.enums import BatchState, ContentType, Operation
 from ..models.jobs import BatchInfo
 from . import bulk1, bulk2, bulk2_flows, states
+from .bulk1_loads import Sent as _Sent
+from .bulk1_loads import report as _report
+from .bulk1_loads import run_job
 from .decoders import QueryRecord
 from .encode import EncodedBody, RecordEncoder
-from .flow import Flow, FlowContext, Gather, RecordStream, Report, exchange, perform, poll, request
+from .flow import Flow, FlowContext, Gather, RecordStream, exchange, perform, poll, request
 from .outcomes import LOCK_ERRORS, LoadResult
 from .policy import PollPolicy
-from .progress import ProgressEvent
 
 __all__ = [
     "LoadOptions",
     "bulk1_load",
-    "bulk1_results",
     "bulk2_load",
     "bulk2_results",
     "job_ids",
@@ -55,7 +57,6 @@ __all__ = [
     "reattach_bulk2",
 ]
 
-_GZIP_LEVEL = 1  # CSV compresses well even at the fastest level; CPU is what loads spend
 #: The line ending of the bodies a load encodes itself (the csv writer then quotes a
 #: bare ``\r`` inside a value, which it leaves bare with ``\n``).
 CRLF = "\r\n"
@@ -83,21 +84,6 @@ class LoadOptions:
     line_ending: str = CRLF
 
 
-@dataclass
-class _Sent:
-    batch_id: str
-    first_row: int
-    rows: int
-
-
-def _report(kind: str, records: int = 0, **detail: str | None) -> Flow[None]:
-    yield from perform(Report(ProgressEvent(kind, records, **detail)))  # type: ignore[arg-type]
-
-
-def _compress(data: bytes) -> bytes:
-    return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
-
-
 def _peek(bodies: Iterator[EncodedBody]) -> Iterator[EncodedBody]:
     first = next(bodies, None)
     if first is None:
@@ -108,105 +94,16 @@ def _peek(bodies: Iterator[EncodedBody]) -> Iterator[EncodedBody]:
 # --------------------------------------------------------------------------- Bulk API 1.0
 
 
-def _batch_call(job_id: str, body: EncodedBody, compress: bool) -> bulk1.Call[BatchInfo]:
-    call = bulk1.add_batch(job_id, body.data, content_type=ContentType.CSV)
-    if not compress:
-        return call
-    headers = {**call.headers, "Content-Encoding": "gzip"}
-    return dataclasses.replace(call, body=_compress(body.data), headers=headers)
-
-
 def bulk1_load(
     options: LoadOptions, bodies: Iterator[EncodedBody], fields: Sequence[str], *, ctx: FlowContext
 ) -> Flow[LoadResult]:
     """Load every body as a batch of one Bulk 1.0 job; the outcome of every row."""
     pending = _peek(bodies)
     result = LoadResult(options.operation.value, options.sobject, "bulk1")
-    job_id, sent = yield from _send_bulk1(options, pending, result, ctx, serial=options.serial)
-    yield from bulk1_results(job_id, sent, result, options.poll, ctx)
+    job_id, sent = yield from run_job(options, pending, result, ctx, serial=options.serial)
     yield from _retry_bulk1(options, job_id, sent, fields, result, ctx)
     yield from _report("done", result.succeeded, detail=f"{result.failed_count} failed")
     return result
-
-
-def _send_bulk1(
-    options: LoadOptions,
-    bodies: Iterator[EncodedBody],
-    result: LoadResult,
-    ctx: FlowContext,
-    *,
-    serial: bool,
-) -> Flow[tuple[str, list[_Sent]]]:
-    mode = ConcurrencyMode.SERIAL if serial else ConcurrencyMode.PARALLEL
-    job = yield from request(
-        bulk1.create_job(
-            options.operation,
-            options.sobject,
-            external_id_field=options.external_id_field,
-            content_type=ContentType.CSV,
-            concurrency_mode=mode,
-        ),
-        ctx,
-    )
-    assert job.id is not None
-    result.jobs.append(job.id)
-    yield from _report("job_created", job_id=job.id)
-    sent: list[_Sent] = []
-    while True:
-        window = list(itertools.islice(bodies, options.concurrency))
-        if not window:
-            break
-        uploads = [request(_batch_call(job.id, body, options.gzip), ctx) for body in window]
-        infos = yield from perform(Gather(uploads, options.concurrency))
-        for body, info in zip(window, infos, strict=True):
-            assert isinstance(info, BatchInfo)
-            first = result.grow(body.rows) if body.first_row >= result.size else body.first_row
-            sent.append(_Sent(info.id, first, body.rows))
-            yield from _report("batch_queued", body.rows, job_id=job.id, batch_id=info.id)
-    yield from request(bulk1.close_job(job.id, content_type=ContentType.CSV), ctx)
-    return job.id, sent
-
-
-def bulk1_results(
-    job_id: str, sent: list[_Sent], result: LoadResult, policy: PollPolicy, ctx: FlowContext
-) -> Flow[list[_Sent]]:
-    """Wait for the job's batches, read their results into ``result``; the batches that
-    failed on locks (``TooManyLockFailure``), whose rows are worth sending again."""
-    wanted = {s.batch_id for s in sent}
-    call = bulk1.list_batches(job_id, content_type=ContentType.CSV)
-
-    def probe() -> Flow[dict[str, BatchInfo] | None]:
-        listed = yield from request(call, ctx)
-        mine = {b.id: b for b in listed if b.id in wanted}
-        return mine if len(mine) == len(wanted) and states.all_batches_done(mine.values()) else None
-
-    infos = yield from poll(probe, policy, job_id=job_id)
-    locked: list[_Sent] = []
-    fetch: list[_Sent] = []
-    for batch in sent:
-        info = infos[batch.batch_id]
-        if info.state is BatchState.COMPLETED:
-            fetch.append(batch)
-        elif info.state is BatchState.FAILED and "TooManyLockFailure" in (info.state_message or ""):
-            locked.append(batch)
-            result.not_processed(
-                batch.first_row, batch.rows, f"UNABLE_TO_LOCK_ROW:{info.state_message}:"
-            )
-        else:
-            reason = f"BATCH_{info.state.value.upper()}:{info.state_message or 'no reason given'}:"
-            result.not_processed(batch.first_row, batch.rows, reason)
-            yield from _report("batch_failed", batch.rows, job_id=job_id, batch_id=batch.batch_id)
-    for start in range(0, len(fetch), 8):
-        window = fetch[start : start + 8]
-        reads = [request(bulk1.get_batch_results_body(job_id, b.batch_id), ctx) for b in window]
-        bodies = yield from perform(Gather(reads, 8))
-        for batch, body in zip(window, bodies, strict=True):
-            assert isinstance(body, bytes)
-            result.add_bulk1_results(batch.first_row, batch.rows, body)
-            yield from _report(
-                "batch_completed", batch.rows, job_id=job_id, batch_id=batch.batch_id
-            )
-    return locked
 
 
 def _uploaded_rows(
@@ -259,11 +156,10 @@ def _retry_bulk1(
         )
         again = LoadResult(options.operation.value, options.sobject, "bulk1")
         bodies = encoder.bodies(values[row] for row in todo)
-        retry_job, retry_sent = yield from _send_bulk1(
+        retry_job, retry_sent = yield from run_job(
             options, bodies, again, ctx, serial=options.serial_retries or options.serial
         )
         result.jobs.append(retry_job)
-        yield from bulk1_results(retry_job, retry_sent, again, options.poll, ctx)
         for position, row in enumerate(todo):
             outcome = again[position]
             result.record(row, outcome.id or "", outcome.success, outcome.created, outcome.error)

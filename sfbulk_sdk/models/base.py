@@ -224,7 +224,11 @@ class WireModel(BaseModel):
             raise MalformedReplyError(
                 f"the <{cls.xml_root}> document holds text, not elements", excerpt=_excerpt(data)
             )
-        return cls.from_wire(content or {}, excerpt=_excerpt(data))
+        try:
+            return cls.from_wire(content or {})
+        except MalformedReplyError as error:
+            error.excerpt = _excerpt(data)  # made for a failed reply only: it costs a scan
+            raise
 
     @classmethod
     def from_json(cls, data: str | bytes) -> Self:
