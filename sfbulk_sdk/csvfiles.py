@@ -22,14 +22,7 @@ import os
 from collections.abc import Iterator
 
 from .core.csvbatch import check_limits
-from .core.csvsplit import (
-    MAX_BATCH_BYTES,
-    MAX_BATCH_CHARS,
-    MAX_BATCH_RECORDS,
-    CsvBatch,
-    scan_csv,
-    split_csv,
-)
+from .core.csvsplit import BATCH_LIMITS, CsvBatch, Limits, scan_csv, split_csv
 from .errors import InvalidInputError
 
 __all__ = ["iter_csv_file_batches", "split_csv_file"]
@@ -47,9 +40,7 @@ def _file_chunks(path: str | os.PathLike[str], chunk_size: int) -> Iterator[byte
 def split_csv_file(
     path: str | os.PathLike[str],
     *,
-    max_records: int = MAX_BATCH_RECORDS,
-    max_bytes: int = MAX_BATCH_BYTES,
-    max_chars: int = MAX_BATCH_CHARS,
+    limits: Limits = BATCH_LIMITS,
     encoding: str = "utf-8",
     check_first: bool = True,
     chunk_size: int = _FILE_CHUNK,
@@ -64,28 +55,16 @@ def split_csv_file(
     docstring for why it is read twice). The file is opened when iteration
     starts and closed when it ends.
     """
-    check_limits(max_records, max_bytes, max_chars)
+    check_limits(limits)
     if chunk_size < 1:
         raise InvalidInputError(f"chunk_size must be positive, got {chunk_size!r}")
 
     def batches() -> Iterator[CsvBatch]:
         if check_first:
-            scan_csv(
-                _file_chunks(path, chunk_size),
-                max_records=max_records,
-                max_bytes=max_bytes,
-                max_chars=max_chars,
-                encoding=encoding,
-                delimiter=delimiter,
-            )
-        yield from split_csv(
-            _file_chunks(path, chunk_size),
-            max_records=max_records,
-            max_bytes=max_bytes,
-            max_chars=max_chars,
-            encoding=encoding,
-            delimiter=delimiter,
-        )
+            chunks = _file_chunks(path, chunk_size)
+            scan_csv(chunks, limits=limits, encoding=encoding, delimiter=delimiter)
+        chunks = _file_chunks(path, chunk_size)
+        yield from split_csv(chunks, limits=limits, encoding=encoding, delimiter=delimiter)
 
     return batches()
 
@@ -93,19 +72,10 @@ def split_csv_file(
 def iter_csv_file_batches(
     path: str | os.PathLike[str],
     *,
-    max_records: int = MAX_BATCH_RECORDS,
-    max_bytes: int = MAX_BATCH_BYTES,
-    max_chars: int = MAX_BATCH_CHARS,
+    limits: Limits = BATCH_LIMITS,
     encoding: str = "utf-8",
     check_first: bool = True,
 ) -> Iterator[bytes]:
     """The bodies of :func:`split_csv_file`'s batches: UTF-8 CSV bytes ready to upload."""
-    for batch in split_csv_file(
-        path,
-        max_records=max_records,
-        max_bytes=max_bytes,
-        max_chars=max_chars,
-        encoding=encoding,
-        check_first=check_first,
-    ):
+    for batch in split_csv_file(path, limits=limits, encoding=encoding, check_first=check_first):
         yield batch.data

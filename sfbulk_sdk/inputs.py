@@ -36,7 +36,7 @@ from typing import IO, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from .core.csvsplit import scan_csv, split_csv
+from .core.csvsplit import Limits, scan_csv, split_csv
 from .core.encode import EncodedBody, RecordEncoder, rows_of_mappings, rows_of_sequences
 from .csvfiles import split_csv_file
 from .errors import InvalidInputError
@@ -47,15 +47,6 @@ T = TypeVar("T")
 
 _FILE_CHUNK = 1 << 20
 _WRITABLE = (str, int, float, bool, Decimal, datetime, date, time, Enum, type(None))
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one upload body may hold (a Bulk 1.0 batch, or a Bulk 2.0 job)."""
-
-    max_records: int
-    max_bytes: int
-    max_chars: int
 
 
 #: How encoded records end. With ``\r\n`` the :mod:`csv` writer quotes a value
@@ -184,34 +175,18 @@ def _csv_bodies(
         path = os.fspath(source)
         if not os.path.isfile(path):
             raise InvalidInputError(f"no CSV file at {path!r}")
-        batches = split_csv_file(
-            path,
-            max_records=limits.max_records,
-            max_bytes=limits.max_bytes,
-            max_chars=limits.max_chars,
-            delimiter=delimiter,
-        )
+        batches = split_csv_file(path, limits=limits, delimiter=delimiter)
     else:
         if _seekable(source):
             # Check it whole first (then read it again), so that a bad record is
             # refused before anything is sent, as for a path.
             start = source.tell()
             scan_csv(
-                iter(lambda: source.read(_FILE_CHUNK), b""),
-                max_records=limits.max_records,
-                max_bytes=limits.max_bytes,
-                max_chars=limits.max_chars,
-                delimiter=delimiter,
+                iter(lambda: source.read(_FILE_CHUNK), b""), limits=limits, delimiter=delimiter
             )
             source.seek(start)
         chunks = iter(lambda: source.read(_FILE_CHUNK), b"")
-        batches = split_csv(
-            chunks,
-            max_records=limits.max_records,
-            max_bytes=limits.max_bytes,
-            max_chars=limits.max_chars,
-            delimiter=delimiter,
-        )
+        batches = split_csv(chunks, limits=limits, delimiter=delimiter)
     first = next(batches, None)
     if first is None:
         raise InvalidInputError("the CSV holds no records: nothing to load")
@@ -284,13 +259,7 @@ def prepare(
             names = [str(name) for name in fields]
             rows = rows_of_sequences(chained)
     encoder = RecordEncoder(
-        names,
-        max_records=limits.max_records,
-        max_bytes=limits.max_bytes,
-        max_chars=limits.max_chars,
-        delimiter=delimiter,
-        line_ending=LINE_ENDING,
-        key=key,
+        names, limits=limits, delimiter=delimiter, line_ending=LINE_ENDING, key=key
     )
     bodies = encoder.bodies(rows)
     if total is not None:

@@ -17,7 +17,7 @@ from typing_extensions import Unpack
 from ..core import bulk2, bulk2_flows, flow
 from ..core.bulk2 import IngestOptions
 from ..core.bulk2_results import IngestResult, parse_result
-from ..core.csvsplit import CsvSource, split_csv
+from ..core.csvsplit import CsvSource, Limits, split_csv
 from ..core.decoders import QueryRecord
 from ..core.policy import PollPolicy
 from ..errors import InvalidInputError
@@ -159,13 +159,8 @@ class AsyncBulk2Client(AsyncBulk1Client):
         """
         delimiter = ColumnDelimiter(options.get("column_delimiter", "COMMA")).char
         jobs: list[IngestJobInfo] = []
-        pieces = split_csv(
-            source,
-            max_records=_NO_RECORD_CAP,
-            max_bytes=max_bytes,
-            max_chars=max_bytes,
-            delimiter=delimiter,
-        )
+        limits = Limits(_NO_RECORD_CAP, max_bytes, max_bytes)
+        pieces = split_csv(source, limits=limits, delimiter=delimiter)
         for piece in pieces:
             settings = dict(options)
             settings.setdefault("line_ending", _line_ending(piece.data))

@@ -14,6 +14,7 @@ from typing_extensions import Unpack
 from .._base import FacadeState, check_sandbox_flag, check_seed_max_records, filter_invalid
 from ..core import states
 from ..core.bulk1 import JobSettings
+from ..core.csvbatch import Limits
 from ..models.enums import Operation
 from ..models.jobs import BatchInfo, JobInfo
 from ..models.query import QueryBatchResult
@@ -105,10 +106,9 @@ class AsyncSeedFacade(AsyncBulk1Client):
         """Split a CSV file into batches (quoted multi-line fields kept whole) and add them."""
         from ..csvfiles import iter_csv_file_batches
 
-        max_records = check_seed_max_records(max_records)
+        limits = Limits(max_records=check_seed_max_records(max_records))
         return [
-            await self.batch_create(batch)
-            for batch in iter_csv_file_batches(path, max_records=max_records)
+            await self.batch_create(batch) for batch in iter_csv_file_batches(path, limits=limits)
         ]
 
     async def job_is_completed(self) -> bool:

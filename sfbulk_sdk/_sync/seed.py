@@ -15,6 +15,7 @@ from typing_extensions import Unpack
 from .._base import FacadeState, check_sandbox_flag, check_seed_max_records, filter_invalid
 from ..core import states
 from ..core.bulk1 import JobSettings
+from ..core.csvbatch import Limits
 from ..models.enums import Operation
 from ..models.jobs import BatchInfo, JobInfo
 from ..models.query import QueryBatchResult
@@ -104,11 +105,8 @@ class SeedFacade(Bulk1Client):
         """Split a CSV file into batches (quoted multi-line fields kept whole) and add them."""
         from ..csvfiles import iter_csv_file_batches
 
-        max_records = check_seed_max_records(max_records)
-        return [
-            self.batch_create(batch)
-            for batch in iter_csv_file_batches(path, max_records=max_records)
-        ]
+        limits = Limits(max_records=check_seed_max_records(max_records))
+        return [self.batch_create(batch) for batch in iter_csv_file_batches(path, limits=limits)]
 
     def job_is_completed(self) -> bool:
         """True once every batch of the current job is finished (seed API).

@@ -56,6 +56,7 @@ __all__ = [
     "PkChunking",
     "abort_job",
     "add_batch",
+    "check_external_id",
     "close_job",
     "create_job",
     "get_batch",
@@ -340,6 +341,20 @@ class JobOptions(JobSettings, total=False):
     external_id_field: str | None
 
 
+def check_external_id(external_id_field: object, *, upsert: bool) -> str | None:
+    """A job's external id field: a field name for upsert (required), none otherwise.
+
+    The rule of Bulk API 1.0 and 2.0 jobs alike; raises :class:`InvalidInputError`.
+    """
+    if external_id_field is not None and not isinstance(external_id_field, str):
+        raise InvalidInputError("external_id_field must be a field name (a string)")
+    if upsert and not (external_id_field or "").strip():
+        raise InvalidInputError("upsert needs external_id_field (the external id field name)")
+    if not upsert and external_id_field:
+        raise InvalidInputError("external_id_field applies only to upsert jobs")
+    return external_id_field
+
+
 def create_job(
     operation: Operation | str,
     sobject: str,
@@ -364,12 +379,7 @@ def create_job(
         raise InvalidInputError(str(exc)) from None
     if not isinstance(sobject, str) or not sobject or not sobject.replace("_", "").isalnum():
         raise InvalidInputError(f"sObject name {sobject!r} is not a valid API name")
-    if external_id_field is not None and not isinstance(external_id_field, str):
-        raise InvalidInputError("external_id_field must be a field name (a string)")
-    if op is Operation.UPSERT and not (external_id_field or "").strip():
-        raise InvalidInputError("upsert needs external_id_field (the external id field name)")
-    if op is not Operation.UPSERT and external_id_field:
-        raise InvalidInputError("external_id_field applies only to upsert jobs")
+    check_external_id(external_id_field, upsert=op is Operation.UPSERT)
     if pk_chunking and not op.is_query:
         raise InvalidInputError("PK chunking applies only to query and queryAll jobs")
     headers: dict[str, str] = {}
@@ -454,6 +464,18 @@ def _batch_media(content_type: ContentType) -> str:
     return content_type.media_type
 
 
+def _get_from_batch(
+    job_id: str,
+    batch_id: str,
+    tail: str,
+    parse: Callable[[httpx.Response], T],
+    content_type: ContentType | str,
+) -> Call[T]:
+    """``GET job/{jobId}/batch/{batchId}{tail}``, the reply in ``content_type``."""
+    media = _batch_media(_content_type(content_type))
+    return Call("GET", _batch_path(job_id, batch_id, tail), parse, media)
+
+
 def add_batch(
     job_id: str,
     data: bytes | str,
@@ -519,16 +541,14 @@ def get_batch_request(
     job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
 ) -> Call[bytes]:
     """``GET job/{jobId}/batch/{batchId}/request``: the uploaded data, as bytes."""
-    path = _batch_path(job_id, batch_id, "/request")
-    return Call("GET", path, _parse_bytes, _batch_media(_content_type(content_type)))
+    return _get_from_batch(job_id, batch_id, "/request", _parse_bytes, content_type)
 
 
 def get_batch_results(
     job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
 ) -> Call[BatchResult]:
     """``GET job/{jobId}/batch/{batchId}/result`` for an ingest batch."""
-    path = _batch_path(job_id, batch_id, "/result")
-    return Call("GET", path, _parse_batch_result, _batch_media(_content_type(content_type)))
+    return _get_from_batch(job_id, batch_id, "/result", _parse_batch_result, content_type)
 
 
 def get_batch_results_body(job_id: str, batch_id: str) -> Call[bytes]:
@@ -537,16 +557,14 @@ def get_batch_results_body(job_id: str, batch_id: str) -> Call[bytes]:
     Loads read millions of results: they parse the CSV into columns themselves
     (:mod:`sfbulk_sdk.core.outcomes`) rather than one model per row.
     """
-    path = _batch_path(job_id, batch_id, "/result")
-    return Call("GET", path, _parse_bytes, _batch_media(ContentType.CSV))
+    return _get_from_batch(job_id, batch_id, "/result", _parse_bytes, ContentType.CSV)
 
 
 def get_query_result_ids(
     job_id: str, batch_id: str, *, content_type: ContentType = ContentType.CSV
 ) -> Call[QueryResultList]:
     """``GET job/{jobId}/batch/{batchId}/result`` for a query batch: the result ids."""
-    path = _batch_path(job_id, batch_id, "/result")
-    return Call("GET", path, _parse_result_list, _batch_media(_content_type(content_type)))
+    return _get_from_batch(job_id, batch_id, "/result", _parse_result_list, content_type)
 
 
 def query_result(

@@ -37,7 +37,7 @@ from ..models.bulk2 import (
     ResultPages,
 )
 from .batch_input import CheckedCsv, check_csv_records, guess_delimiter, to_bytes
-from .bulk1 import validate_api_version
+from .bulk1 import check_external_id, validate_api_version
 from .reconcile_specs import IngestJobCreate, IngestUpload, JobCreate, StateChange
 from .rest import RestCall, check_id, json_body, parse_empty, parse_json, relative_path
 
@@ -131,13 +131,8 @@ def _ingest_document(
     operation: Bulk2Operation | str, sobject: str, options: IngestOptions
 ) -> dict[str, object]:
     op = _operation(operation, _INGEST_OPERATIONS)
-    external = options.get("external_id_field")
-    if external is not None and not isinstance(external, str):
-        raise InvalidInputError("external_id_field must be a field name (a string)")
-    if op is Bulk2Operation.UPSERT and not (external or "").strip():
-        raise InvalidInputError("upsert needs external_id_field (the external id field name)")
-    if op is not Bulk2Operation.UPSERT and external:
-        raise InvalidInputError("external_id_field applies only to upsert jobs")
+    upsert = op is Bulk2Operation.UPSERT
+    external = check_external_id(options.get("external_id_field"), upsert=upsert)
     document: dict[str, object] = {
         "object": _sobject(sobject),
         "operation": op.value,

@@ -2,10 +2,11 @@
 
 A Bulk API 1.0 batch holds at most 10,000 records, 10,000,000 bytes of UTF-8
 and 10,000,000 characters, the header row included in every batch. The limits
-are defined here, once. :class:`BatchPacker` (and :func:`pack_records` over it)
-fills batches with whole records, the header row repeated at the top of each,
-cutting exactly at the three limits; a record that cannot fit even in an empty
-batch raises :class:`~sfbulk_sdk.errors.InvalidInputError`.
+are defined here, once, and travel together as one :class:`Limits` value.
+:class:`BatchPacker` (and :func:`pack_records` over it) fills batches with
+whole records, the header row repeated at the top of each, cutting exactly at
+the three limits; a record that cannot fit even in an empty batch raises
+:class:`~sfbulk_sdk.errors.InvalidInputError`.
 
 This is the shared base of :mod:`~sfbulk_sdk.core.csvsplit` (CSV input) and
 :mod:`~sfbulk_sdk.core.csvrecords` (records serialised to CSV); users import
@@ -20,12 +21,14 @@ from dataclasses import dataclass
 from ..errors import InvalidInputError
 
 __all__ = [
+    "BATCH_LIMITS",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_CHARS",
     "MAX_BATCH_RECORDS",
     "BatchPacker",
     "CsvBatch",
     "CsvRecord",
+    "Limits",
     "check_limits",
     "describe_record",
     "pack_records",
@@ -37,6 +40,37 @@ MAX_BATCH_RECORDS = 10_000
 MAX_BATCH_BYTES = 10_000_000
 #: Most characters in one Bulk API 1.0 batch.
 MAX_BATCH_CHARS = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one upload body may hold, the header row included: records, UTF-8 bytes, characters.
+
+    The defaults are a Bulk API 1.0 batch's (:data:`BATCH_LIMITS`); a Bulk API 2.0
+    job body sets its own. Every limit must be a positive integer, or
+    :class:`~sfbulk_sdk.errors.InvalidInputError` is raised.
+    """
+
+    max_records: int = MAX_BATCH_RECORDS
+    max_bytes: int = MAX_BATCH_BYTES
+    max_chars: int = MAX_BATCH_CHARS
+
+    def __post_init__(self) -> None:
+        for name in ("max_records", "max_bytes", "max_chars"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
+
+
+#: The limits of one Bulk API 1.0 batch.
+BATCH_LIMITS = Limits()
+
+
+def check_limits(limits: Limits) -> Limits:
+    """``limits``, refused with :class:`~sfbulk_sdk.errors.InvalidInputError` unless a Limits."""
+    if not isinstance(limits, Limits):
+        raise InvalidInputError(f"limits must be a Limits value, not {type(limits).__name__}")
+    return limits
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -77,16 +111,6 @@ class CsvBatch:
         )
 
 
-def check_limits(max_records: int, max_bytes: int, max_chars: int) -> None:
-    for name, value in (
-        ("max_records", max_records),
-        ("max_bytes", max_bytes),
-        ("max_chars", max_chars),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
-
-
 def describe_record(number: int, line: int) -> str:
     what = "CSV header" if number == 0 else f"CSV record {number}"
     return f"{what} (line {line})" if line else what
@@ -108,10 +132,8 @@ class BatchPacker:
     def __init__(
         self,
         header: str,
+        limits: Limits,
         *,
-        max_records: int,
-        max_bytes: int,
-        max_chars: int,
         keep_data: bool = True,
     ) -> None:
         try:
@@ -119,9 +141,9 @@ class BatchPacker:
         except UnicodeEncodeError:
             raise InvalidInputError("the CSV header cannot be encoded as UTF-8") from None
         self._header_chars = len(header)
-        self._max_records = max_records
-        self._max_bytes = max_bytes
-        self._max_chars = max_chars
+        self._max_records = limits.max_records
+        self._max_bytes = limits.max_bytes
+        self._max_chars = limits.max_chars
         self._keep_data = keep_data
         self._pieces: list[bytes] = []
         self._records = 0
@@ -195,22 +217,14 @@ class BatchPacker:
 
 def pack_records(
     records: Iterator[CsvRecord],
+    limits: Limits,
     *,
-    max_records: int,
-    max_bytes: int,
-    max_chars: int,
     keep_data: bool = True,
 ) -> Iterator[CsvBatch]:
     header = next(records, None)
     if header is None:
         return
-    packer = BatchPacker(
-        header.raw,
-        max_records=max_records,
-        max_bytes=max_bytes,
-        max_chars=max_chars,
-        keep_data=keep_data,
-    )
+    packer = BatchPacker(header.raw, limits, keep_data=keep_data)
     for record in records:
         closed = packer.add(record.raw, record.number, record.line)
         if closed is not None:

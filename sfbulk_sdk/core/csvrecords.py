@@ -17,8 +17,7 @@ from enum import Enum
 from typing import TypeAlias
 
 from ..errors import InvalidInputError
-from . import csvbatch
-from .csvbatch import CsvBatch, CsvRecord, check_limits, pack_records
+from .csvbatch import BATCH_LIMITS, CsvBatch, CsvRecord, Limits, check_limits, pack_records
 from .encode import format_value
 
 __all__ = ["CsvRow", "csv_batches_from_records", "format_csv_value"]
@@ -136,9 +135,7 @@ def csv_batches_from_records(
     records: Iterable[CsvRow],
     *,
     fields: Sequence[str] | None = None,
-    max_records: int = csvbatch.MAX_BATCH_RECORDS,
-    max_bytes: int = csvbatch.MAX_BATCH_BYTES,
-    max_chars: int = csvbatch.MAX_BATCH_CHARS,
+    limits: Limits = BATCH_LIMITS,
     line_terminator: str = "\n",
 ) -> Iterator[CsvBatch]:
     """Serialise records to CSV batches lazily, one record at a time.
@@ -151,12 +148,7 @@ def csv_batches_from_records(
     CSV; values are formatted by :func:`format_csv_value`. Lines end with
     ``line_terminator`` (``\\n``, what Bulk API 2.0 expects by default).
     """
-    check_limits(max_records, max_bytes, max_chars)
+    check_limits(limits)
     if line_terminator not in ("\n", "\r\n"):
         raise InvalidInputError("line_terminator must be '\\n' or '\\r\\n'")
-    return pack_records(
-        _serialised(records, fields, line_terminator),
-        max_records=max_records,
-        max_bytes=max_bytes,
-        max_chars=max_chars,
-    )
+    return pack_records(_serialised(records, fields, line_terminator), limits)

@@ -54,11 +54,13 @@ from typing import TypeAlias
 
 from ..errors import InvalidInputError
 from .csvbatch import (
+    BATCH_LIMITS,
     MAX_BATCH_BYTES,
     MAX_BATCH_CHARS,
     MAX_BATCH_RECORDS,
     CsvBatch,
     CsvRecord,
+    Limits,
     check_limits,
     describe_record,
     pack_records,
@@ -66,12 +68,14 @@ from .csvbatch import (
 from .csvrecords import csv_batches_from_records, format_csv_value
 
 __all__ = [
+    "BATCH_LIMITS",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_CHARS",
     "MAX_BATCH_RECORDS",
     "CsvBatch",
     "CsvSource",
     "CsvSummary",
+    "Limits",
     "csv_batches_from_records",
     "format_csv_value",
     "scan_csv",
@@ -273,17 +277,20 @@ def _records(chunks: Iterable[str], limit: int, delimiter: str = ",") -> Iterato
 # --------------------------------------------------------------------------- public API
 
 
-def _check_delimiter(delimiter: str) -> None:
+def _records_of(
+    source: CsvSource, limits: Limits, encoding: str, delimiter: str
+) -> Iterator[CsvRecord]:
+    """The records of ``source`` (header first), once the arguments are checked."""
+    check_limits(limits)
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
         raise InvalidInputError(f"the CSV delimiter must be one character, not {delimiter!r}")
+    return _records(_text_chunks(source, encoding), limits.max_chars, delimiter)
 
 
 def split_csv(
     source: CsvSource,
     *,
-    max_records: int = MAX_BATCH_RECORDS,
-    max_bytes: int = MAX_BATCH_BYTES,
-    max_chars: int = MAX_BATCH_CHARS,
+    limits: Limits = BATCH_LIMITS,
     encoding: str = "utf-8",
     delimiter: str = ",",
 ) -> Iterator[CsvBatch]:
@@ -301,22 +308,13 @@ def split_csv(
     :func:`sfbulk_sdk.csvfiles.split_csv_file` for a file, to check everything
     first).
     """
-    check_limits(max_records, max_bytes, max_chars)
-    _check_delimiter(delimiter)
-    return pack_records(
-        _records(_text_chunks(source, encoding), max_chars, delimiter),
-        max_records=max_records,
-        max_bytes=max_bytes,
-        max_chars=max_chars,
-    )
+    return pack_records(_records_of(source, limits, encoding, delimiter), limits)
 
 
 def scan_csv(
     source: CsvSource,
     *,
-    max_records: int = MAX_BATCH_RECORDS,
-    max_bytes: int = MAX_BATCH_BYTES,
-    max_chars: int = MAX_BATCH_CHARS,
+    limits: Limits = BATCH_LIMITS,
     encoding: str = "utf-8",
     delimiter: str = ",",
 ) -> CsvSummary:
@@ -325,19 +323,11 @@ def scan_csv(
     Raises exactly what :func:`split_csv` would raise for the same input, so a
     clean scan guarantees that splitting the same data succeeds.
     """
-    check_limits(max_records, max_bytes, max_chars)
-    _check_delimiter(delimiter)
-    records = _records(_text_chunks(source, encoding), max_chars, delimiter)
+    records = _records_of(source, limits, encoding, delimiter)
     header = next(records, None)
     if header is None:
         return CsvSummary(fields=(), records=0, batches=0)
-    plan = pack_records(
-        itertools.chain([header], records),
-        max_records=max_records,
-        max_bytes=max_bytes,
-        max_chars=max_chars,
-        keep_data=False,
-    )
+    plan = pack_records(itertools.chain([header], records), limits, keep_data=False)
     batches = total = 0
     for batch in plan:
         batches += 1

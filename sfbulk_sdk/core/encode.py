@@ -33,6 +33,7 @@ from typing import Protocol
 
 from ..errors import InvalidInputError
 from .batch_input import CheckedCsv
+from .csvbatch import Limits
 
 __all__ = [
     "NULL",
@@ -122,7 +123,7 @@ Row = Sequence[object]
 
 
 class RecordEncoder:
-    """Writes rows of values (in ``fields`` order) into bodies within the limits.
+    """Writes rows of values (in ``fields`` order) into bodies within ``limits``.
 
     ``key`` names a field whose values are collected per body (the join
     column of a Bulk 2.0 load). Feed rows with :meth:`bodies`.
@@ -132,9 +133,7 @@ class RecordEncoder:
         self,
         fields: Sequence[str],
         *,
-        max_records: int,
-        max_bytes: int,
-        max_chars: int,
+        limits: Limits,
         delimiter: str = ",",
         line_ending: str = "\n",
         null: str = NULL,
@@ -147,9 +146,9 @@ class RecordEncoder:
         if repeated:
             raise InvalidInputError(f"the fields repeat names: {repeated}")
         self.fields = names
-        self._max_records = max_records
-        self._max_bytes = max_bytes
-        self._max_chars = max_chars
+        self._max_records = limits.max_records
+        self._max_bytes = limits.max_bytes
+        self._max_chars = limits.max_chars
         self._delimiter = delimiter
         self._line_ending = line_ending
         self._null = null

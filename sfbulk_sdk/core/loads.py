@@ -41,6 +41,7 @@ from . import bulk1, bulk2, bulk2_flows, states
 from .bulk1_loads import Sent as _Sent
 from .bulk1_loads import report as _report
 from .bulk1_loads import run_job
+from .csvbatch import BATCH_LIMITS, Limits
 from .decoders import QueryRecord
 from .encode import EncodedBody, RecordEncoder
 from .flow import Flow, FlowContext, Gather, RecordStream, exchange, perform, poll, request
@@ -147,13 +148,7 @@ def _retry_bulk1(
         if not todo:
             return
         yield from _report("lock_resubmit", len(todo))
-        encoder = RecordEncoder(
-            fields,
-            max_records=bulk1.BATCH_MAX_RECORDS,
-            max_bytes=bulk1.BATCH_MAX_BYTES,
-            max_chars=bulk1.BATCH_MAX_CHARS,
-            line_ending=CRLF,
-        )
+        encoder = RecordEncoder(fields, limits=BATCH_LIMITS, line_ending=CRLF)
         again = LoadResult(options.operation.value, options.sobject, "bulk1")
         bodies = encoder.bodies(values[row] for row in todo)
         retry_job, retry_sent = yield from run_job(
@@ -366,9 +361,7 @@ def _retry_bulk2(
         yield from _report("lock_resubmit", len(todo))
         encoder = RecordEncoder(
             fields,
-            max_records=_NO_RECORD_CAP,
-            max_bytes=bulk2.MAX_UPLOAD_BYTES,
-            max_chars=bulk2.MAX_UPLOAD_BYTES,
+            limits=Limits(_NO_RECORD_CAP, bulk2.MAX_UPLOAD_BYTES, bulk2.MAX_UPLOAD_BYTES),
             delimiter=delimiter.char,
             line_ending=options.line_ending,
             key=key_column,

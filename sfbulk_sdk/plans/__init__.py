@@ -9,18 +9,11 @@ commits; workers (Spark executors, processes, machines) move the rows. See
 
 from __future__ import annotations
 
+from . import write
 from .columns import COLUMN_TYPES, Column
 from .connection import AuthSpec, ConnectionSpec, StoreSpec
 from .read import ReadPartition, ReadPlan, plan_query, read_partition
-from .write import (
-    WriteFailedError,
-    WritePlan,
-    WriteSummary,
-    WriteTask,
-    abort_write,
-    commit_write,
-    write_partition,
-)
+from .write import *  # noqa: F403 - every name of write.__all__, re-exported below
 
 __all__ = [
     "COLUMN_TYPES",
@@ -30,13 +23,8 @@ __all__ = [
     "ReadPartition",
     "ReadPlan",
     "StoreSpec",
-    "WriteFailedError",
-    "WritePlan",
-    "WriteSummary",
-    "WriteTask",
-    "abort_write",
-    "commit_write",
     "plan_query",
     "read_partition",
-    "write_partition",
 ]
+# The write side (plans, tasks, commit and abort), as sfbulk_sdk.plans.write lists it.
+__all__ += write.__all__

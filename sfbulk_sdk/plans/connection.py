@@ -1,7 +1,7 @@
 """What a worker needs to rebuild its client: public settings, never a secret.
 
 A :class:`ConnectionSpec` names the login (:class:`AuthSpec`: the flow, the
-user or client id, the login URL, the API version) and the shared session
+user or client id, the login URL), the API version and the shared session
 store (:class:`StoreSpec`: a ``redis://`` or ``mongodb://`` address, or a
 directory on a shared path). The secrets (password, security token, client
 secret, a store password) are read on each worker from environment
@@ -68,7 +68,6 @@ class AuthSpec:
     login_url: str
     username: str | None = None
     client_id: str | None = None
-    api_version: str | None = None
     password_env: str = "SFBULK_PASSWORD"
     token_env: str = "SFBULK_SECURITY_TOKEN"
     secret_env: str = "SFBULK_CLIENT_SECRET"
@@ -82,8 +81,12 @@ class AuthSpec:
         else:
             _text(self.client_id, "clientId")
 
-    def authenticator(self) -> Authenticator:
-        """The authenticator, with its secret read from the environment now."""
+    def authenticator(self, api_version: str | None = None) -> Authenticator:
+        """The authenticator, with its secret read from the environment now.
+
+        ``api_version`` is the connection's: a SOAP login is made at it (at
+        :data:`~sfbulk_sdk.auth.soap.DEFAULT_SOAP_API_VERSION` when not given).
+        """
         if self.kind == "soap":
             from ..auth.soap import DEFAULT_SOAP_API_VERSION, SoapLogin
 
@@ -92,7 +95,7 @@ class AuthSpec:
                 _env(self.password_env, "password"),
                 _env(self.token_env, "security token", required=False),
                 login_url=self.login_url,
-                api_version=self.api_version or DEFAULT_SOAP_API_VERSION,
+                api_version=api_version or DEFAULT_SOAP_API_VERSION,
             )
         from ..auth.oauth import ClientCredentials
 
@@ -194,7 +197,11 @@ def missing_extra(extra: str) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class ConnectionSpec:
-    """A login and a shared store: what every worker rebuilds its client from."""
+    """A login and a shared store: what every worker rebuilds its client from.
+
+    ``api_version`` is the connection's one API version: the client's, and the
+    one a SOAP login is made at (``None``: the client's default for the flow).
+    """
 
     auth: AuthSpec
     store: StoreSpec
@@ -230,7 +237,7 @@ class ConnectionSpec:
 
         with self.store.open() as store:
             client = Bulk(
-                auth=self.auth.authenticator(),
+                auth=self.auth.authenticator(self.api_version),
                 store=store,
                 api_version=self.api_version,
                 timeout=self.timeout,

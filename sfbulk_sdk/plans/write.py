@@ -54,27 +54,6 @@ _OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 MAX_JOB_BYTES = 100_000_000
 
 
-class WriteFailedError(SfBulkError):
-    """Rows of a load failed: the jobs, the counts and where the failed rows went."""
-
-    def __init__(
-        self,
-        job_ids: Sequence[str],
-        *,
-        processed: int,
-        failed: int,
-        failed_rows_path: str | None,
-    ) -> None:
-        where = f"; failed rows written to {failed_rows_path}" if failed_rows_path else ""
-        super().__init__(
-            f"{failed:,} of {processed:,} rows failed in Bulk 2.0 jobs {', '.join(job_ids)}{where}"
-        )
-        self.job_ids = list(job_ids)
-        self.processed = processed
-        self.failed = failed
-        self.failed_rows_path = failed_rows_path
-
-
 @dataclass(frozen=True)
 class WritePlan:
     """What every task of a load needs (no secret): the connection, object and columns."""
@@ -137,6 +116,32 @@ class WriteSummary:
     processed: int
     failed: int
     details: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def failing_jobs(self) -> tuple[str, ...]:
+        """The jobs with failed rows, in commit order."""
+        return tuple(job_id for job_id, (_, failed) in self.details.items() if failed)
+
+
+class WriteFailedError(SfBulkError):
+    """Rows of a load failed: the jobs, the counts and where the failed rows went.
+
+    ``summary`` is the whole committed load (every job, Salesforce's counts per
+    job); ``job_ids`` names the jobs with failed rows, ``processed`` and
+    ``failed`` are the load's totals.
+    """
+
+    def __init__(self, summary: WriteSummary, *, failed_rows_path: str | None) -> None:
+        self.summary = summary
+        self.job_ids = list(summary.failing_jobs)
+        self.processed = summary.processed
+        self.failed = summary.failed
+        self.failed_rows_path = failed_rows_path
+        where = f"; failed rows written to {failed_rows_path}" if failed_rows_path else ""
+        jobs = ", ".join(self.job_ids)
+        super().__init__(
+            f"{self.failed:,} of {self.processed:,} rows failed in Bulk 2.0 jobs {jobs}{where}"
+        )
 
 
 def _text(value: object) -> str:
@@ -233,11 +238,12 @@ def commit_write(client: Bulk, plan: WritePlan, tasks: Iterable[WriteTask | None
         details[job_id] = (job.number_records_processed or 0, job.number_records_failed or 0)
     processed = sum(p for p, _ in details.values())
     failed = sum(f for _, f in details.values())
+    summary = WriteSummary(tuple(job_ids), processed, failed, details)
     if failed:
-        failing = [job_id for job_id, (_, f) in details.items() if f]
+        failing = summary.failing_jobs
         path = _write_failed_rows(client, plan, failing) if plan.failed_rows_path else None
-        raise WriteFailedError(failing, processed=processed, failed=failed, failed_rows_path=path)
-    return WriteSummary(tuple(job_ids), processed, failed, details)
+        raise WriteFailedError(summary, failed_rows_path=path)
+    return summary
 
 
 def _failed_rows(client: Bulk, job_ids: Sequence[str]) -> Iterator[dict[str, str]]:

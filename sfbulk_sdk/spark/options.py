@@ -80,7 +80,6 @@ def connection_from_options(options: Mapping[str, str]) -> ConnectionSpec:
         _need(opts, "loginUrl"),
         username=opts.get("username"),
         client_id=opts.get("clientid"),
-        api_version=version,
         password_env=opts.get("passwordenv", "SFBULK_PASSWORD"),
         token_env=opts.get("tokenenv", "SFBULK_SECURITY_TOKEN"),
         secret_env=opts.get("secretenv", "SFBULK_CLIENT_SECRET"),

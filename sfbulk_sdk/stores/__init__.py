@@ -24,22 +24,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .base import (
-    DEFAULT_KEY_PREFIX,
-    AsyncGrantStore,
-    AsyncLoginFailureStore,
-    AsyncSessionStore,
-    Clock,
-    GrantRecord,
-    GrantStore,
-    LoginFailure,
-    LoginFailureStore,
-    SessionStore,
-    grant_key,
-    login_failure_key,
-    session_key,
-    utc_now,
-)
+from . import base
+from .base import *  # noqa: F403 - every name of base.__all__, re-exported below
 from .memory import AsyncMemoryStore, MemoryStore
 
 if TYPE_CHECKING:
@@ -50,24 +36,9 @@ if TYPE_CHECKING:
     from .redis import AsyncRedisStore as AsyncRedisStore
     from .redis import RedisStore as RedisStore
 
-__all__ = [
-    "DEFAULT_KEY_PREFIX",
-    "AsyncGrantStore",
-    "AsyncLoginFailureStore",
-    "AsyncMemoryStore",
-    "AsyncSessionStore",
-    "Clock",
-    "GrantRecord",
-    "GrantStore",
-    "LoginFailure",
-    "LoginFailureStore",
-    "MemoryStore",
-    "SessionStore",
-    "grant_key",
-    "login_failure_key",
-    "session_key",
-    "utc_now",
-]
+__all__ = ["AsyncMemoryStore", "MemoryStore"]
+# The protocols, key helpers and records, as sfbulk_sdk.stores.base lists them.
+__all__ += base.__all__
 
 #: Names importable from this package on first use, and the module of each.
 LAZY_EXPORTS: dict[str, str] = {

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sfbulk_sdk import BatchFailedError, BatchResult, BatchState, Bulk, ContentType, errors
-from sfbulk_sdk.core.csvsplit import csv_batches_from_records
+from sfbulk_sdk.core.csvsplit import Limits, csv_batches_from_records
 from sfbulk_sdk.models.xml import NS
 from sfbulk_sdk.testing import (
     DEFAULT_PASSWORD,
@@ -77,7 +77,9 @@ def test_c11_every_input_row_gets_one_outcome_in_order_across_batches() -> None:
     with org_bulk(org) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
-        sent = upload_batches(bulk, job.id, csv_batches_from_records(rows, max_records=10))
+        sent = upload_batches(
+            bulk, job.id, csv_batches_from_records(rows, limits=Limits(max_records=10))
+        )
         assert [(b.first_record, b.records) for b, _ in sent] == [(1, 10), (11, 10), (21, 5)]
         bulk.close_job(job.id)
         bulk.wait_for_job(job.id)
@@ -199,7 +201,7 @@ def test_c15_unable_to_lock_row_is_reported_on_the_rows_it_hit() -> None:
     with org_bulk(org) as bulk:
         job = bulk.create_job("insert", "Contact")
         assert job.id is not None
-        first, second = csv_batches_from_records(rows, max_records=10)
+        first, second = csv_batches_from_records(rows, limits=Limits(max_records=10))
         sent = upload_batches(bulk, job.id, iter([first]))
         bulk.wait_for_batch(job.id, sent[0][1])
         org.inject_record_errors("Contact", count=3)
@@ -284,7 +286,9 @@ def test_also_delete_takes_records_straight_from_a_query_stream() -> None:
         records = bulk.iter_query_results(query.id, qbatch.id)
         delete = bulk.create_job("delete", "Contact")
         assert delete.id is not None
-        sent = upload_batches(bulk, delete.id, csv_batches_from_records(records, max_records=1_000))
+        sent = upload_batches(
+            bulk, delete.id, csv_batches_from_records(records, limits=Limits(max_records=1_000))
+        )
         assert [b.records for b, _ in sent] == [1_000, 1_000, 500]
         bulk.close_job(delete.id)
         bulk.wait_for_job(delete.id)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sfbulk_sdk import errors
-from sfbulk_sdk.core import bulk1
+from sfbulk_sdk.core import bulk1, bulk2
 from sfbulk_sdk.models import ContentType, JobInfo, Operation, Session
 from sfbulk_sdk.models.xml import NS, parse_xml
 from tests.conftest import read_fixture
@@ -72,6 +72,27 @@ def test_operation_casing_is_kept_on_the_wire(op: str) -> None:
 def test_bad_job_input_is_refused_before_sending(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(errors.InvalidInputError, match=message):
         bulk1.create_job(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "message"),
+    [
+        ("upsert", None, "upsert needs external_id_field"),
+        ("upsert", "   ", "upsert needs external_id_field"),
+        ("upsert", 5, "must be a field name"),
+        ("insert", "Ext__c", "applies only to upsert"),
+    ],
+)
+def test_one_external_id_rule_for_bulk1_and_bulk2_jobs(
+    operation: str, field: object, message: str
+) -> None:
+    """Bulk 1.0 and 2.0 job creation refuse the same external id fields, the same way."""
+    with pytest.raises(errors.InvalidInputError, match=message):
+        bulk1.create_job(operation, "Account", external_id_field=field)  # type: ignore[arg-type]
+    with pytest.raises(errors.InvalidInputError, match=message):
+        bulk2.create_ingest_job(operation, "Account", external_id_field=field)  # type: ignore[arg-type]
+    assert bulk1.check_external_id("Ext__c", upsert=True) == "Ext__c"
+    assert bulk1.check_external_id(None, upsert=False) is None
 
 
 def test_pk_chunking_header() -> None:

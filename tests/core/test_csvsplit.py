@@ -17,10 +17,12 @@ from decimal import Decimal
 import pytest
 
 from sfbulk_sdk.core.csvsplit import (
+    BATCH_LIMITS,
     MAX_BATCH_BYTES,
     MAX_BATCH_CHARS,
     MAX_BATCH_RECORDS,
     CsvBatch,
+    Limits,
     csv_batches_from_records,
     format_csv_value,
     scan_csv,
@@ -45,11 +47,10 @@ def check_batches(
     batches: list[CsvBatch],
     header_raw: str,
     *,
-    max_records: int,
-    max_bytes: int,
-    max_chars: int,
+    limits: Limits,
 ) -> None:
     """Limits respected, header repeated, numbering continuous, and every cut forced."""
+    max_records, max_bytes, max_chars = limits.max_records, limits.max_bytes, limits.max_chars
     header = header_raw.encode()
     expected_first = 1
     for index, batch in enumerate(batches):
@@ -136,7 +137,7 @@ def chunked(data: str | bytes, rng: random.Random) -> Iterator[str | bytes]:
 
 def test_records_not_lines() -> None:
     text = 'Name,Description\n"Acme","line one\nline two"\nGlobex,"say ""hi"""\r\nInitech,\n'
-    batches = list(split_csv(text, max_records=2))
+    batches = list(split_csv(text, limits=Limits(max_records=2)))
     assert [b.records for b in batches] == [2, 1]
     assert (
         batches[0].text == 'Name,Description\n"Acme","line one\nline two"\nGlobex,"say ""hi"""\r\n'
@@ -156,7 +157,7 @@ def test_recorded_upsert_request_body() -> None:
     (batch,) = split_csv(raw)
     assert batch.data == raw
     assert batch.records == 2
-    singles = list(split_csv(raw, max_records=1))
+    singles = list(split_csv(raw, limits=Limits(max_records=1)))
     header = raw.split(b"\n", 1)[0] + b"\n"
     assert [b.data for b in singles] == [
         header + b"12345,This is a test video,\n",
@@ -168,7 +169,7 @@ def test_quoted_line_breaks_and_escaped_quotes_across_chunks() -> None:
     text = 'A,B\n"x\r\ny""\n""z",2\n"""",3\n'
     for size in range(1, len(text) + 1):
         pieces = [text[i : i + size] for i in range(0, len(text), size)]
-        batches = list(split_csv(pieces, max_records=1))
+        batches = list(split_csv(pieces, limits=Limits(max_records=1)))
         assert [b.text for b in batches] == ['A,B\n"x\r\ny""\n""z",2\n', 'A,B\n"""",3\n']
 
 
@@ -185,8 +186,8 @@ def test_bytes_chunks_split_inside_utf8_characters() -> None:
 
 def test_text_and_binary_streams() -> None:
     text = 'a,b\n1,"multi\r\nline"\n2,3\n'
-    from_text = list(split_csv(io.StringIO(text, newline=""), max_records=1))
-    from_bytes = list(split_csv(io.BytesIO(text.encode()), max_records=1))
+    from_text = list(split_csv(io.StringIO(text, newline=""), limits=Limits(max_records=1)))
+    from_bytes = list(split_csv(io.BytesIO(text.encode()), limits=Limits(max_records=1)))
     assert [b.data for b in from_text] == [b.data for b in from_bytes]
     assert data_rows(from_text) == [["1", "multi\r\nline"], ["2", "3"]]
 
@@ -239,31 +240,35 @@ def test_byte_limit_boundary_with_small_limits() -> None:
     header = "Name\n"  # 5 bytes
     record = "abcd\n"  # 5 bytes
     body = header + record * 10
-    assert [b.records for b in split_csv(body, max_bytes=50)] == [9, 1]
-    assert [b.records for b in split_csv(body, max_bytes=55)] == [10]
-    assert [b.records for b in split_csv(body, max_bytes=54)] == [9, 1]
-    assert [b.size for b in split_csv(body, max_bytes=25)] == [25, 25, 15]
+    assert [b.records for b in split_csv(body, limits=Limits(max_bytes=50))] == [9, 1]
+    assert [b.records for b in split_csv(body, limits=Limits(max_bytes=55))] == [10]
+    assert [b.records for b in split_csv(body, limits=Limits(max_bytes=54))] == [9, 1]
+    assert [b.size for b in split_csv(body, limits=Limits(max_bytes=25))] == [25, 25, 15]
 
 
 def test_bytes_and_characters_are_separate_limits() -> None:
     body = "N\n" + "é\n" * 6  # each record: 2 characters, 3 bytes
-    by_bytes = list(split_csv(body, max_bytes=11, max_chars=1000))
+    by_bytes = list(split_csv(body, limits=Limits(max_bytes=11, max_chars=1000)))
     assert [b.records for b in by_bytes] == [3, 3]
     assert [b.size for b in by_bytes] == [11, 11]
-    by_chars = list(split_csv(body, max_bytes=1000, max_chars=8))
+    by_chars = list(split_csv(body, limits=Limits(max_bytes=1000, max_chars=8)))
     assert [b.records for b in by_chars] == [3, 3]
     assert [b.chars for b in by_chars] == [8, 8]
-    assert [b.records for b in split_csv(body, max_bytes=10, max_chars=8)] == [2, 2, 2]
+    assert [b.records for b in split_csv(body, limits=Limits(max_bytes=10, max_chars=8))] == [
+        2,
+        2,
+        2,
+    ]
 
 
 def test_record_too_large_for_any_batch_is_named() -> None:
     body = "Name\nok\n" + '"' + "x" * 50 + '"\nafter\n'
     with pytest.raises(InvalidInputError, match=r"CSV record 2 \(line 3\)"):
-        list(split_csv(body, max_bytes=40))
+        list(split_csv(body, limits=Limits(max_bytes=40)))
     with pytest.raises(InvalidInputError, match=r"CSV record 2 \(line 3\)"):
-        scan_csv(body, max_bytes=40)
+        scan_csv(body, limits=Limits(max_bytes=40))
     # Fits exactly with the header (5 bytes + 53 bytes).
-    assert [b.records for b in split_csv(body, max_bytes=58)] == [1, 1, 1]
+    assert [b.records for b in split_csv(body, limits=Limits(max_bytes=58))] == [1, 1, 1]
 
 
 def test_oversized_record_is_refused_without_reading_it_all() -> None:
@@ -278,7 +283,7 @@ def test_oversized_record_is_refused_without_reading_it_all() -> None:
                 raise AssertionError("the splitter kept reading an impossible record")
             yield "more text\n"
 
-    batches = split_csv(endless(), max_chars=200)
+    batches = split_csv(endless(), limits=Limits(max_chars=200))
     with pytest.raises(InvalidInputError, match=r"CSV record 2 \(line 3\).*200 characters"):
         list(batches)
     assert pulled <= 25
@@ -315,7 +320,19 @@ def test_bad_input() -> None:
 @pytest.mark.parametrize("value", [0, -1, True, 1.5])
 def test_limits_must_be_positive_integers(name: str, value: object) -> None:
     with pytest.raises(InvalidInputError, match=name):
-        split_csv("a\n1\n", **{name: value})  # type: ignore[arg-type]
+        Limits(**{name: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limits", [10_000, (1, 2, 3), None])
+def test_limits_must_be_a_limits_value(limits: object) -> None:
+    """The three limits travel as one value; anything else is refused by every entry point."""
+    for call in (
+        lambda: split_csv("a\n1\n", limits=limits),  # type: ignore[arg-type]
+        lambda: scan_csv("a\n1\n", limits=limits),  # type: ignore[arg-type]
+        lambda: csv_batches_from_records([{"a": 1}], limits=limits),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidInputError, match="limits must be a Limits value"):
+            call()
 
 
 # --------------------------------------------------------------------------- property-style
@@ -326,28 +343,26 @@ def test_random_csv_round_trips_exactly(seed: int) -> None:
     rng = random.Random(seed)
     text, rows = random_csv(rng, rng.randint(0, 120), rng.randint(1, 5))
     header_line = _first_record_raw(text)
-    max_records = rng.randint(1, 40)
     longest = max((len(r.encode()) for r in _all_records_raw(text)), default=0)
-    max_bytes = len(header_line.encode()) + longest + rng.randint(0, 400)
-    max_chars = len(header_line) + longest + rng.randint(0, 400)
+    limits = Limits(
+        max_records=rng.randint(1, 40),
+        max_bytes=len(header_line.encode()) + longest + rng.randint(0, 400),
+        max_chars=len(header_line) + longest + rng.randint(0, 400),
+    )
     source: object = rng.choice(
         [text, text.encode(), list(chunked(text, rng)), list(chunked(text.encode(), rng))]
     )
     batches = list(
         split_csv(
             source,  # type: ignore[arg-type]
-            max_records=max_records,
-            max_bytes=max_bytes,
-            max_chars=max_chars,
+            limits=limits,
         )
     )
-    check_batches(
-        batches, header_line, max_records=max_records, max_bytes=max_bytes, max_chars=max_chars
-    )
+    check_batches(batches, header_line, limits=limits)
     # Nothing lost, nothing duplicated, nothing altered: rows and raw text.
     assert data_rows(batches) == rows[1:]
     assert "".join(batch.text[len(header_line) :] for batch in batches) == text[len(header_line) :]
-    summary = scan_csv(text, max_records=max_records, max_bytes=max_bytes, max_chars=max_chars)
+    summary = scan_csv(text, limits=limits)
     assert summary.fields == tuple(rows[0])
     assert summary.records == len(rows) - 1
     assert summary.batches == len(batches)
@@ -383,7 +398,7 @@ def test_input_is_read_lazily() -> None:
             pulled += 1
             yield f"{i}\n"
 
-    batches = split_csv(endless(), max_records=100)
+    batches = split_csv(endless(), limits=Limits(max_records=100))
     first, second = itertools.islice(batches, 2)
     assert (first.records, second.records) == (100, 100)
     assert second.text.splitlines()[1:3] == ["100", "101"]
@@ -454,20 +469,23 @@ def test_records_are_cut_at_the_limits_and_serialised_lazily() -> None:
             made += 1
             yield {"Id": i, "Name": f"person {i}"}
 
-    first, second = itertools.islice(csv_batches_from_records(people(), max_records=3), 2)
+    first, second = itertools.islice(
+        csv_batches_from_records(people(), limits=Limits(max_records=3)), 2
+    )
     assert (first.records, second.records) == (3, 3)
     assert made <= 7
     assert data_rows([first, second]) == [[str(i), f"person {i}"] for i in range(6)]
     header = '"Id","Name"\n'
     sized = list(
         csv_batches_from_records(
-            ({"Id": i, "Name": "n"} for i in range(10)), max_bytes=len(header) + 3 * 8
+            ({"Id": i, "Name": "n"} for i in range(10)),
+            limits=Limits(max_bytes=len(header) + 3 * 8),
         )
     )
     assert [b.records for b in sized] == [3, 3, 3, 1]
     assert all(b.size <= len(header) + 24 for b in sized)
     with pytest.raises(InvalidInputError, match="record 2 does not fit"):
-        list(csv_batches_from_records([{"A": "x"}, {"A": "y" * 100}], max_bytes=30))
+        list(csv_batches_from_records([{"A": "x"}, {"A": "y" * 100}], limits=Limits(max_bytes=30)))
 
 
 @pytest.mark.parametrize(
@@ -514,3 +532,5 @@ def test_defaults_are_salesforce_limits() -> None:
         10_000_000,
         10_000_000,
     )
+    # One Limits value carries the three; its defaults are one Bulk API 1.0 batch.
+    assert BATCH_LIMITS == Limits() == Limits(10_000, 10_000_000, 10_000_000)

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sfbulk_sdk.core import encode
+from sfbulk_sdk.core.csvbatch import Limits
 from sfbulk_sdk.core.encode import RecordEncoder, rows_of_mappings
 from sfbulk_sdk.errors import InvalidInputError
 
@@ -56,7 +57,9 @@ rows_strategy = st.lists(st.tuples(texts, texts, st.integers(-(10**6), 10**6)), 
 def test_any_rows_round_trip_within_every_limit(
     rows: list[tuple[str, str, int]], records: int, size: int
 ) -> None:
-    encoder = RecordEncoder(FIELDS, max_records=records, max_bytes=size, max_chars=size - 10)
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=records, max_bytes=size, max_chars=size - 10)
+    )
     bodies = list(encoder.bodies(rows))
     check_limits(bodies, records, size, size - 10)
     assert decoded(bodies) == [[a, b, str(c)] for a, b, c in rows]
@@ -67,7 +70,7 @@ def test_a_limit_inside_a_block_cuts_exactly_there() -> None:
     line = len("n0000,x,0\n")
     header = len("Name,Note,Count\n")
     encoder = RecordEncoder(
-        FIELDS, max_records=10_000, max_bytes=header + 1234 * line, max_chars=10**9
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=header + 1234 * line, max_chars=10**9)
     )
     bodies = list(encoder.bodies(rows))
     assert [b.rows for b in bodies] == [1234, 1234, 32]
@@ -79,7 +82,7 @@ def test_multibyte_text_is_cut_on_its_bytes() -> None:
     per_row = len(("é" * 10 + ",ü,1\n").encode())
     header = len("Name,Note,Count\n")
     encoder = RecordEncoder(
-        FIELDS, max_records=10_000, max_bytes=header + 700 * per_row, max_chars=10**9
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=header + 700 * per_row, max_chars=10**9)
     )
     bodies = list(encoder.bodies(rows))
     assert [b.rows for b in bodies] == [700, 700, 100]
@@ -88,7 +91,9 @@ def test_multibyte_text_is_cut_on_its_bytes() -> None:
 
 def test_record_cap_and_keys_follow_the_rows() -> None:
     rows = [(f"k{i}", "", i) for i in range(2345)]
-    encoder = RecordEncoder(FIELDS, max_records=1000, max_bytes=10**7, max_chars=10**7, key="Name")
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=1000, max_bytes=10**7, max_chars=10**7), key="Name"
+    )
     bodies = list(encoder.bodies(rows))
     assert [b.rows for b in bodies] == [1000, 1000, 345]
     assert [k for b in bodies for k in b.keys] == [f"k{i}" for i in range(2345)]
@@ -97,7 +102,9 @@ def test_record_cap_and_keys_follow_the_rows() -> None:
 def test_a_ragged_row_deep_in_a_block_is_named() -> None:
     rows: list[tuple[object, ...]] = [("a", "b", 1)] * 1500
     rows[1200] = ("a", "b")
-    encoder = RecordEncoder(FIELDS, max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    )
     with pytest.raises(InvalidInputError, match=r"row 1201 has 2 values for 3 fields"):
         list(encoder.bodies(rows))
 
@@ -105,14 +112,18 @@ def test_a_ragged_row_deep_in_a_block_is_named() -> None:
 def test_a_bad_value_deep_in_a_block_is_named() -> None:
     rows: list[tuple[object, ...]] = [("a", None, 1.5)] * 1500
     rows[1499] = ("a", "b", float("nan"))
-    encoder = RecordEncoder(FIELDS, max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    )
     with pytest.raises(InvalidInputError, match=r"row 1500, field 'Count'"):
         list(encoder.bodies(rows))
 
 
 def test_mixed_blocks_are_formatted_only_where_needed() -> None:
     rows = [("a", None, 1.5), ("b", "plain", 2), ("c", True, 10**20)] * 700
-    encoder = RecordEncoder(FIELDS, max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    )
     got = decoded(list(encoder.bodies(rows)))
     assert got[:3] == [["a", "#N/A", "1.5"], ["b", "plain", "2"], ["c", "true", str(10**20)]]
     assert len(got) == 2100
@@ -120,10 +131,14 @@ def test_mixed_blocks_are_formatted_only_where_needed() -> None:
 
 def test_a_row_too_big_alone_is_refused_naming_it() -> None:
     rows = [("a", "b", 1)] * 1100 + [("x" * 500, "b", 1)]
-    encoder = RecordEncoder(FIELDS, max_records=10_000, max_bytes=10**6, max_chars=300)
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=10**6, max_chars=300)
+    )
     with pytest.raises(InvalidInputError, match=r"row 1101 does not fit .* characters"):
         list(encoder.bodies(rows))
-    by_bytes = RecordEncoder(FIELDS, max_records=10_000, max_bytes=300, max_chars=10**6)
+    by_bytes = RecordEncoder(
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=300, max_chars=10**6)
+    )
     with pytest.raises(InvalidInputError, match=r"row 1101 does not fit .* bytes"):
         list(by_bytes.bodies(rows))
 
@@ -157,7 +172,9 @@ def test_a_bare_carriage_return_is_quoted_and_read_back() -> None:
     # Python's csv leaves a lone CR unquoted when lines end in LF; Salesforce would
     # read it as a line break and split the record.
     rows = [("a\rb", "\r", 1), ("plain", "x", 2)] * 600
-    encoder = RecordEncoder(FIELDS, max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=10**7, max_chars=10**7)
+    )
     bodies = list(encoder.bodies(rows))
     assert b'"a\rb","\r",1\n' in bodies[0].data
     assert decoded(bodies) == [[a, b, str(c)] for a, b, c in rows]

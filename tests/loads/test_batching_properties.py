@@ -138,12 +138,7 @@ def test_a_csv_file_is_cut_at_whole_records_within_every_limit(
         chunks.append(data[at : at + size])
         at += size
     chunks.append(data[at:])
-    cut = split_csv(
-        chunks,
-        max_records=limits.max_records,
-        max_bytes=limits.max_bytes,
-        max_chars=limits.max_chars,
-    )
+    cut = split_csv(chunks, limits=limits)
     alone = [header + line for line in lines]
     if not all(
         len(t) <= limits.max_chars and len(t.encode("utf-8")) <= limits.max_bytes for t in alone

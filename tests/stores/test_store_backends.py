@@ -25,9 +25,11 @@ from servers import ServerProcess, free_port, sync_mongo, sync_redis
 from session_fakes import SECRET_MARK, FakeClock, make_session
 
 import sfbulk_sdk.stores as stores
+import sfbulk_sdk.stores.base as stores_base
 from sfbulk_sdk.errors import InvalidInputError, LockTimeoutError, SessionStoreError
 from sfbulk_sdk.stores import DEFAULT_KEY_PREFIX, session_key
 from sfbulk_sdk.stores.file import FileStore
+from sfbulk_sdk.stores.memory import AsyncMemoryStore, MemoryStore
 from sfbulk_sdk.stores.mongodb import MongoStore
 from sfbulk_sdk.stores.redis import RedisStore
 
@@ -57,24 +59,13 @@ def test_session_key_is_prefix_plus_fingerprint() -> None:
 
 
 def test_the_stores_package_exports_eagerly_and_lazily() -> None:
-    assert stores.__all__ == [
-        "DEFAULT_KEY_PREFIX",
-        "AsyncGrantStore",
-        "AsyncLoginFailureStore",
-        "AsyncMemoryStore",
-        "AsyncSessionStore",
-        "Clock",
-        "GrantRecord",
-        "GrantStore",
-        "LoginFailure",
-        "LoginFailureStore",
-        "MemoryStore",
-        "SessionStore",
-        "grant_key",
-        "login_failure_key",
-        "session_key",
-        "utc_now",
-    ]
+    # The package lists its in-process stores, then sfbulk_sdk.stores.base's names
+    # (the protocols, records and key helpers), each once and each the same object.
+    assert stores.__all__ == ["AsyncMemoryStore", "MemoryStore", *stores_base.__all__]
+    assert len(set(stores.__all__)) == len(stores.__all__) == 16
+    for name in stores_base.__all__:
+        assert getattr(stores, name) is getattr(stores_base, name), name
+    assert (stores.MemoryStore, stores.AsyncMemoryStore) == (MemoryStore, AsyncMemoryStore)
     assert stores.RedisStore is RedisStore
     assert stores.MongoStore is MongoStore
     assert stores.FileStore is FileStore
