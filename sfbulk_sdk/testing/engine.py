@@ -112,7 +112,7 @@ class Bulk1Engine(Engine):
     def add_batch(self, job: Job, body: str) -> Batch:
         """Queue a batch on an open job."""
         now = self._clock()
-        batch = Batch(id=self.next_id("751"), job=job, created=now, body=body, modstamp=now)
+        batch = Batch(id=self.next_id("751"), job=job, created=now, body=body)
         job.batches.append(batch)
         job.modstamp = now
         self._batches[batch.id] = batch
@@ -252,7 +252,6 @@ class Bulk1Engine(Engine):
                 job=original.job,
                 created=at,
                 body=original.body,
-                modstamp=at,
                 id_range=(lower, upper),
             )
             original.job.batches.append(chunk)

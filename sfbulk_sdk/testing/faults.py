@@ -31,9 +31,9 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypedDict
 
-__all__ = ["Chaos", "Fault", "FaultSet", "FaultValue"]
+__all__ = ["Chaos", "Fault", "FaultOptions", "FaultSet", "FaultValue"]
 
 #: A value in the JSON description of a fault.
 FaultValue: TypeAlias = str | int | bool | None
@@ -113,6 +113,20 @@ class Fault:
 #: Ids (15 or 18 characters, a key prefix and digits) and numbers, masked out of a
 #: path so that requests to the same route share one counter in a chaos plan.
 _IDS = re.compile(r"/[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?(?=/|$)|/\d[\d.]*(?=/|$)")
+
+
+class FaultOptions(TypedDict, total=False):
+    """The optional settings of a :class:`Fault` (``FakeOrg.inject_fault(path, **options)``);
+    each one left out takes the :class:`Fault` default."""
+
+    count: int
+    status: int
+    exception_code: str
+    message: str
+    method: str | None
+    drop_connection: bool
+    after: bool
+    retry_after: str | None
 
 
 @dataclass

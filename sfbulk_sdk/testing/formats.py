@@ -217,6 +217,12 @@ def write_rows(
     is the line number of the first row, for that message.
     """
     width = len(plans)
+    # Per column: target field, the longest text kept as it is (-1: always converted; a
+    # longer text goes through the converter, which refuses it), converter, position.
+    cells = [
+        (plan.target, -1 if plan.text_limit is None else plan.text_limit, plan.convert, n)
+        for n, plan in enumerate(plans)
+    ]
     write = writer.write
     append = outcomes.append
     for number, row in enumerate(rows, start=first_line):
@@ -227,16 +233,14 @@ def write_rows(
             )
         values: dict[str, Any] = {}
         try:
-            for plan, raw in zip(plans, row, strict=True):
-                if raw == "":
+            for target, limit, convert, n in cells:
+                raw = row[n]
+                if not raw:
                     continue  # an empty CSV value leaves the field as it is
                 if raw == "#N/A":
-                    values[plan.target] = None
+                    values[target] = None
                     continue
-                limit = plan.text_limit
-                values[plan.target] = (
-                    raw if limit is not None and len(raw) <= limit else plan.convert(raw)
-                )
+                values[target] = raw if len(raw) <= limit else convert(raw)
         except FieldValueError as exc:
             append(writer.failed(values, exc))
             continue

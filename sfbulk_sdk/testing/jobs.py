@@ -47,11 +47,12 @@ class Batch:
 
     id: str
     job: Job
-    created: datetime
     body: str
+    created: datetime
+    #: When the batch last changed; it starts at ``created``.
+    modstamp: datetime = field(init=False)
     state: BatchState = BatchState.QUEUED
     state_message: str | None = None
-    modstamp: datetime | None = None
     started: datetime | None = None
     finished: datetime | None = None
     processed: int = 0
@@ -63,6 +64,9 @@ class Batch:
     result_files: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     id_range: tuple[str | None, str | None] | None = None
 
+    def __post_init__(self) -> None:
+        self.modstamp = self.created
+
     def info(self) -> BatchInfo:
         """The batch's ``batchInfo``."""
         return BatchInfo(
@@ -71,7 +75,7 @@ class Batch:
             state=self.state,
             state_message=self.state_message,
             created_date=self.created,
-            system_modstamp=self.modstamp or self.created,
+            system_modstamp=self.modstamp,
             number_records_processed=self.processed,
             number_records_failed=self.failed,
             total_processing_time=self.total_ms,
@@ -110,6 +114,8 @@ class Job:
     sobject: str
     created_by: str
     created: datetime
+    #: When the job last changed; it starts at ``created``.
+    modstamp: datetime = field(init=False)
     content_type: ContentType
     api_version: str
     concurrency: ConcurrencyMode = ConcurrencyMode.PARALLEL
@@ -117,10 +123,12 @@ class Job:
     assignment_rule_id: str | None = None
     pk_chunking: ChunkingRequest | None = None
     state: JobState = JobState.OPEN
-    modstamp: datetime | None = None
     batches: list[Batch] = field(default_factory=list)
     field_mapping: dict[str, str] = field(default_factory=dict)
     field_constants: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.modstamp = self.created
 
     def info(self) -> JobInfo:
         """The job's ``jobInfo``, counters summed over its batches."""
@@ -138,7 +146,7 @@ class Job:
             object=self.sobject,
             created_by_id=self.created_by,
             created_date=self.created,
-            system_modstamp=self.modstamp or self.created,
+            system_modstamp=self.modstamp,
             state=self.state,
             external_id_field_name=self.external_id_field,
             concurrency_mode=self.concurrency,

@@ -27,7 +27,7 @@ from .accounts import (
     UserDetails,
 )
 from .describe import DescribeDocument
-from .faults import Fault, FaultSet
+from .faults import Fault, FaultOptions, FaultSet
 from .http import FakeRequest, FakeResponse
 from .oauth import OAuthRegistry
 from .router import dispatch
@@ -305,40 +305,18 @@ class FakeOrg:
         """The injected request faults still pending (and how many fired)."""
         return self._state.faults
 
-    def inject_fault(
-        self,
-        path: str,
-        *,
-        count: int = 1,
-        status: int = 500,
-        exception_code: str = "InternalServerError",
-        message: str = "An unexpected error occurred. Please retry the request.",
-        method: str | None = None,
-        drop_connection: bool = False,
-        after: bool = False,
-        retry_after: str | None = None,
-    ) -> Fault:
+    def inject_fault(self, path: str, **options: Unpack[FaultOptions]) -> Fault:
         """Fail the next ``count`` requests whose path matches the regex ``path``.
 
         The reply has HTTP ``status`` and an error body shaped for the API
         (Bulk ``<error>``, SOAP fault) with ``exception_code``; with
         ``drop_connection`` the connection is cut instead. With ``after`` the
         org acts on the request first and only its reply is lost;
-        ``retry_after`` is sent as the ``Retry-After`` header.
+        ``retry_after`` is sent as the ``Retry-After`` header. The defaults
+        are :class:`~sfbulk_sdk.testing.faults.Fault`'s: one request, HTTP 500
+        ``InternalServerError``, any method, before the org acts.
         """
-        return self._state.faults.add(
-            Fault(
-                path,
-                count=count,
-                status=status,
-                exception_code=exception_code,
-                message=message,
-                method=method,
-                drop_connection=drop_connection,
-                after=after,
-                retry_after=retry_after,
-            )
-        )
+        return self._state.faults.add(Fault(path, **options))
 
     def inject_record_errors(
         self,

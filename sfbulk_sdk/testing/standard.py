@@ -91,6 +91,8 @@ def _opt_outs() -> list[FieldSpec]:
 _SALUTATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "Mx.")
 _RATINGS = ("Hot", "Warm", "Cold")
 _SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
+_PRIORITIES = ("High", "Medium", "Low")
+_ORIGINS = ("Phone", "Email", "Web")
 _CLOSED_STAGES = ("Closed Won", "Closed Lost")
 
 
@@ -281,18 +283,10 @@ def _case() -> SObjectSpec:
             FieldSpec("Description", T.TEXTAREA, length=32000),
             FieldSpec("Status", T.PICKLIST, length=40, default="New"),
             FieldSpec(
-                "Priority",
-                T.PICKLIST,
-                length=40,
-                default="Medium",
-                picklist_values=("High", "Medium", "Low"),
+                "Priority", T.PICKLIST, length=40, default="Medium", picklist_values=_PRIORITIES
             ),
             FieldSpec(
-                "Origin",
-                T.PICKLIST,
-                length=40,
-                label="Case Origin",
-                picklist_values=("Phone", "Email", "Web"),
+                "Origin", T.PICKLIST, length=40, label="Case Origin", picklist_values=_ORIGINS
             ),
             FieldSpec("Type", T.PICKLIST, length=40, label="Case Type"),
             FieldSpec("Reason", T.PICKLIST, length=40, label="Case Reason"),

@@ -206,6 +206,7 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
 
         return boolean
     bound = _range_bound(spec)
+    low = -bound
     if ftype is FieldType.INT:
 
         def integer(value: Any) -> Any:
@@ -215,11 +216,11 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
                 number = float(value)
             except (TypeError, ValueError):
                 raise _type_error(spec, value) from None
+            if low < number < bound and number.is_integer() and not isinstance(value, bool):
+                return int(number)
             if isinstance(value, bool) or not number.is_integer():
                 raise _type_error(spec, value)
-            if not -bound < number < bound:
-                raise _out_of_range(spec, number)
-            return int(number)
+            raise _out_of_range(spec, number)
 
         return integer
     if ftype.is_number:
@@ -235,7 +236,7 @@ def converter_for(spec: FieldSpec, object_label: str) -> Converter:
                 raise _type_error(spec, value) from None
             if not math.isfinite(result):
                 raise _type_error(spec, value)
-            if not -bound < result < bound:
+            if not low < result < bound:
                 raise _out_of_range(spec, result)
             return result
 

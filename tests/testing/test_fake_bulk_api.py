@@ -104,6 +104,48 @@ def test_parent_reference_by_external_id(org: FakeOrg, bulk: BulkCaller) -> None
     )
 
 
+def test_csv_cells_kept_cleared_converted_or_refused_per_field(
+    org: FakeOrg, bulk: BulkCaller
+) -> None:
+    """Each CSV cell on its own: text up to the field's length is kept as sent, one character
+    more is refused; an empty cell leaves the field unset, ``#N/A`` is null; integers are
+    converted and checked for type and range; a failed row stores nothing."""
+    org.add_field("Account", FieldSpec("Code__c", FieldType.STRING, length=5))
+    org.add_field("Account", FieldSpec("Count__c", FieldType.INT, precision=3))
+    cells = {
+        "fits": "abcde,12",
+        "long": "abcdef,1",
+        "blank": ",7",
+        "nulls": "#N/A,#N/A",
+        "range": "ab,1000",
+        "typed": "ab,1.5",
+        "negative": "ab,-999",
+        "float": "ab,3.0",
+    }
+    body = "Name,Code__c,Count__c\n" + "".join(f"{name},{row}\n" for name, row in cells.items())
+    results = bulk.run_csv("insert", "Account", body)
+    refused = {
+        name: result.errors[0].to_csv_text()
+        for name, result in zip(cells, results, strict=True)
+        if result.errors
+    }
+    assert refused == {
+        "long": "STRING_TOO_LONG:Code: data value too large: abcdef (max length=5):Code__c --",
+        "range": "NUMBER_OUTSIDE_VALID_RANGE:Count: value outside of valid range on numeric "
+        "field: 1000.0:Count__c --",
+        "typed": "INVALID_TYPE_ON_FIELD_IN_RECORD:Count: value not of required type: 1.5:"
+        "Count__c --",
+    }
+    stored = {r["Name"]: (r["Code__c"], r["Count__c"]) for r in org.records("Account")}
+    assert stored == {
+        "fits": ("abcde", 12),
+        "blank": (None, 7),
+        "nulls": (None, None),
+        "negative": ("ab", -999),
+        "float": ("ab", 3),
+    }
+
+
 def test_record_errors_as_salesforce_reports_them(org: FakeOrg, bulk: BulkCaller) -> None:
     org.add_field("Account", FieldSpec("Code__c", FieldType.STRING, unique=True, length=5))
     (acct,) = org.insert("Account", [{"Name": "Taken", "Code__c": "T1"}])

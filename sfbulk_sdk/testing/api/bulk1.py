@@ -373,7 +373,6 @@ class _Bulk:
                 external_id_field=external,
                 assignment_rule_id=info.assignment_rule_id,
                 pk_chunking=pk,
-                modstamp=now,
             )
         )
         self.job = job

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote
 
 from ...core.clock import ManualClock
@@ -229,25 +230,48 @@ def _strings(value: Any, name: str) -> list[str]:
     return list(value)
 
 
-def _text(body: dict[str, Any], key: str) -> str:
-    value = body[key]
+def _text(value: Any, key: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{key} must be a non-empty string")
     return value
 
 
-def _optional_text(body: dict[str, Any], key: str) -> str | None:
-    value = body[key]
+def _optional_text(value: Any, key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ValueError(f"{key} must be a string or null")
     return value
 
 
-def _flag(body: dict[str, Any], key: str) -> bool:
-    value = body[key]
+def _flag(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{key} must be true or false")
     return value
+
+
+def _flows(value: Any, key: str) -> list[OAuthFlow]:
+    names = _strings(value, key)
+    unknown = set(names) - set(_FLOWS)
+    if unknown:
+        raise ValueError(f"unknown OAuth flows {sorted(unknown)}; known: {sorted(_FLOWS)}")
+    return [_FLOWS[name] for name in names]
+
+
+def _users(value: Any, key: str) -> list[str] | None:
+    return None if value is None else _strings(value, "users")
+
+
+# How each app setting of a JSON body is read, in the order they are checked.
+_APP_READERS: dict[str, Callable[[Any, str], object]] = {
+    "client_id": _text,
+    "client_secret": _text,
+    "certificate": _optional_text,
+    "run_as": _optional_text,
+    "rotate_refresh_tokens": _flag,
+    "require_secret_for_refresh": _flag,
+    "scopes": _strings,
+    "flows": _flows,
+    "approved_users": _users,
+}
 
 
 def _app_options(body: Any) -> AppOptions:
@@ -257,28 +281,5 @@ def _app_options(body: Any) -> AppOptions:
     unknown = set(body) - _APP_KEYS
     if unknown:
         raise ValueError(f"unknown app settings: {sorted(unknown)}")
-    options: AppOptions = {}
-    if "client_id" in body:
-        options["client_id"] = _text(body, "client_id")
-    if "client_secret" in body:
-        options["client_secret"] = _text(body, "client_secret")
-    if "certificate" in body:
-        options["certificate"] = _optional_text(body, "certificate")
-    if "run_as" in body:
-        options["run_as"] = _optional_text(body, "run_as")
-    if "rotate_refresh_tokens" in body:
-        options["rotate_refresh_tokens"] = _flag(body, "rotate_refresh_tokens")
-    if "require_secret_for_refresh" in body:
-        options["require_secret_for_refresh"] = _flag(body, "require_secret_for_refresh")
-    if "scopes" in body:
-        options["scopes"] = _strings(body["scopes"], "scopes")
-    if "flows" in body:
-        names = _strings(body["flows"], "flows")
-        unknown = set(names) - set(_FLOWS)
-        if unknown:
-            raise ValueError(f"unknown OAuth flows {sorted(unknown)}; known: {sorted(_FLOWS)}")
-        options["flows"] = [_FLOWS[name] for name in names]
-    if "approved_users" in body:
-        approved = body["approved_users"]
-        options["approved_users"] = None if approved is None else _strings(approved, "users")
-    return options
+    options = {key: read(body[key], key) for key, read in _APP_READERS.items() if key in body}
+    return cast("AppOptions", options)
