@@ -214,8 +214,7 @@ def _results(call: RestCall, job: IngestJob, kind: ResultKind) -> FakeResponse:
             "can only download results of a finished bulk job with status: JOB_COMPLETE, "
             f"FAILED or ABORTED. Current status: {status_name(job.state)}",
         )
-    engine = call.state.bulk2
-    body, rows = ingest_results(job, kind, engine.seed(job))
+    body, rows = ingest_results(job, kind)
     no_content = call.state.settings.bulk2_empty_failed_results_status == 204
     if rows == 0 and kind == "failedResults" and no_content:
         return FakeResponse(204)
