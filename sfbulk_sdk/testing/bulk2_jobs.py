@@ -148,18 +148,12 @@ _Info = TypeVar("_Info", IngestJobInfo, QueryJobInfo)
 
 def _document(model: type[_Info], job: Bulk2Job) -> _Info:
     """The keys every view of either kind of job answers (the ``short`` view's)."""
-    return model(
-        id=job.id,
-        operation=job.operation,
-        object=job.sobject,
-        created_by_id=job.created_by,
-        created_date=job.created,
-        system_modstamp=job.modstamp or job.created,
-        state=job.state,
-        concurrency_mode=ConcurrencyMode.PARALLEL,
-        content_type="CSV",
-        api_version=job.version,
-    )
+    info = model(id=job.id, operation=job.operation, object=job.sobject, state=job.state)
+    info.created_by_id, info.created_date = job.created_by, job.created
+    info.system_modstamp = job.modstamp or job.created
+    info.concurrency_mode, info.content_type = ConcurrencyMode.PARALLEL, "CSV"
+    info.api_version = job.version
+    return info
 
 
 def _format(info: IngestJobInfo | QueryJobInfo, job: Bulk2Job, view: View, kind: JobType) -> bool:
