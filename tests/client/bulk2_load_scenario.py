@@ -40,6 +40,8 @@ from tests.org_clients import org_bulk
 #: One row in this many fails, at a different offset per operation and cause.
 EVERY = 1_000
 TOO_LONG = "x" * 300  # Account.Name holds 255
+#: The upsert adds one new row for this many inserted rows (which it updates, every one).
+NEW_EVERY = 10
 
 
 @dataclass
@@ -208,8 +210,8 @@ def run(rows: int, *, delete: bool = True) -> Report:
     with org_bulk(org) as bulk:
         ids = _insert(bulk, rows, report)
         kept = [i for i, rid in enumerate(ids) if rid is not None]
-        half = kept[: len(kept) // 2]
-        live = Live(ids, len(half))
+        new = len(kept) // NEW_EVERY
+        live = Live(ids, new)
 
         # update every inserted row: a Name too long, or an Id of no record, fails
         def update_line(r: int, i: int) -> str:
@@ -230,25 +232,25 @@ def run(rows: int, *, delete: bool = True) -> Report:
         data = _csv("Id,Name", (update_line(r, i) for r, i in enumerate(kept, 1)))
         _keyed(bulk, report, Step("update", len(kept)), data, failing, updated)
 
-        # upsert by Ext__c: the first half of the rows exist, as many again are new
+        # upsert by Ext__c: every inserted row again, then one new row for each NEW_EVERY
         def upsert_ext(r: int) -> str:
-            return f"E{half[r - 1]:07d}" if r <= len(half) else f"N{r - len(half):07d}"
+            return f"E{kept[r - 1]:07d}" if r <= len(kept) else f"N{r - len(kept):07d}"
 
         def upsert_line(r: int) -> str:
             ext = upsert_ext(r)
             return f"{ext},{TOO_LONG if r % EVERY == 17 else f'Upserted {ext}'}"
 
-        upserts = 2 * len(half)
+        upserts = len(kept) + new
         failing = {r: "STRING_TOO_LONG" for r in range(1, upserts + 1) if r % EVERY == 17}
 
         def upserted(r: int, result: IngestResult) -> None:
-            new = r > len(half)
-            assert result.id is not None and result.created is new
-            if new:
-                live.created[r - len(half)] = result.id
+            made = r > len(kept)
+            assert result.id is not None and result.created is made
+            if made:
+                live.created[r - len(kept)] = result.id
             else:
-                assert result.id == ids[half[r - 1]]
-                live.state[half[r - 1]] = UPSERTED
+                assert result.id == ids[kept[r - 1]]
+                live.state[kept[r - 1]] = UPSERTED
 
         data = _csv("Ext__c,Name", (upsert_line(r) for r in range(1, upserts + 1)))
         _keyed(bulk, report, Step("upsert", upserts), data, failing, upserted, "Ext__c")
@@ -296,12 +298,12 @@ def check_counts(report: Report, rows: int) -> None:
     assert counts["insert"] == (rows, inserted, no_name)
     bad = _hits(inserted, 11) + _hits(inserted, 13)
     assert counts["update"] == (inserted, inserted - bad, bad)
-    half = inserted // 2
-    assert counts["upsert"] == (2 * half, 2 * half - _hits(2 * half, 17), _hits(2 * half, 17))
+    upserts = inserted + inserted // NEW_EVERY
+    assert counts["upsert"] == (upserts, upserts - _hits(upserts, 17), _hits(upserts, 17))
     # live: the inserted rows, plus the new upserts that did not fail, less the deleted ones
-    live = inserted + half - _hits(2 * half, 17, first=half + 1)
+    live = upserts - _hits(upserts, 17, first=inserted + 1)
     if "delete" in counts:
-        doomed = inserted - half
+        doomed = inserted - inserted // 2
         assert counts["delete"] == (doomed, doomed - _hits(doomed, 19), _hits(doomed, 19))
         live -= doomed - _hits(doomed, 19)
     assert report.queried == live
