@@ -205,6 +205,7 @@ class Bulk2Engine(Engine):
         except BatchFailure:
             job.header, job.unprocessed = _lenient_rows(body, delimiter)
             raise
+        del body, upload  # the rows hold what is needed of the data
         table = self._db.require(job.sobject)
         try:
             plans = plan_columns(self._db, table, header)

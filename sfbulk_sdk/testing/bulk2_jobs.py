@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeAlias, TypeVar
@@ -124,7 +124,8 @@ class IngestJob(Bulk2Job):
     unprocessed: list[list[str]] = field(default_factory=list)  # while processing
     number_columns: tuple[int, ...] = ()  # re-rendered in successful results
     failed: int = 0  # rows that failed (numberRecordsFailed), counted once processed
-    results: dict[ResultKind, tuple[bytes, int]] = field(default_factory=dict)  # once sealed
+    # once sealed: each file as encoded chunks (header first), and its row count
+    results: dict[ResultKind, tuple[tuple[bytes, ...], int]] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -253,22 +254,31 @@ def seal_ingest(job: IngestJob, seed: int) -> None:
     """Render a finished ingest job's three result files, and let go of its rows.
 
     Rows come in an order drawn from ``seed`` (per file), never the upload order.
+    The rows go before the lines are encoded, a chunk at a time, so that the
+    rows, their lines and the encoded file are never all held at once.
     """
     job.processed = len(job.outcomes)
-    for kind, offset in _KIND_SEEDS.items():
-        if kind == "unprocessedrecords" and not job.header:
-            job.results[kind] = (b"", 0)  # no data came
-            continue
-        lines = shuffled(_ingest_lines(job, kind), seed * 4 + offset)
-        ending = job.line_ending.chars
-        text = job.delimiter.char.join(_ingest_header(job, kind)) + ending + "".join(lines)
-        job.results[kind] = (text.encode(), len(lines))
+    kinds = [k for k in _KIND_SEEDS if k != "unprocessedrecords" or job.header]  # else no data
+    lines = {kind: _ingest_lines(job, kind) for kind in kinds}
     job.rows, job.outcomes, job.unprocessed = [], [], []
+    d, end = job.delimiter.char, job.line_ending.chars
+    for kind in kinds:
+        order = shuffled(lines.pop(kind), seed * 4 + _KIND_SEEDS[kind])
+        chunks = [(d.join(_ingest_header(job, kind)) + end).encode()]
+        chunks += ("".join(part).encode() for part in _chunked(order))
+        job.results[kind] = (tuple(chunks), len(order))
+        del order
+
+
+def _chunked(lines: list[str], size: int = 10_000) -> Iterator[list[str]]:
+    for first in range(0, len(lines), size):
+        yield lines[first : first + size]
 
 
 def ingest_results(job: IngestJob, kind: ResultKind) -> tuple[bytes, int]:
     """One result file of a finished ingest job (CSV bytes) and how many rows it holds."""
-    return job.results.get(kind, (b"", 0))
+    chunks, rows = job.results.get(kind, ((), 0))
+    return b"".join(chunks), rows
 
 
 def seal_query(job: QueryJob, rows: Sequence[tuple[FieldValue, ...]]) -> None:
