@@ -2,14 +2,15 @@
 
 Runs the scenario of ``tests/client/bulk2_load_scenario.py`` on 1,000,000
 Accounts against the fake org in-process: insert (one row in a thousand has no
-Name), update every inserted row by Id, upsert by an external id (half existing,
-half new), delete half, each with failing rows; then a Bulk 2.0 query reads the
+Name), update every inserted row by Id, upsert them again by an external id with
+one new row for every ten, delete half, each with failing rows; then a Bulk 2.0 query reads the
 table back. The scenario asserts that every input row has exactly one outcome,
 that update/upsert/delete failures are reported against the right input rows
 (joined by Id or external id), that insert outcomes carry no guessed row, and
 that the query returns every live record once with its final values. Prints the
 counts and times of each step. The suite runs the same scenario at 100,000 rows
-(``tests/client/test_bulk2_scale.py``).
+(``tests/client/test_bulk2_scale.py``) and, without the delete step, at
+1,000,000 (``tests/client/test_bulk2_million.py``).
 
     python bench/bench_bulk2_load_million.py [--rows 1000000]
 """

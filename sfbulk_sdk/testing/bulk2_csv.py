@@ -10,8 +10,11 @@ this module adds what only Bulk 2.0 has:
   values excepted;
 * :func:`raw_header`: the header cells exactly as uploaded (quoted or not),
   which result files echo;
-* :func:`render_csv`: a result file with every value quoted, in the job's
-  delimiter and line ending;
+* :func:`quoted_line`: one result line with every value quoted, in the job's
+  delimiter (the usual value, holding no quote, costs one join);
+* :class:`RenderedRows`: result rows rendered once into bytes, with where
+  each row starts, so that any page of them is one slice (a query's results
+  are rendered when the job completes, never per request);
 * :func:`shuffled`: the seeded reordering of result rows (Salesforce does not
   keep the upload order, spec §9, so no client may depend on it).
 """
@@ -19,13 +22,15 @@ this module adds what only Bulk 2.0 has:
 from __future__ import annotations
 
 import random
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, islice
 from typing import TypeVar
 
 from ..models.bulk2 import LineEnding
 from .formats import BatchFailure, quote_cell
 
-__all__ = ["check_line_ending", "raw_header", "render_csv", "shuffled"]
+__all__ = ["RenderedRows", "check_line_ending", "quoted_line", "raw_header", "shuffled"]
 
 ItemT = TypeVar("ItemT")
 
@@ -102,13 +107,60 @@ def raw_header(body: str, delimiter: str) -> list[str]:
     return cells
 
 
-def render_csv(
-    header: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str, ending: str
-) -> str:
-    """A result file: ``header`` as given, every row value quoted, each line ended."""
-    lines = [delimiter.join(header)]
-    lines.extend(delimiter.join(map(quote_cell, row)) for row in rows)
-    return ending.join(lines) + ending
+def quoted_line(cells: Sequence[str], delimiter: str) -> str:
+    """``cells`` each in double quotes (inner quotes doubled), joined by ``delimiter``."""
+    sep = f'"{delimiter}"'
+    joined = sep.join(cells)
+    if joined.count('"') == 2 * len(cells) - 2:  # no value holds a quote (none is a delimiter)
+        return f'"{joined}"'
+    return delimiter.join(map(quote_cell, cells))
+
+
+#: Rows rendered and encoded together (bounds the text held at once).
+_CHUNK_ROWS = 10_000
+
+
+class RenderedRows:
+    """A result file rendered once: its header line, every row's line, where each starts.
+
+    :meth:`page` answers any run of rows with one slice of the encoded body, so
+    serving a page costs no rendering (and the rows themselves need not be kept).
+    """
+
+    __slots__ = ("_body", "_header", "_starts")
+
+    def __init__(self, header: str, lines: Iterable[str]) -> None:
+        self._header = header.encode()
+        self._starts = array("q", [0])
+        parts: list[bytes] = []
+        end = 0
+        lines = iter(lines)
+        while chunk := list(islice(lines, _CHUNK_ROWS)):
+            text = "".join(chunk)
+            data = text.encode()
+            ascii_only = len(data) == len(text)
+            sizes = map(len, chunk) if ascii_only else (len(line.encode()) for line in chunk)
+            self._starts.extend(islice(accumulate(sizes, initial=end), 1, None))
+            end += len(data)
+            parts.append(data)
+        self._body = b"".join(parts)
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __repr__(self) -> str:
+        return f"RenderedRows(rows={len(self)}, bytes={len(self._body)})"
+
+    def page(self, start: int, stop: int) -> bytes:
+        """The header and rows ``start:stop`` (clamped to the rows there are)."""
+        count = len(self)
+        start, stop = min(max(start, 0), count), min(max(stop, 0), count)
+        starts = self._starts
+        return self._header + self._body[starts[start] : starts[max(start, stop)]]
+
+    def whole(self) -> bytes:
+        """The header and every row."""
+        return self._header + self._body
 
 
 def shuffled(items: Sequence[ItemT], seed: int) -> list[ItemT]:

@@ -27,7 +27,7 @@ from ..core.clock import Clock
 from ..models.bulk2 import Bulk2JobState, Bulk2Operation
 from ..models.enums import Operation
 from .bulk2_csv import check_line_ending, raw_header
-from .bulk2_jobs import Bulk2Job, IngestJob, QueryJob
+from .bulk2_jobs import Bulk2Job, IngestJob, QueryJob, seal_ingest, seal_query
 from .formats import BatchFailure, CsvUpload, QueryShape, plan_columns, write_rows
 from .ids import normalize_id
 from .limits import RollingAllowance
@@ -151,9 +151,11 @@ class Bulk2Engine(Engine):
         job.touch(now)
         if job in self._pending:
             self._pending.remove(job)
-        if isinstance(job, IngestJob) and job.body is not None:
-            job.header, job.unprocessed = _lenient_rows(job.body, job.delimiter.char)
-            job.body = None
+        if isinstance(job, IngestJob):
+            if job.body is not None:
+                job.header, job.unprocessed = _lenient_rows(job.body, job.delimiter.char)
+                job.body = None
+            seal_ingest(job, self.seed(job))
 
     # -- processing ------------------------------------------------------------
 
@@ -176,11 +178,10 @@ class Bulk2Engine(Engine):
             job.error_message = failure
         if job.state is Bulk2JobState.IN_PROGRESS:
             job.state = Bulk2JobState.JOB_COMPLETE
-        spent = int((at - (job.started or at)).total_seconds() * 1000)
         if isinstance(job, IngestJob):
-            job.total_ms = spent + len(job.outcomes) // 10
-        elif isinstance(job, QueryJob):
-            job.total_ms = spent + len(job.rows) // 10
+            seal_ingest(job, self.seed(job))
+        spent = int((at - (job.started or at)).total_seconds() * 1000)
+        job.total_ms = spent + job.processed // 10
         job.finished = at
         job.touch(at)
 
@@ -204,6 +205,7 @@ class Bulk2Engine(Engine):
         except BatchFailure:
             job.header, job.unprocessed = _lenient_rows(body, delimiter)
             raise
+        del body, upload  # the rows hold what is needed of the data
         table = self._db.require(job.sobject)
         try:
             plans = plan_columns(self._db, table, header)
@@ -245,9 +247,10 @@ class Bulk2Engine(Engine):
         compiled = compile_soql(
             job.soql, self._db, include_deleted=job.operation is Bulk2Operation.QUERY_ALL
         )
-        job.rows = compiled.run()
+        rows = compiled.run()
         job.shape = QueryShape(compiled, job.api_version)
         job.chunkable = not compiled.order and compiled.limit is None
+        seal_query(job, rows)
 
 
 def _begin(job: Bulk2Job, at: datetime) -> None:

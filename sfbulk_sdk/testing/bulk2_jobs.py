@@ -12,13 +12,18 @@ the wire's key order; each call answers its own subset of the keys (spec §3.3):
 * ``short`` (the ``PATCH`` replies): up to ``apiVersion`` only;
 * ``full`` (``GET``): everything, counters only once the data is complete;
 * ``list`` (``GET jobs/ingest``): up to ``columnDelimiter``, no counters.
+
+A job's result files are rendered once, as it finishes (:func:`seal_ingest`,
+:func:`seal_query`), and kept as bytes; the rows they came from are let go, so
+that a finished job holds about as much memory as its results' text, and a
+request for results (or a page of them) costs no rendering.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeAlias, TypeVar
@@ -33,7 +38,7 @@ from ..models.bulk2 import (
     QueryJobInfo,
 )
 from ..models.enums import ConcurrencyMode
-from .bulk2_csv import render_csv, shuffled
+from .bulk2_csv import RenderedRows, quoted_line, shuffled
 from .formats import QueryShape, quote_cell
 from .schema import FieldValue, FieldValueError
 from .store import Outcome
@@ -49,6 +54,8 @@ __all__ = [
     "ingest_results",
     "query_info",
     "query_page",
+    "seal_ingest",
+    "seal_query",
     "sf_error",
     "status_name",
 ]
@@ -60,7 +67,11 @@ ResultKind: TypeAlias = Literal["successfulResults", "failedResults", "unprocess
 
 #: Job states after which nothing changes any more.
 TERMINAL = frozenset({Bulk2JobState.JOB_COMPLETE, Bulk2JobState.FAILED, Bulk2JobState.ABORTED})
-_KIND_SEEDS = {"successfulResults": 1, "failedResults": 2, "unprocessedrecords": 3}
+_KIND_SEEDS: dict[ResultKind, int] = {
+    "successfulResults": 1,
+    "failedResults": 2,
+    "unprocessedrecords": 3,
+}
 
 
 @dataclass(eq=False)
@@ -82,6 +93,7 @@ class Bulk2Job:
     finished: datetime | None = None
     error_message: str | None = None
     total_ms: int = 0
+    processed: int = 0  # rows processed (numberRecordsProcessed), set once finished
 
     @property
     def is_terminal(self) -> bool:
@@ -107,11 +119,13 @@ class IngestJob(Bulk2Job):
     uploaded: bool = False  # data came (once: a second PUT is refused)
     body: str | None = None  # the data until it is processed
     header: list[str] = field(default_factory=list)  # as uploaded, quotes included
-    rows: list[list[str]] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
-    unprocessed: list[list[str]] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)  # while processing
+    outcomes: list[Outcome] = field(default_factory=list)  # while processing
+    unprocessed: list[list[str]] = field(default_factory=list)  # while processing
     number_columns: tuple[int, ...] = ()  # re-rendered in successful results
     failed: int = 0  # rows that failed (numberRecordsFailed), counted once processed
+    # once sealed: each file as encoded chunks (header first), and its row count
+    results: dict[ResultKind, tuple[tuple[bytes, ...], int]] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -121,13 +135,8 @@ class QueryJob(Bulk2Job):
     soql: str = ""
     state: Bulk2JobState = Bulk2JobState.UPLOAD_COMPLETE
     shape: QueryShape | None = None
-    rows: list[tuple[FieldValue, ...]] = field(default_factory=list)
+    results: RenderedRows | None = None  # once it completed
     chunkable: bool = True
-
-    @property
-    def processed(self) -> int:
-        """Rows the query returned (``numberRecordsProcessed``)."""
-        return len(self.rows)
 
 
 def status_name(state: Bulk2JobState) -> str:
@@ -140,18 +149,12 @@ _Info = TypeVar("_Info", IngestJobInfo, QueryJobInfo)
 
 def _document(model: type[_Info], job: Bulk2Job) -> _Info:
     """The keys every view of either kind of job answers (the ``short`` view's)."""
-    return model(
-        id=job.id,
-        operation=job.operation,
-        object=job.sobject,
-        created_by_id=job.created_by,
-        created_date=job.created,
-        system_modstamp=job.modstamp or job.created,
-        state=job.state,
-        concurrency_mode=ConcurrencyMode.PARALLEL,
-        content_type="CSV",
-        api_version=job.version,
-    )
+    info = model(id=job.id, operation=job.operation, object=job.sobject, state=job.state)
+    info.created_by_id, info.created_date = job.created_by, job.created
+    info.system_modstamp = job.modstamp or job.created
+    info.concurrency_mode, info.content_type = ConcurrencyMode.PARALLEL, "CSV"
+    info.api_version = job.version
+    return info
 
 
 def _format(info: IngestJobInfo | QueryJobInfo, job: Bulk2Job, view: View, kind: JobType) -> bool:
@@ -176,7 +179,7 @@ def ingest_info(job: IngestJob, view: View) -> IngestJobInfo:
     if not _format(info, job, view, JobType.V2_INGEST):
         return info
     if not is_open:
-        info.number_records_processed = len(job.outcomes)
+        info.number_records_processed = job.processed
         info.number_records_failed = job.failed
     info.retries = 0
     info.total_processing_time = job.total_ms
@@ -215,42 +218,84 @@ def _rerendered(row: Sequence[str], columns: tuple[int, ...]) -> list[str]:
     return cells
 
 
-def ingest_results(job: IngestJob, kind: ResultKind, seed: int) -> tuple[str, int]:
-    """One result file of an ingest job (CSV text) and how many rows it holds.
-
-    Rows come in an order drawn from ``seed`` (per file), never the upload order.
-    """
-    delimiter, ending = job.delimiter.char, job.line_ending.chars
-    rows: list[list[str]]
+def _ingest_lines(job: IngestJob, kind: ResultKind) -> list[str]:
+    """The lines of one result file, in upload order."""
+    d, end = job.delimiter.char, job.line_ending.chars
     if kind == "unprocessedrecords":
-        if not job.header:
-            return "", 0  # no data came
-        header = job.header
-        rows = job.unprocessed
-    elif kind == "successfulResults":
-        header = ['"sf__Id"', '"sf__Created"', *job.header]
-        rows = [
-            [o.id or "", "true" if o.created else "false", *_rerendered(r, job.number_columns)]
-            for o, r in zip(job.outcomes, job.rows, strict=False)
+        return [quoted_line(r, d) + end for r in job.unprocessed]
+    pairs = zip(job.outcomes, job.rows, strict=False)
+    if kind == "successfulResults":
+        numbers = job.number_columns
+        return [
+            f'"{o.id or ""}"{d}"{"true" if o.created else "false"}"{d}'
+            f"{quoted_line(_rerendered(r, numbers) if numbers else r, d)}{end}"
+            for o, r in pairs
             if o.success
         ]
-    else:
-        with_id = job.version >= 53.0  # sf__Id in failed results since API 53.0
-        header = [*(['"sf__Id"'] if with_id else []), '"sf__Error"', *job.header]
-        rows = [
-            [*([o.id or ""] if with_id else []), sf_error(o.error), *r]
-            for o, r in zip(job.outcomes, job.rows, strict=False)
-            if o.error is not None
-        ]
-    order = shuffled(rows, seed * 4 + _KIND_SEEDS[kind])
-    return render_csv(header, order, delimiter, ending), len(order)
+    with_id = job.version >= 53.0  # sf__Id in failed results since API 53.0
+    return [
+        f"{quote_cell(o.id or '') + d if with_id else ''}{quote_cell(sf_error(o.error))}{d}"
+        f"{quoted_line(r, d)}{end}"
+        for o, r in pairs
+        if o.error is not None
+    ]
 
 
-def query_page(job: QueryJob, start: int, stop: int) -> str:
-    """Rows ``start:stop`` of a query's results as a CSV page, header included."""
+def _ingest_header(job: IngestJob, kind: ResultKind) -> list[str]:
+    if kind == "unprocessedrecords":
+        return job.header
+    if kind == "successfulResults":
+        return ['"sf__Id"', '"sf__Created"', *job.header]
+    with_id = job.version >= 53.0
+    return [*(['"sf__Id"'] if with_id else []), '"sf__Error"', *job.header]
+
+
+def seal_ingest(job: IngestJob, seed: int) -> None:
+    """Render a finished ingest job's three result files, and let go of its rows.
+
+    Rows come in an order drawn from ``seed`` (per file), never the upload order.
+    The rows go before the lines are encoded, a chunk at a time, so that the
+    rows, their lines and the encoded file are never all held at once.
+    """
+    job.processed = len(job.outcomes)
+    kinds = [k for k in _KIND_SEEDS if k != "unprocessedrecords" or job.header]  # else no data
+    lines = {kind: _ingest_lines(job, kind) for kind in kinds}
+    job.rows, job.outcomes, job.unprocessed = [], [], []
+    d, end = job.delimiter.char, job.line_ending.chars
+    for kind in kinds:
+        order = shuffled(lines.pop(kind), seed * 4 + _KIND_SEEDS[kind])
+        chunks = [(d.join(_ingest_header(job, kind)) + end).encode()]
+        chunks += ("".join(part).encode() for part in _chunked(order))
+        job.results[kind] = (tuple(chunks), len(order))
+        del order
+
+
+def _chunked(lines: list[str], size: int = 10_000) -> Iterator[list[str]]:
+    for first in range(0, len(lines), size):
+        yield lines[first : first + size]
+
+
+def ingest_results(job: IngestJob, kind: ResultKind) -> tuple[bytes, int]:
+    """One result file of a finished ingest job (CSV bytes) and how many rows it holds."""
+    chunks, rows = job.results.get(kind, ((), 0))
+    return b"".join(chunks), rows
+
+
+def seal_query(job: QueryJob, rows: Sequence[tuple[FieldValue, ...]]) -> None:
+    """Render a completed query's rows once, as its pages will be cut from them."""
     shape = job.shape
     assert shape is not None
-    offset = shape.offset
-    header = [quote_cell(h) for h in shape.headers]
-    rows = ([text_value(v) for v in row[offset:]] for row in job.rows[start:stop])
-    return render_csv(header, rows, job.delimiter.char, job.line_ending.chars)
+    offset, d, end = shape.offset, job.delimiter.char, job.line_ending.chars
+    header = d.join(quote_cell(h) for h in shape.headers) + end
+    lines = (
+        quoted_line([v if type(v) is str else text_value(v) for v in row[offset:]], d) + end
+        for row in rows
+    )
+    job.results = RenderedRows(header, lines)
+    job.processed = len(rows)
+
+
+def query_page(job: QueryJob, start: int, stop: int) -> bytes:
+    """Rows ``start:stop`` of a completed query's results as a CSV page, header included."""
+    assert job.results is not None
+    return job.results.page(start, stop)

@@ -36,6 +36,11 @@ _BITS = str.maketrans(
 )
 
 
+# The same bits for ASCII bytes (one C call over a whole id), and each 5-bit pattern's character.
+_BYTE_BITS = bytes(0x31 if 0x41 <= c <= 0x5A else 0x30 for c in range(256))
+_PATTERN_CHAR = {format(n, "05b")[::-1].encode(): SUFFIX_ALPHABET[n] for n in range(32)}
+
+
 def _chunk_char(chunk: str) -> str:
     return SUFFIX_ALPHABET[int(chunk.translate(_BITS)[::-1], 2)]
 
@@ -67,6 +72,11 @@ def normalize_id(value: str) -> str | None:
     Salesforce accepts the 18-character form in any case; the first 15
     characters are then recovered from the suffix's case bits.
     """
+    if len(value) == 18 and value.isascii() and value.isalnum():
+        flags = value.encode().translate(_BYTE_BITS)  # the usual case: already canonical
+        first, second, third = flags[0:5], flags[5:10], flags[10:15]
+        if _PATTERN_CHAR[first] + _PATTERN_CHAR[second] + _PATTERN_CHAR[third] == value[15:]:
+            return value
     if len(value) == 15:
         return to_18(value) if _ID15.fullmatch(value) else None
     if len(value) != 18 or not _ID15.fullmatch(value[:15]):

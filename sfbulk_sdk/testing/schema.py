@@ -162,7 +162,8 @@ class FieldSpec:
     @property
     def field_type(self) -> FieldType:
         """The field's type as a :class:`FieldType`."""
-        return FieldType(self.type)
+        kind = self.type  # a FieldType since __post_init__; the check keeps this cheap per row
+        return kind if isinstance(kind, FieldType) else FieldType(kind)
 
     @property
     def indexed(self) -> bool:

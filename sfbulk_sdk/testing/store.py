@@ -109,7 +109,9 @@ class Table:
         self.spec = spec
         self.ids = ids
         self.rows: dict[str, Record] = {}
-        self.indexes: dict[str, dict[Any, list[str]]] = {}
+        # value -> the one id holding it (a str), or the ids (a list) when several do
+        self.indexes: dict[str, dict[Any, str | list[str]]] = {}
+        self._indexed: list[tuple[str, FieldSpec, dict[Any, str | list[str]]]] = []
         self.version = 0
         self._sorted: tuple[int, list[str]] | None = None
         self.refresh_indexes()
@@ -122,36 +124,45 @@ class Table:
     def refresh_indexes(self) -> None:
         """(Re)build the value indexes of unique and external-id fields."""
         self.indexes = {f.name: {} for f in self.spec if f.indexed}
+        self._indexed = [(f.name, f, self.indexes[f.name]) for f in self.spec if f.indexed]
         for rid, rec in self.rows.items():
             if not rec.deleted:
                 self.index_add(rid, rec.values)
 
     def index_add(self, rid: str, values: dict[str, Any]) -> None:
         """Register ``rid`` under the indexed values it holds."""
-        for fname, index in self.indexes.items():
+        for fname, spec, index in self._indexed:
             value = values.get(fname)
             if value is not None:
-                spec = self.spec.field(fname)
-                assert spec is not None
-                index.setdefault(_index_key(spec, value), []).append(rid)
+                key = _index_key(spec, value)
+                held = index.get(key)
+                if held is None:
+                    index[key] = rid
+                elif isinstance(held, list):
+                    held.append(rid)
+                else:
+                    index[key] = [held, rid]
 
     def index_remove(self, rid: str, values: dict[str, Any]) -> None:
         """Forget ``rid`` under the indexed values it holds."""
-        for fname, index in self.indexes.items():
+        for fname, spec, index in self._indexed:
             value = values.get(fname)
             if value is not None:
-                spec = self.spec.field(fname)
-                assert spec is not None
                 key = _index_key(spec, value)
-                ids = index.get(key)
-                if ids and rid in ids:
-                    ids.remove(rid)
-                    if not ids:
-                        del index[key]
+                held = index.get(key)
+                if held == rid:
+                    del index[key]
+                elif isinstance(held, list) and rid in held:
+                    held.remove(rid)
+                    if len(held) == 1:
+                        index[key] = held[0]
 
     def lookup(self, spec: FieldSpec, value: Any) -> list[str]:
         """Live ids whose indexed field ``spec`` equals ``value``."""
-        return list(self.indexes.get(spec.name, {}).get(_index_key(spec, value), ()))
+        held = self.indexes.get(spec.name, {}).get(_index_key(spec, value))
+        if held is None:
+            return []
+        return [held] if isinstance(held, str) else list(held)
 
     def getter(self, name: str) -> Callable[[Record], Any]:
         """A function reading field ``name`` (canonical) from a record."""
@@ -349,6 +360,7 @@ class Writer:
             f for f in fields if f.field_type is FieldType.REFERENCE and f.createable
         ]
         self.indexed = [f for f in fields if f.indexed]
+        self._indexed_names = frozenset(f.name for f in self.indexed)
         self.unique = [f for f in fields if f.unique]
         self.default_name = table.spec.custom and table.spec.field("Name") is not None
         self.external: FieldSpec | None = None
@@ -513,10 +525,11 @@ class Writer:
         if self.unique:
             self._check_unique(values, rid)
         table = self.table
-        if self.indexed:
+        reindex = not self._indexed_names.isdisjoint(values)  # else no indexed value changes
+        if reindex:
             table.index_remove(rid, rec.values)
         rec.values.update(values)
-        if self.indexed:
+        if reindex:
             table.index_add(rid, rec.values)
         rec.stamp = Stamp(rec.stamp.created, rec.stamp.created_by, self.now, self.user_id)
         return Outcome(rid, True, False)

@@ -10,9 +10,10 @@ jobs and their processing are the org's
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
-from ...models.bulk2 import Bulk2JobState, Bulk2Operation
-from ..bulk2_jobs import IngestJob, ResultKind, ingest_info, ingest_results, status_name
+from ...models.bulk2 import Bulk2JobState, Bulk2Operation, ColumnDelimiter, LineEnding
+from ..bulk2_jobs import IngestJob, QueryJob, ResultKind, ingest_info, ingest_results, status_name
 from ..http import FakeResponse
 from .rest import (
     JobResource,
@@ -27,7 +28,7 @@ from .rest import (
     require_json,
 )
 
-__all__ = ["MULTIPART_MAX_CHARS", "ROUTES", "SECOND_UPLOAD"]
+__all__ = ["MULTIPART_MAX_CHARS", "ROUTES", "SECOND_UPLOAD", "new_job"]
 
 #: The most CSV characters a multipart create may carry (spec §3.2).
 MULTIPART_MAX_CHARS = 100_000
@@ -48,6 +49,7 @@ SECOND_UPLOAD = (
     "Found multipe contents for job: {id}, please 'Close' / 'Abort' / 'Delete' the current Job "
     "then create a new Job and make sure you only do 'PUT' once on a given Job."
 )
+_JobT = TypeVar("_JobT", IngestJob, QueryJob)
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _PART_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
 
@@ -97,7 +99,7 @@ def _new_job(call: RestCall, document: dict[str, object]) -> IngestJob:
         raise RestFailure(
             400, "INVALIDJOB", f"InvalidJob : Unable to find object: {name if name else ''}"
         )
-    delimiter, ending = job_options(document)
+    layout = job_options(document)
     external = document.get("externalIdFieldName")
     external_name: str | None = None
     if operation is Bulk2Operation.UPSERT:
@@ -105,20 +107,33 @@ def _new_job(call: RestCall, document: dict[str, object]) -> IngestJob:
             external_name = table.spec.upsert_key(external if isinstance(external, str) else None)
         except ValueError as exc:
             raise RestFailure(400, "INVALIDJOB", f"InvalidJob : {exc}") from None
+    job = new_job(call, IngestJob, operation, table.name, layout)
+    job.external_id_field = external_name
     rule = document.get("assignmentRuleId")
+    job.assignment_rule_id = rule if isinstance(rule, str) and rule else None
+    return job
+
+
+def new_job(
+    call: RestCall,
+    kind: type[_JobT],
+    operation: Bulk2Operation,
+    sobject: str,
+    layout: tuple[ColumnDelimiter, LineEnding],
+) -> _JobT:
+    """A new job of ``kind`` by the caller, now, in ``layout`` (its delimiter and line ending)."""
+    delimiter, ending = layout
     now = call.state.now()
-    return IngestJob(
+    return kind(
         id=call.state.bulk2.next_id(),
         operation=operation,
-        sobject=table.name,
+        sobject=sobject,
         created_by=call.user.user_id,
         created=now,
         api_version=call.version,
         delimiter=delimiter,
         line_ending=ending,
         modstamp=now,
-        external_id_field=external_name,
-        assignment_rule_id=rule if isinstance(rule, str) and rule else None,
     )
 
 
@@ -214,8 +229,7 @@ def _results(call: RestCall, job: IngestJob, kind: ResultKind) -> FakeResponse:
             "can only download results of a finished bulk job with status: JOB_COMPLETE, "
             f"FAILED or ABORTED. Current status: {status_name(job.state)}",
         )
-    engine = call.state.bulk2
-    body, rows = ingest_results(job, kind, engine.seed(job))
+    body, rows = ingest_results(job, kind)
     no_content = call.state.settings.bulk2_empty_failed_results_status == 204
     if rows == 0 and kind == "failedResults" and no_content:
         return FakeResponse(204)

@@ -16,6 +16,7 @@ from ..bulk2_jobs import QueryJob, query_info, query_page, status_name
 from ..http import FakeResponse
 from ..query import compile_query
 from ..soql import SoqlError, parse_soql
+from .bulk2_ingest import new_job
 from .rest import (
     JobResource,
     JobRoutes,
@@ -47,7 +48,7 @@ def _create(call: RestCall) -> FakeResponse:
     soql = document.get("query")
     if not isinstance(soql, str) or not soql.strip():
         raise invalid_value(soql, "query")
-    delimiter, ending = job_options(document)
+    layout = job_options(document)
     state = call.state
     try:
         compiled = compile_query(
@@ -65,19 +66,8 @@ def _create(call: RestCall) -> FakeResponse:
             "2.0 query jobs in a rolling 24-hour period",
         )
     allowance.take()
-    now = state.now()
-    job = QueryJob(
-        id=engine.next_id(),
-        operation=operation,
-        sobject=compiled.table.name,
-        created_by=call.user.user_id,
-        created=now,
-        api_version=call.version,
-        delimiter=delimiter,
-        line_ending=ending,
-        modstamp=now,
-        soql=soql,
-    )
+    job = new_job(call, QueryJob, operation, compiled.table.name, layout)
+    job.soql = soql
     engine.add(job)
     return call.json_reply(200, query_info(job, "create").to_wire_json())
 
@@ -174,18 +164,20 @@ def _result_pages(call: RestCall, job: QueryJob) -> FakeResponse:
     return call.json_reply(200, document)
 
 
-#: What ``jobs/query[/...]`` answers (:func:`.rest.route_jobs` follows it).
+def _find(call: RestCall, job_id: str) -> QueryJob | None:
+    return call.state.bulk2.query_job(job_id)
+
+
+def _deletable(job: QueryJob) -> bool:
+    return job.is_terminal
+
+
+_RESOURCES = {
+    "results": JobResource("GET", "query_results", _results),
+    "resultpages": JobResource("GET", "query_result_pages", _result_pages, since=58.0),
+}
+#: What ``jobs/query[/...]`` answers (:func:`.rest.route_jobs` follows it); Bulk 2.0 query
+#: came in API 47.0, and a query job is aborted (its only update) before it is deleted.
 ROUTES = JobRoutes[QueryJob](
-    resource="query",
-    since=47.0,  # Bulk 2.0 query came in 47.0
-    create=_create,
-    listed=_listed,
-    find=lambda call, job_id: call.state.bulk2.query_job(job_id),
-    info=query_info,
-    update=_abort,
-    deletable=lambda job: job.is_terminal,
-    resources={
-        "results": JobResource("GET", "query_results", _results),
-        "resultpages": JobResource("GET", "query_result_pages", _result_pages, since=58.0),
-    },
+    "query", 47.0, _create, _listed, _find, query_info, _abort, _deletable, _RESOURCES
 )
