@@ -23,25 +23,11 @@ if _typing.TYPE_CHECKING:
     from .core.outcomes import LoadResult, RecordOutcome
     from .core.policy import PollPolicy, RetryPolicy
     from .core.progress import ProgressEvent
-    from .models import (
-        BatchInfo,
-        BatchInfoList,
-        BatchResult,
-        BatchState,
-        BulkErrorInfo,
-        ConcurrencyMode,
-        ContentType,
-        JobInfo,
-        JobState,
-        LoginResult,
-        Operation,
-        QueryBatchResult,
-        QueryResultList,
-        RecordError,
-        RecordResult,
-        Session,
-        UserInfo,
-    )
+    from .models.enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
+    from .models.jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
+    from .models.query import QueryBatchResult
+    from .models.results import BatchResult, QueryResultList, RecordError, RecordResult
+    from .models.session import LoginResult, Session, UserInfo
 
 __version__ = "0.1.0"
 
@@ -77,6 +63,9 @@ __all__ = [
 # Every error class, as sfbulk_sdk.errors lists them.
 __all__ += errors.__all__
 
+_MODEL_NAMES = """BatchInfo BatchInfoList BatchResult BatchState BulkErrorInfo ConcurrencyMode
+ContentType JobInfo JobState LoginResult Operation QueryBatchResult QueryResultList RecordError
+RecordResult Session UserInfo"""
 #: Where each lazily imported name lives (relative to this package).
 _LAZY = {
     "AsyncBulk": ".aio",
@@ -88,40 +77,17 @@ _LAZY = {
     "PollPolicy": ".core.policy",
     "RetryPolicy": ".core.policy",
     "ProgressEvent": ".core.progress",
-    **{
-        name: ".models"
-        for name in (
-            "BatchInfo",
-            "BatchInfoList",
-            "BatchResult",
-            "BatchState",
-            "BulkErrorInfo",
-            "ConcurrencyMode",
-            "ContentType",
-            "JobInfo",
-            "JobState",
-            "LoginResult",
-            "Operation",
-            "QueryBatchResult",
-            "QueryResultList",
-            "RecordError",
-            "RecordResult",
-            "Session",
-            "UserInfo",
-        )
-    },
+    **dict.fromkeys(_MODEL_NAMES.split(), ".models"),
 }
 
 
 def __getattr__(name: str) -> object:
     """Import a public name on its first use (then it is an ordinary attribute)."""
-    where = _LAZY.get(name)
-    if where is None:
+    if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value: object = getattr(_importlib.import_module(where, __name__), name)
-    globals()[name] = value
-    return value
+    globals()[name] = found = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+    return found
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted(globals().keys() | _LAZY.keys())
