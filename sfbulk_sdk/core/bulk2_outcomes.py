@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import operator
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,8 +37,13 @@ __all__ = ["JobRows", "Joiner", "ResultRows", "appender", "outcome_sink"]
 #: Why a record of a job that ended normally was not processed.
 UNPROCESSED = "NOT_PROCESSED:the job ended before this record was processed:"
 
-#: Takes a result file's header and a block of its rows (each as wide as the header).
-RowSink = Callable[[list[str], list[list[str]]], None]
+#: A block of result rows: each as wide as the header, or (see ``lead``) its first two values.
+Rows = Sequence[Sequence[str]]
+#: Takes a result file's header and a block of its rows.
+RowSink = Callable[[list[str], Rows], None]
+#: The columns a successful result file starts with.
+_LEAD = ["sf__Id", "sf__Created"]
+_QUOTES = operator.methodcaller("count", '"')
 
 
 @dataclass
@@ -55,7 +61,10 @@ class JobRows:
 class _Rows:
     """Incremental CSV rows: UTF-8 pieces in, blocks of whole records out."""
 
-    def __init__(self, delimiter: str, take: RowSink, skip: int) -> None:
+    def __init__(self, delimiter: str, take: RowSink, skip: int, lead: bool) -> None:
+        mark = re.escape(delimiter)
+        pattern = rf'^"([^"\r\n]*)"{mark}"(true|false)"(?={mark}|\r?$)'
+        self._pair = re.compile(pattern, re.MULTILINE) if lead else None
         self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
         self._delimiter = delimiter
         self._take = take
@@ -77,6 +86,35 @@ class _Rows:
             self._parse(text[:cut])
 
     def _parse(self, text: str) -> None:
+        rows = self._leading(text) if self._header and self._header[:2] == _LEAD else None
+        if rows is None:
+            rows = self._csv(text)
+        if self._skip:
+            dropped = min(self._skip, len(rows))
+            rows = rows[dropped:]
+            self._skip -= dropped
+        if rows:
+            self.taken += len(rows)
+            self._take(self._header or [], rows)
+
+    def _leading(self, text: str) -> Rows | None:
+        """Only ``sf__Id`` and ``sf__Created`` of each record, read without csv when every
+        line of ``text`` is one record that starts with both, quoted (the file as
+        Salesforce writes it); ``None`` otherwise (or when more columns are wanted).
+
+        A line holding an odd number of quotes would be part of a value spanning
+        lines: then, or when any line does not start with the two values, csv reads
+        the block. The echoed upload columns after them are not looked at.
+        """
+        if self._pair is None or not text.endswith("\n"):
+            return None
+        lines = text.count("\n")
+        if any(map((1).__and__, map(_QUOTES, text.split("\n")))):
+            return None
+        found: Rows = self._pair.findall(text)
+        return found if len(found) == lines else None
+
+    def _csv(self, text: str) -> Rows:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter, strict=True)
         try:
             if self._header is None:
@@ -92,30 +130,31 @@ class _Rows:
             rows = [row for row in rows if row]  # blank lines are no records
             if any(len(row) != len(header) for row in rows):
                 raise ProtocolError("a Bulk 2.0 result row is not as wide as the header")
-        if self._skip:
-            dropped = min(self._skip, len(rows))
-            rows = rows[dropped:]
-            self._skip -= dropped
-        if rows:
-            self.taken += len(rows)
-            self._take(header, rows)
+        return rows
 
 
 class ResultRows:
     """A reader of one result file that hands blocks of rows to ``take``, resumable.
 
     ``delivered`` counts the rows already taken; a repeated request skips them.
-    A 204 reply (or an empty body) holds no rows.
+    A 204 reply (or an empty body) holds no rows. With ``lead``, ``take`` needs
+    only ``sf__Id`` and ``sf__Created`` and may get rows of just those two.
     """
 
     streams = True
 
     def __init__(
-        self, check: Callable[[httpx.Response], object], delimiter: str, take: RowSink
+        self,
+        check: Callable[[httpx.Response], object],
+        delimiter: str,
+        take: RowSink,
+        *,
+        lead: bool = False,
     ) -> None:
         self._check = check
         self._delimiter = delimiter
         self._take = take
+        self._lead = lead
         self.delivered = 0
 
     def read(self, response: httpx.Response) -> Flow[int]:
@@ -123,7 +162,7 @@ class ResultRows:
         if response.status_code == 204:
             yield from perform(ReadBody(response))
             return self.delivered
-        rows = _Rows(self._delimiter, self._take, skip=self.delivered)
+        rows = _Rows(self._delimiter, self._take, self.delivered, self._lead)
         try:
             while chunk := (yield from perform(ReadChunk(response))):
                 # a decompressed chunk can be megabytes: parsed a slice at a time
@@ -139,7 +178,7 @@ def _column(header: list[str], name: str) -> int | None:
     return header.index(name) if name in header else None
 
 
-def _values(rows: list[list[str]], at: int | None) -> list[str]:
+def _values(rows: Rows, at: int | None) -> list[str]:
     return list(map(operator.itemgetter(at), rows)) if at is not None else [""] * len(rows)
 
 
@@ -156,7 +195,7 @@ class Joiner:
                 for row, value in zip(job.rows, job.keys, strict=False):
                     self._by_key.setdefault(value, []).append(row)
 
-    def rows(self, job: JobRows, header: list[str], block: list[list[str]]) -> Sequence[int | None]:
+    def rows(self, job: JobRows, header: list[str], block: Rows) -> Sequence[int | None]:
         """The input row of each result row (``None`` for one the job did not send)."""
         if self.key is None:
             start = self._next[job.job_id]
@@ -190,7 +229,7 @@ def outcome_sink(
     ``fields`` order, as the failed results echo them).
     """
 
-    def take(header: list[str], block: list[list[str]]) -> None:
+    def take(header: list[str], block: Rows) -> None:
         rows = joiner.rows(job, header, block)
         ids = _values(block, _column(header, "sf__Id"))
         if kind == "successful":
@@ -223,7 +262,7 @@ def outcome_sink(
 def appender(kind: str, result: LoadResult) -> RowSink:
     """Rows of a re-attached job's result file, added as the result's next rows."""
 
-    def take(header: list[str], block: list[list[str]]) -> None:
+    def take(header: list[str], block: Rows) -> None:
         first = result.grow(len(block))
         ids = _values(block, _column(header, "sf__Id"))
         if kind == "successful":

@@ -385,7 +385,8 @@ def bulk2_results(
         for kind in ("successful", "failed", "unprocessed"):
             sink = outcome_sink(kind, job, joiner, result, fields, locked, unprocessed)
             call = bulk2.ingest_results(job.job_id, kind)
-            yield from exchange(call, ctx, ResultRows(call.parse, delimiter, sink))
+            lead = kind == "successful" and key_column is None  # ids and flags only
+            yield from exchange(call, ctx, ResultRows(call.parse, delimiter, sink, lead=lead))
         yield from _report("job_completed", len(job.rows), job_id=job.job_id)
 
 
@@ -504,7 +505,8 @@ def reattach_bulk2(
         version = None if job.api_version is None else f"{job.api_version:.1f}"
         for kind in ("successful", "failed", "unprocessed"):
             call = bulk2.ingest_results(job_id, kind, api_version=version)
-            reader = ResultRows(call.parse, delimiter, appender(kind, result))
+            sink = appender(kind, result)
+            reader = ResultRows(call.parse, delimiter, sink, lead=kind == "successful")
             yield from exchange(call, ctx, reader)
     if result is None:
         raise InvalidInputError("job() needs at least one job id")

@@ -12,7 +12,10 @@ import io
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sfbulk_sdk.core import bulk2_outcomes
 from sfbulk_sdk.core import flow as f
 from sfbulk_sdk.core.bulk2_outcomes import JobRows, Joiner, ResultRows, appender, outcome_sink
 from sfbulk_sdk.core.outcomes import LoadResult
@@ -141,3 +144,60 @@ def test_a_block_of_successes_pads_odd_ids_and_replaces_earlier_failures() -> No
     assert result.ok and result.failed_rows() == [] and result.created_count == 1
     with pytest.raises(ProtocolError):
         result.succeed_block(2, [ID, ID], b"\x01\x01")  # past the last row
+
+
+_ECHO = st.text(alphabet=st.sampled_from(["a", ",", ";", '"', "\n", "\r", " ", "é"]), max_size=6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.from_regex(r"001[A-Za-z0-9]{15}", fullmatch=True), st.booleans(), _ECHO),
+        min_size=1,
+        max_size=40,
+    ),
+    delimiter=st.sampled_from([",", ";", "|"]),
+    end=st.sampled_from(["\n", "\r\n"]),
+    quoting=st.sampled_from([csv.QUOTE_ALL, csv.QUOTE_MINIMAL]),
+    size=st.integers(min_value=1, max_value=200),
+)
+def test_ids_and_flags_read_without_csv_are_what_csv_reads(
+    rows: list[tuple[str, bool, str]], delimiter: str, end: str, quoting: int, size: int
+) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator=end)
+    writer.writerow(["sf__Id", "sf__Created", "Name"])
+    writer.writerows([(i, str(c).lower(), name) for i, c, name in rows])
+    body = out.getvalue().encode("utf-8")
+    chunks = [body[i : i + size] for i in range(0, len(body), size)]
+    got = {lead: _pairs(chunks, delimiter, lead) for lead in (False, True)}
+    assert got[True] == got[False] == [(i, str(c).lower()) for i, c, _ in rows]
+
+
+def _pairs(chunks: list[bytes], delimiter: str, lead: bool) -> list[tuple[str, str]]:
+    taken: list[tuple[str, str]] = []
+    reader = ResultRows(
+        lambda r: r, delimiter, lambda h, b: taken.extend((r[0], r[1]) for r in b), lead=lead
+    )
+    _read(reader, chunks)
+    return taken
+
+
+def test_a_file_as_salesforce_writes_it_is_read_without_csv_after_its_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [[f"001{n:015d}", "true", f"Account {n}", "x, y"] for n in range(3000)]
+    body = _file(["sf__Id", "sf__Created", "Name", "Site"], rows)
+    chunks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
+    calls: list[int] = []
+    real = bulk2_outcomes._Rows._csv
+
+    def counted(self: bulk2_outcomes._Rows, text: str) -> bulk2_outcomes.Rows:
+        calls.append(len(text))
+        return real(self, text)
+
+    monkeypatch.setattr(bulk2_outcomes._Rows, "_csv", counted)
+    assert _pairs(chunks, ",", lead=True) == [(r[0], r[1]) for r in rows]
+    assert len(calls) == 1  # the first block only, which holds the header
+    assert _pairs(chunks, ",", lead=False) == [(r[0], r[1]) for r in rows]
+    assert len(calls) == 1 + len(chunks)
