@@ -63,8 +63,8 @@ class _Rows:
 
     def __init__(self, delimiter: str, take: RowSink, skip: int, lead: bool) -> None:
         mark = re.escape(delimiter)
-        pattern = rf'^"([^"\r\n]*)"{mark}"(true|false)"(?={mark}|\r?$)'
-        self._pair = re.compile(pattern, re.MULTILINE) if lead else None
+        pattern = rf'\n"([^"\r\n]*)"{mark}"(true|false)"(?={mark}|\r?\n)'
+        self._pair = re.compile(pattern) if lead else None
         self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
         self._delimiter = delimiter
         self._take = take
@@ -104,15 +104,18 @@ class _Rows:
 
         A line holding an odd number of quotes would be part of a value spanning
         lines: then, or when any line does not start with the two values, csv reads
-        the block. The echoed upload columns after them are not looked at.
+        the block. Each step is one C-level pass over the block (the expression
+        jumps from line start to line start); the echoed upload columns after the
+        two values are not looked at.
         """
         if self._pair is None or not text.endswith("\n"):
             return None
-        lines = text.count("\n")
-        if any(map((1).__and__, map(_QUOTES, text.split("\n")))):
+        lines = text.split("\n")
+        lines.pop()  # after the last line break
+        if any(count & 1 for count in set(map(_QUOTES, lines))):
             return None
-        found: Rows = self._pair.findall(text)
-        return found if len(found) == lines else None
+        found: Rows = self._pair.findall("\n" + text)  # each match starts a line
+        return found if len(found) == len(lines) else None
 
     def _csv(self, text: str) -> Rows:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter, strict=True)
