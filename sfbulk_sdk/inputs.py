@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -273,5 +274,5 @@ def prepare(
 
 
 def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
-    yield first
-    yield from rest
+    # itertools, not a generator: a million rows pass through here one by one.
+    return itertools.chain((first,), rest)

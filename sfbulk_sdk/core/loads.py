@@ -41,11 +41,11 @@ from . import bulk1, bulk2, bulk2_flows, states
 from .bulk1_loads import Sent as _Sent
 from .bulk1_loads import report as _report
 from .bulk1_loads import run_job
+from .bulk2_outcomes import UNPROCESSED, JobRows, Joiner, ResultRows, appender, outcome_sink
 from .csvbatch import BATCH_LIMITS, Limits
-from .decoders import QueryRecord
 from .encode import EncodedBody, RecordEncoder
-from .flow import Flow, FlowContext, Gather, RecordStream, exchange, perform, poll, request
-from .outcomes import LOCK_ERRORS, LoadResult
+from .flow import Flow, FlowContext, Gather, exchange, perform, poll, request
+from .outcomes import LoadResult
 from .policy import PollPolicy
 
 __all__ = [
@@ -166,15 +166,6 @@ def _retry_bulk1(
 # --------------------------------------------------------------------------- Bulk API 2.0
 
 
-@dataclass
-class _Job2:
-    job_id: str
-    #: The input row of each of the job's records, in upload order.
-    rows: Sequence[int]
-    #: The join column's value of each record (empty for an insert).
-    keys: list[str]
-
-
 def _open_job2(
     options: LoadOptions, body: EncodedBody, delimiter: ColumnDelimiter, ctx: FlowContext
 ) -> Flow[IngestJobInfo]:
@@ -200,8 +191,8 @@ def _open_jobs2(
     result: LoadResult,
     delimiter: ColumnDelimiter,
     ctx: FlowContext,
-) -> Flow[list[_Job2]]:
-    jobs: list[_Job2] = []
+) -> Flow[list[JobRows]]:
+    jobs: list[JobRows] = []
     while True:
         window = list(itertools.islice(bodies, options.concurrency))
         if not window:
@@ -211,7 +202,7 @@ def _open_jobs2(
         for body, job in zip(window, opened, strict=True):
             assert isinstance(job, IngestJobInfo)
             assert job.id is not None
-            jobs.append(_Job2(job.id, rows_of(body), body.keys))
+            jobs.append(JobRows(job.id, rows_of(body), body.keys))
             result.jobs.append(job.id)
             yield from _report("job_created", body.rows, job_id=job.id)
 
@@ -243,34 +234,9 @@ def bulk2_load(
     return result
 
 
-class _Joiner:
-    """Ties Bulk 2.0 results to input rows: by key, or (insert) in arrival order."""
-
-    def __init__(self, jobs: list[_Job2], key_column: str | None) -> None:
-        self.key = key_column
-        self.rows: dict[str, list[int]] = {}
-        self.next: dict[str, int] = {}
-        for job in jobs:
-            self.next[job.job_id] = 0
-            if key_column is not None:
-                for offset, value in enumerate(job.keys):
-                    self.rows.setdefault(value, []).append(job.rows[offset])
-
-    def row(self, job: _Job2, record: QueryRecord) -> int | None:
-        if self.key is None:
-            position = self.next[job.job_id]
-            if position >= len(job.rows):
-                return None
-            self.next[job.job_id] = position + 1
-            return job.rows[position]
-        value = record.get(self.key)
-        candidates = self.rows.get(value) if isinstance(value, str) else None
-        return candidates.pop(0) if candidates else None
-
-
 def bulk2_results(
     options: LoadOptions,
-    jobs: list[_Job2],
+    jobs: list[JobRows],
     result: LoadResult,
     key_column: str | None,
     fields: Sequence[str],
@@ -301,48 +267,18 @@ def bulk2_results(
             job_id=exc.job_id,
             job_ids=ids,
         ) from exc
-    joiner = _Joiner(jobs, key_column)
+    joiner = Joiner(jobs, key_column)
     for job, info in zip(jobs, infos, strict=True):
         assert isinstance(info, IngestJobInfo)
-        unprocessed = _UNPROCESSED
+        unprocessed = UNPROCESSED
         if info.error_message:  # a failed or aborted job: why its records were not processed
             unprocessed = f"NOT_PROCESSED:the job ended ({info.error_message}):"
         for kind in ("successful", "failed", "unprocessed"):
-            sink = _sink(kind, job, joiner, result, fields, locked, unprocessed)
+            sink = outcome_sink(kind, job, joiner, result, fields, locked, unprocessed)
             call = bulk2.ingest_results(job.job_id, kind)
-            yield from exchange(call, ctx, RecordStream(call.parse, delimiter, sink=sink))
+            lead = kind == "successful" and key_column is None  # ids and flags only
+            yield from exchange(call, ctx, ResultRows(call.parse, delimiter, sink, lead=lead))
         yield from _report("job_completed", len(job.rows), job_id=job.job_id)
-
-
-def _sink(
-    kind: str,
-    job: _Job2,
-    joiner: _Joiner,
-    result: LoadResult,
-    fields: Sequence[str],
-    locked: dict[int, list[str]],
-    unprocessed: str,
-) -> Callable[[list[QueryRecord]], None]:
-    def take(records: list[QueryRecord]) -> None:
-        for record in records:
-            row = joiner.row(job, record)
-            if row is None:
-                continue
-            record_id = record.get("sf__Id")
-            ident = record_id if isinstance(record_id, str) else ""
-            if kind == "successful":
-                result.record(row, ident, True, record.get("sf__Created") == "true", "")
-                continue
-            if kind == "failed":
-                error = record.get("sf__Error")
-                text = error if isinstance(error, str) else "UNKNOWN_ERROR:no error given:"
-            else:
-                text = unprocessed
-            result.record(row, ident, False, False, text)
-            if text.split(":", 1)[0] in LOCK_ERRORS:
-                locked[row] = [str(record.get(name) or "") for name in fields]
-
-    return take
 
 
 def _retry_bulk2(
@@ -380,8 +316,6 @@ def _retry_bulk2(
         result.mark_resubmitted(todo)
         locked.update(again)
 
-
-_UNPROCESSED = "NOT_PROCESSED:the job ended before this record was processed:"
 
 #: A Bulk 2.0 job has no record cap of its own (the daily allocation is 150M).
 _NO_RECORD_CAP = 150_000_000
@@ -460,25 +394,9 @@ def reattach_bulk2(
         version = None if job.api_version is None else f"{job.api_version:.1f}"
         for kind in ("successful", "failed", "unprocessed"):
             call = bulk2.ingest_results(job_id, kind, api_version=version)
-            yield from exchange(
-                call, ctx, RecordStream(call.parse, delimiter, sink=_appender(kind, result))
-            )
+            sink = appender(kind, result)
+            reader = ResultRows(call.parse, delimiter, sink, lead=kind == "successful")
+            yield from exchange(call, ctx, reader)
     if result is None:
         raise InvalidInputError("job() needs at least one job id")
     return result
-
-
-def _appender(kind: str, result: LoadResult) -> Callable[[list[QueryRecord]], None]:
-    def take(records: list[QueryRecord]) -> None:
-        first = result.grow(len(records))
-        for offset, record in enumerate(records):
-            record_id = record.get("sf__Id")
-            ident = record_id if isinstance(record_id, str) else ""
-            if kind == "successful":
-                result.record(first + offset, ident, True, record.get("sf__Created") == "true", "")
-            else:
-                error = record.get("sf__Error")
-                text = error if isinstance(error, str) and kind == "failed" else _UNPROCESSED
-                result.record(first + offset, ident, False, False, text)
-
-    return take

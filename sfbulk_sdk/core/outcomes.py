@@ -145,6 +145,24 @@ class LoadResult:
         else:
             self._errors[row] = error
 
+    def succeed_block(self, first_row: int, ids: Sequence[str], created: bytes) -> None:
+        """Rows ``first_row`` on succeeded, with these record ids and created flags
+        (one byte each, 1: created): a block of outcomes set column by column."""
+        count = len(ids)
+        end = first_row + count
+        if end > self.size or len(created) != count:
+            raise ProtocolError(f"{count} outcomes do not fit rows {first_row} to {end - 1}")
+        joined = "".join(ids).encode("ascii", "replace")
+        if set(map(len, ids)) != {_ID}:  # an id of another length: padded or cut one by one
+            joined = b"".join([i.encode("ascii", "replace")[:_ID].ljust(_ID) for i in ids])
+        self._ids[first_row * _ID : end * _ID] = joined
+        self._ok[first_row:end] = b"\x01" * count
+        self._new[first_row:end] = created
+        self._seen[first_row:end] = b"\x01" * count
+        if self._errors:  # a later outcome replaces an earlier failure
+            for row in range(first_row, end):
+                self._errors.pop(row, None)
+
     def add_bulk1_results(self, first_row: int, rows: int, body: bytes | str) -> None:
         """Read a Bulk 1.0 batch's CSV results (``"Id","Success","Created","Error"``).
 
