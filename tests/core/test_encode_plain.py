@@ -15,6 +15,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sfbulk_sdk.core.csvbatch import Limits
 from sfbulk_sdk.core.encode import RecordEncoder
 
 #: Characters that make csv quote a value, or could confuse a format string.
@@ -45,9 +46,7 @@ def test_bodies_are_what_csv_writes(
     rows = data.draw(st.lists(st.tuples(*[_VALUE] * width), min_size=1, max_size=30))
     encoder = RecordEncoder(
         fields,
-        max_records=10_000,
-        max_bytes=10**8,
-        max_chars=10**8,
+        limits=Limits(10_000, 10**8, 10**8),
         delimiter=delimiter,
         line_ending=end,
     )
@@ -63,7 +62,7 @@ def test_plain_rows_of_a_million_row_shape_match_csv() -> None:
     fields = ["Name", "Count", "Site"]
     rows = [(f"Account {n}", n, "Head office") for n in range(2_500)]
     rows[1_234] = ("Comma, Inc.", 7, 'say "hi"')  # one block falls back to the writer
-    encoder = RecordEncoder(fields, max_records=1_000, max_bytes=10**8, max_chars=10**8)
+    encoder = RecordEncoder(fields, limits=Limits(1_000, 10**8, 10**8))
     bodies = list(encoder.bodies(rows))
     assert [b.rows for b in bodies] == [1_000, 1_000, 500]
     joined = "".join(b.data.decode("utf-8") for b in bodies)
