@@ -40,7 +40,7 @@ from ..models.jobs import BatchInfo, BatchInfoList, JobInfo
 from ..models.results import BatchResult
 from ..models.session import Session
 from ..stores.base import AsyncSessionStore
-from .driver import AsyncDriver
+from .driver import AsyncDriver, flatten
 from .sessions import AsyncSessionManager
 
 __all__ = ["AsyncBulk1Client"]
@@ -229,23 +229,37 @@ class AsyncBulk1Client:
         close the generator (``contextlib.aclosing``): that releases the open
         response at once.
         """
+        records = cast(
+            "AsyncGenerator[QueryRecord, None]",
+            flatten(self._result_batches(job_id, batch_id, result_ids=result_ids)),
+        )
+        try:
+            async for record in records:
+                yield record
+        finally:
+            # Closing this generator does not close the inner one: close it
+            # here, so that the response is released when the caller stops
+            # early, not when the garbage collector finds the generator.
+            await records.aclose()
+
+    async def _result_batches(
+        self, job_id: str, batch_id: str, *, result_ids: list[str] | None = None
+    ) -> AsyncIterator[list[QueryRecord]]:
+        """:meth:`iter_query_results` a decoded chunk (a list of records) at a time."""
         content_type = await self._content_type(job_id)
         if result_ids is None:
             result_ids = await self.get_query_result_ids(job_id, batch_id)
         for result_id in result_ids:
             call = bulk1.query_result(job_id, batch_id, result_id, content_type=content_type)
-            records = cast(
-                "AsyncGenerator[QueryRecord, None]",
-                self._driver.stream(flow.exchange(call, self._ctx, flow.RecordStream(call.parse))),
+            batches = cast(
+                "AsyncGenerator[list[QueryRecord], None]",
+                self._driver.batches(flow.exchange(call, self._ctx, flow.RecordStream(call.parse))),
             )
             try:
-                async for record in records:
-                    yield record
+                async for batch in batches:
+                    yield batch
             finally:
-                # Closing this generator does not close the inner one: close it
-                # here, so that the response is released when the caller stops
-                # early, not when the garbage collector finds the generator.
-                await records.aclose()
+                await batches.aclose()
 
     # ------------------------------------------------------------------ waiting
 

@@ -29,6 +29,7 @@ from ..models.bulk2 import (
     QueryJobInfo,
 )
 from .bulk1 import AsyncBulk1Client
+from .driver import flatten
 
 __all__ = ["AsyncBulk2Client"]
 
@@ -255,6 +256,22 @@ class AsyncBulk2Client(AsyncBulk1Client):
         by one network chunk (locator) or ``2 * parallel_pages`` pages held as
         they came, gzip-compressed (``/resultPages``).
         """
+        records = cast(
+            "AsyncGenerator[QueryRecord, None]",
+            flatten(
+                self._query_batches(job_id, max_records=max_records, parallel_pages=parallel_pages)
+            ),
+        )
+        try:
+            async for record in records:
+                yield record
+        finally:
+            await records.aclose()  # releases the open response at once
+
+    async def _query_batches(
+        self, job_id: str, *, max_records: int, parallel_pages: int
+    ) -> AsyncIterator[list[QueryRecord]]:
+        """:meth:`iter_query_job_results` a decoded chunk (a list of records) at a time."""
         if isinstance(parallel_pages, bool) or not isinstance(parallel_pages, int):
             raise InvalidInputError("parallel_pages must be a positive integer")
         if parallel_pages < 1:
@@ -276,9 +293,9 @@ class AsyncBulk2Client(AsyncBulk1Client):
                 delimiter=delimiter,
                 ctx=self._ctx,
             )
-        records = cast("AsyncGenerator[QueryRecord, None]", self._driver.stream(reading))
+        batches = cast("AsyncGenerator[list[QueryRecord], None]", self._driver.batches(reading))
         try:
-            async for record in records:
-                yield record
+            async for batch in batches:
+                yield batch
         finally:
-            await records.aclose()
+            await batches.aclose()

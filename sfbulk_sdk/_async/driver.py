@@ -9,8 +9,8 @@ manager for sessions. What to do with the results is the flow's business
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TypeVar, cast
 
 import httpx
 
@@ -22,7 +22,7 @@ from ..core.transport_errors import HTTPX_ERRORS, wrap_transport_error
 from ..errors import InvalidInputError, SfBulkError
 from .sessions import AsyncSessionManager
 
-__all__ = ["AsyncDriver"]
+__all__ = ["AsyncDriver", "flatten"]
 
 T = TypeVar("T")
 
@@ -93,21 +93,30 @@ class AsyncDriver:
             flow.close()
             await self._release(streams)
 
-    async def stream(self, flow: f.Flow[object]) -> AsyncIterator[T]:
-        """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
+    async def batches(self, flow: f.Flow[object]) -> AsyncIterator[list[T]]:
+        """Drive ``flow``, yielding the items of each :class:`~sfbulk_sdk.core.flow.Emit`
+        as one list (a decoded chunk's records); closing this releases its responses."""
         streams = _Streams(AsyncTaskSet(self.run))
         try:
             step = f.start(flow)
             while not isinstance(step, f.Done):
                 if isinstance(step, f.Emit):
-                    for item in step.items:
-                        yield item
+                    yield step.items
                     step = f.resume(flow, f.Reply())
                 else:
                     step = f.resume(flow, await self._perform(step, streams))
         finally:
             flow.close()
             await self._release(streams)
+
+    async def stream(self, flow: f.Flow[object]) -> AsyncIterator[T]:
+        """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
+        items = cast("AsyncGenerator[T, None]", flatten(self.batches(flow)))
+        try:
+            async for item in items:
+                yield item
+        finally:
+            await items.aclose()
 
     async def _release(self, streams: _Streams) -> None:
         await streams.tasks.aclose()
@@ -192,6 +201,17 @@ class AsyncDriver:
             raise wrap_transport_error(exc, response.request) from exc
         finally:
             await response.aclose()
+
+
+async def flatten(batches: AsyncIterator[list[T]]) -> AsyncIterator[T]:
+    """The items of ``batches``, one at a time; closing this closes ``batches``."""
+    lists = cast("AsyncGenerator[list[T], None]", batches)
+    try:
+        async for batch in lists:
+            for item in batch:
+                yield item
+    finally:
+        await lists.aclose()
 
 
 async def anext_or_empty(chunks: AsyncIterator[bytes]) -> bytes:

@@ -225,7 +225,7 @@ class AsyncOps(AsyncBulk2Client):
 
     # ------------------------------------------------------------------ queries
 
-    async def _records(
+    async def _batches(
         self,
         soql: str,
         *,
@@ -235,7 +235,8 @@ class AsyncOps(AsyncBulk2Client):
         parallel_pages: int,
         max_records: int,
         poll: PollPolicy | None,
-    ) -> AsyncIterator[QueryRecord]:
+    ) -> AsyncIterator[list[QueryRecord]]:
+        """The records ``soql`` selects, a decoded chunk (a list of records) at a time."""
         sobject = _sobject_of(soql)
         chosen = api if api != "auto" else ("bulk1" if pk_chunking else "bulk2")
         if chosen == "bulk1":
@@ -255,8 +256,12 @@ class AsyncOps(AsyncBulk2Client):
                     raise BatchFailedError(job.id, batch.id, batch.state_message)
                 if batch.state.value == "NotProcessed":
                     continue  # a PK-chunked original holds no results
-                async for record in self.iter_query_results(job.id, batch.id):
-                    yield record
+                chunks = self._result_batches(job.id, batch.id)
+                try:
+                    async for chunk in chunks:
+                        yield chunk
+                finally:
+                    await chunks.aclose()  # type: ignore[attr-defined]
             return
         if chosen != "bulk2":
             raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
@@ -268,10 +273,12 @@ class AsyncOps(AsyncBulk2Client):
         assert query.id is not None
         version = query.api_version or float(self.config.api_version)
         pages = parallel_pages if version >= bulk2.RESULT_PAGES_VERSION else 1
-        async for record in self.iter_query_job_results(
-            query.id, max_records=max_records, parallel_pages=pages
-        ):
-            yield record
+        chunks = self._query_batches(query.id, max_records=max_records, parallel_pages=pages)
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
 
     async def query(
         self,
@@ -292,9 +299,9 @@ class AsyncOps(AsyncBulk2Client):
         ``None``; dates, numbers and booleans converted), a thousand at a time.
         Memory stays bounded by a network chunk (or ``parallel_pages`` pages).
         """
-        records = cast(
-            "AsyncGenerator[QueryRecord, None]",
-            self._records(
+        batches = cast(
+            "AsyncGenerator[list[QueryRecord], None]",
+            self._batches(
                 soql,
                 query_all=query_all,
                 api=api,
@@ -306,13 +313,16 @@ class AsyncOps(AsyncBulk2Client):
         )
         try:
             if model is None:
-                async for record in records:
-                    yield record
+                # One generator frame per record: the chunks come as lists.
+                async for batch in batches:
+                    for record in batch:
+                        yield record
                 return
             adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
             chunk: list[dict[str, object]] = []
-            async for record in records:
-                chunk.append({k: (None if v == "" else v) for k, v in record.items()})
+            async for batch in batches:
+                for record in batch:
+                    chunk.append({k: (None if v == "" else v) for k, v in record.items()})
                 if len(chunk) >= _MODEL_CHUNK:
                     for item in _validate(adapter, chunk):
                         yield item
@@ -320,7 +330,7 @@ class AsyncOps(AsyncBulk2Client):
             for item in _validate(adapter, chunk):
                 yield item
         finally:
-            await records.aclose()
+            await batches.aclose()
 
     async def query_all(
         self, soql: str, *, model: type[M] | None = None, **options: object

@@ -41,7 +41,7 @@ from ..models.jobs import BatchInfo, BatchInfoList, JobInfo
 from ..models.results import BatchResult
 from ..models.session import Session
 from ..stores.base import SessionStore
-from .driver import Driver
+from .driver import Driver, flatten
 from .sessions import SessionManager
 
 __all__ = ["Bulk1Client"]
@@ -230,23 +230,37 @@ class Bulk1Client:
         close the generator (``contextlib.closing``): that releases the open
         response at once.
         """
+        records = cast(
+            "Generator[QueryRecord, None]",
+            flatten(self._result_batches(job_id, batch_id, result_ids=result_ids)),
+        )
+        try:
+            for record in records:
+                yield record
+        finally:
+            # Closing this generator does not close the inner one: close it
+            # here, so that the response is released when the caller stops
+            # early, not when the garbage collector finds the generator.
+            records.close()
+
+    def _result_batches(
+        self, job_id: str, batch_id: str, *, result_ids: list[str] | None = None
+    ) -> Iterator[list[QueryRecord]]:
+        """:meth:`iter_query_results` a decoded chunk (a list of records) at a time."""
         content_type = self._content_type(job_id)
         if result_ids is None:
             result_ids = self.get_query_result_ids(job_id, batch_id)
         for result_id in result_ids:
             call = bulk1.query_result(job_id, batch_id, result_id, content_type=content_type)
-            records = cast(
-                "Generator[QueryRecord, None]",
-                self._driver.stream(flow.exchange(call, self._ctx, flow.RecordStream(call.parse))),
+            batches = cast(
+                "Generator[list[QueryRecord], None]",
+                self._driver.batches(flow.exchange(call, self._ctx, flow.RecordStream(call.parse))),
             )
             try:
-                for record in records:
-                    yield record
+                for batch in batches:
+                    yield batch
             finally:
-                # Closing this generator does not close the inner one: close it
-                # here, so that the response is released when the caller stops
-                # early, not when the garbage collector finds the generator.
-                records.close()
+                batches.close()
 
     # ------------------------------------------------------------------ waiting
 

@@ -30,6 +30,7 @@ from ..models.bulk2 import (
     QueryJobInfo,
 )
 from .bulk1 import Bulk1Client
+from .driver import flatten
 
 __all__ = ["Bulk2Client"]
 
@@ -256,6 +257,22 @@ class Bulk2Client(Bulk1Client):
         by one network chunk (locator) or ``2 * parallel_pages`` pages held as
         they came, gzip-compressed (``/resultPages``).
         """
+        records = cast(
+            "Generator[QueryRecord, None]",
+            flatten(
+                self._query_batches(job_id, max_records=max_records, parallel_pages=parallel_pages)
+            ),
+        )
+        try:
+            for record in records:
+                yield record
+        finally:
+            records.close()  # releases the open response at once
+
+    def _query_batches(
+        self, job_id: str, *, max_records: int, parallel_pages: int
+    ) -> Iterator[list[QueryRecord]]:
+        """:meth:`iter_query_job_results` a decoded chunk (a list of records) at a time."""
         if isinstance(parallel_pages, bool) or not isinstance(parallel_pages, int):
             raise InvalidInputError("parallel_pages must be a positive integer")
         if parallel_pages < 1:
@@ -277,9 +294,9 @@ class Bulk2Client(Bulk1Client):
                 delimiter=delimiter,
                 ctx=self._ctx,
             )
-        records = cast("Generator[QueryRecord, None]", self._driver.stream(reading))
+        batches = cast("Generator[list[QueryRecord], None]", self._driver.batches(reading))
         try:
-            for record in records:
-                yield record
+            for batch in batches:
+                yield batch
         finally:
-            records.close()
+            batches.close()

@@ -10,8 +10,8 @@ manager for sessions. What to do with the results is the flow's business
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TypeVar
+from collections.abc import Generator, Iterator
+from typing import TypeVar, cast
 
 import httpx
 
@@ -23,7 +23,7 @@ from ..core.transport_errors import HTTPX_ERRORS, wrap_transport_error
 from ..errors import InvalidInputError, SfBulkError
 from .sessions import SessionManager
 
-__all__ = ["Driver"]
+__all__ = ["Driver", "flatten"]
 
 T = TypeVar("T")
 
@@ -94,21 +94,30 @@ class Driver:
             flow.close()
             self._release(streams)
 
-    def stream(self, flow: f.Flow[object]) -> Iterator[T]:
-        """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
+    def batches(self, flow: f.Flow[object]) -> Iterator[list[T]]:
+        """Drive ``flow``, yielding the items of each :class:`~sfbulk_sdk.core.flow.Emit`
+        as one list (a decoded chunk's records); closing this releases its responses."""
         streams = _Streams(TaskSet(self.run))
         try:
             step = f.start(flow)
             while not isinstance(step, f.Done):
                 if isinstance(step, f.Emit):
-                    for item in step.items:
-                        yield item
+                    yield step.items
                     step = f.resume(flow, f.Reply())
                 else:
                     step = f.resume(flow, self._perform(step, streams))
         finally:
             flow.close()
             self._release(streams)
+
+    def stream(self, flow: f.Flow[object]) -> Iterator[T]:
+        """Drive ``flow``, yielding every item it emits; closing this releases its responses."""
+        items = cast("Generator[T, None]", flatten(self.batches(flow)))
+        try:
+            for item in items:
+                yield item
+        finally:
+            items.close()
 
     def _release(self, streams: _Streams) -> None:
         streams.tasks.close()
@@ -191,6 +200,17 @@ class Driver:
             raise wrap_transport_error(exc, response.request) from exc
         finally:
             response.close()
+
+
+def flatten(batches: Iterator[list[T]]) -> Iterator[T]:
+    """The items of ``batches``, one at a time; closing this closes ``batches``."""
+    lists = cast("Generator[list[T], None]", batches)
+    try:
+        for batch in lists:
+            for item in batch:
+                yield item
+    finally:
+        lists.close()
 
 
 def anext_or_empty(chunks: Iterator[bytes]) -> bytes:

@@ -218,7 +218,7 @@ class Ops(Bulk2Client):
 
     # ------------------------------------------------------------------ queries
 
-    def _records(
+    def _batches(
         self,
         soql: str,
         *,
@@ -228,7 +228,8 @@ class Ops(Bulk2Client):
         parallel_pages: int,
         max_records: int,
         poll: PollPolicy | None,
-    ) -> Iterator[QueryRecord]:
+    ) -> Iterator[list[QueryRecord]]:
+        """The records ``soql`` selects, a decoded chunk (a list of records) at a time."""
         sobject = _sobject_of(soql)
         chosen = api if api != "auto" else ("bulk1" if pk_chunking else "bulk2")
         if chosen == "bulk1":
@@ -248,8 +249,12 @@ class Ops(Bulk2Client):
                     raise BatchFailedError(job.id, batch.id, batch.state_message)
                 if batch.state.value == "NotProcessed":
                     continue  # a PK-chunked original holds no results
-                for record in self.iter_query_results(job.id, batch.id):
-                    yield record
+                chunks = self._result_batches(job.id, batch.id)
+                try:
+                    for chunk in chunks:
+                        yield chunk
+                finally:
+                    chunks.close()  # type: ignore[attr-defined]
             return
         if chosen != "bulk2":
             raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
@@ -261,10 +266,12 @@ class Ops(Bulk2Client):
         assert query.id is not None
         version = query.api_version or float(self.config.api_version)
         pages = parallel_pages if version >= bulk2.RESULT_PAGES_VERSION else 1
-        for record in self.iter_query_job_results(
-            query.id, max_records=max_records, parallel_pages=pages
-        ):
-            yield record
+        chunks = self._query_batches(query.id, max_records=max_records, parallel_pages=pages)
+        try:
+            for chunk in chunks:
+                yield chunk
+        finally:
+            chunks.close()  # type: ignore[attr-defined]
 
     def query(
         self,
@@ -285,9 +292,9 @@ class Ops(Bulk2Client):
         ``None``; dates, numbers and booleans converted), a thousand at a time.
         Memory stays bounded by a network chunk (or ``parallel_pages`` pages).
         """
-        records = cast(
-            "Generator[QueryRecord, None]",
-            self._records(
+        batches = cast(
+            "Generator[list[QueryRecord], None]",
+            self._batches(
                 soql,
                 query_all=query_all,
                 api=api,
@@ -299,13 +306,16 @@ class Ops(Bulk2Client):
         )
         try:
             if model is None:
-                for record in records:
-                    yield record
+                # One generator frame per record: the chunks come as lists.
+                for batch in batches:
+                    for record in batch:
+                        yield record
                 return
             adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
             chunk: list[dict[str, object]] = []
-            for record in records:
-                chunk.append({k: (None if v == "" else v) for k, v in record.items()})
+            for batch in batches:
+                for record in batch:
+                    chunk.append({k: (None if v == "" else v) for k, v in record.items()})
                 if len(chunk) >= _MODEL_CHUNK:
                     for item in _validate(adapter, chunk):
                         yield item
@@ -313,7 +323,7 @@ class Ops(Bulk2Client):
             for item in _validate(adapter, chunk):
                 yield item
         finally:
-            records.close()
+            batches.close()
 
     def query_all(
         self, soql: str, *, model: type[M] | None = None, **options: object

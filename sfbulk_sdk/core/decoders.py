@@ -77,20 +77,32 @@ class RecordDecoder:
 
 
 class _Utf8:
-    """An incremental UTF-8 decoder (a byte-order mark dropped) that raises SDK errors."""
+    """An incremental UTF-8 decoder (a leading byte-order mark dropped) that raises SDK errors.
+
+    Only the bytes of a character cut by a chunk boundary are kept between
+    calls, so a chunk is decoded in place, without being copied first.
+    """
 
     def __init__(self, owner: RecordDecoder) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self._owner = owner
-        self._offset = 0
+        self._pending = b""  # the start of a character cut by the chunk boundary
+        self._offset = 0  # bytes decoded so far (for the error's position)
+        self._started = False  # whether any text came yet (a BOM only leads)
 
     def decode(self, data: bytes, final: bool = False) -> str:
+        if self._pending:
+            data = self._pending + data
         try:
-            text = self._decoder.decode(data, final)
+            text, used = codecs.utf_8_decode(data, "strict", final)
         except UnicodeDecodeError as exc:
             at = self._offset + exc.start
             raise self._owner._refuse(f"the result body is not UTF-8 (byte {at:,})") from None
-        self._offset += len(data)
+        self._pending = bytes(data[used:]) if used < len(data) else b""
+        self._offset += used
+        if not self._started and text:
+            self._started = True
+            if text[0] == "\ufeff":
+                text = text[1:]
         return text
 
 
@@ -99,16 +111,52 @@ class CsvRecordDecoder(RecordDecoder):
 
     A record ends at a line break outside quotes, so quoted multi-line values
     stay whole however the body is chunked. Each chunk's complete records are
-    parsed in one pass of :mod:`csv` (C speed, strict quoting); only the
-    unfinished tail waits for the next chunk. ``delimiter`` is the column
-    separator (Bulk 2.0 jobs may use ``` ` ^ | ; ``` or a tab).
+    decoded at C speed in one pass; only the unfinished tail waits for the
+    next chunk. Salesforce quotes every value: a chunk whose quotes all
+    delimit values (:meth:`_quoted_rows` proves it by counting them) is split
+    on its ``","`` and line separators; any other chunk is read with
+    :mod:`csv` (strict quoting). Both give the same records. ``delimiter`` is
+    the column separator (Bulk 2.0 jobs may use ``` ` ^ | ; ``` or a tab).
     """
 
     def __init__(self, delimiter: str = ",") -> None:
         self._text = _Utf8(self)
         self._tail = ""
         self._delimiter = delimiter
+        self._between = f'"{delimiter}"'
         self._header: list[str] | None = None
+
+    def _quoted_rows(self, text: str) -> list[QueryRecord] | None:
+        """The records of ``text`` (whole records) when every value is quoted and holds
+        no quote; ``None`` when that is not so (then :mod:`csv` reads it).
+
+        ``text`` is split on the line separator between two quotes, and each line
+        on the delimiter between two quotes. Every separator used holds two quotes
+        (the first and last quote of ``text`` aside), so when ``text`` holds
+        exactly ``2 x lines x width`` quotes and every line has ``width`` values,
+        no value holds a quote, every value was quoted, and :mod:`csv` would read
+        the very same rows. A line longer than csv's field size limit goes to
+        :mod:`csv` too, which refuses a value over it.
+        """
+        header = self._header
+        if not header or text[:1] != '"':
+            return None
+        if text.endswith('"\n'):
+            if text.endswith('"\r\n'):
+                lines = text[1:-3].split('"\r\n"')
+            else:
+                lines = text[1:-2].split('"\n"')
+        else:
+            return None
+        width = len(header)
+        if text.count('"') != 2 * width * len(lines):
+            return None
+        if max(map(len, lines)) > csv.field_size_limit():
+            return None  # a value may be over the limit: csv refuses it
+        rows = list(map(str.split, lines, itertools.repeat(self._between)))
+        if set(map(len, rows)) != {width}:
+            return None
+        return list(map(dict, map(zip, itertools.repeat(header), rows)))
 
     def _rows(self, text: str) -> list[QueryRecord]:
         # strict: a quote out of place is refused rather than read differently
@@ -145,13 +193,26 @@ class CsvRecordDecoder(RecordDecoder):
         return kept
 
     def _take(self, text: str, final: bool) -> list[QueryRecord]:
-        text = self._tail + text
+        if self._tail:
+            text = self._tail + text
         if final:
             self._tail = ""
+            if not text:
+                return []
+            quoted = self._quoted_rows(text)
+            if quoted is not None:
+                return quoted
             if text.count('"') % 2:
                 raise self._refuse("CSV result ended inside a quoted value")
-            return self._rows(text) if text else []
-        cut = _record_end(text)
+            return self._rows(text)
+        cut = text.rfind("\n") + 1
+        if cut:
+            # Mostly the last line break ends a record: try the records before it.
+            quoted = self._quoted_rows(text if cut == len(text) else text[:cut])
+            if quoted is not None:
+                self._tail = text[cut:]
+                return quoted
+            cut = _record_end(text)
         self._tail = text[cut:]
         return self._rows(text[:cut]) if cut else []
 

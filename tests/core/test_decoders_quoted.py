@@ -1,0 +1,125 @@
+"""The CSV decoder's split path for all-quoted results (``sfbulk_sdk.core.decoders``).
+
+Salesforce quotes every value, so most chunks are split on their ``","`` and
+line separators instead of being read by :mod:`csv`. These tests hold the
+decoder to :mod:`csv`'s reading of the same body whatever the values (quotes,
+delimiters, line breaks, a value that is a lone line break), the line ending,
+the delimiter and the chunking, and show that the split path is the one taken
+for plain all-quoted results.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sfbulk_sdk.core import decoders
+from sfbulk_sdk.errors import MalformedReplyError
+
+# Values built from the characters that matter to the splitting.
+_VALUE = st.text(alphabet=st.sampled_from(['"', ",", "\n", "\r", "|", "a", "é", " "]), max_size=6)
+
+
+def _body(header: list[str], rows: list[list[str]], delimiter: str, ending: str) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator=ending)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _expected(body: bytes, delimiter: str) -> list[dict[str, str]]:
+    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=delimiter)
+    header = next(reader)
+    return [dict(zip(header, row, strict=True)) for row in reader if row]
+
+
+def _decode(body: bytes, size: int, delimiter: str = ",") -> list[dict[str, object]]:
+    decoder = decoders.CsvRecordDecoder(delimiter)
+    out: list[dict[str, object]] = []
+    for at in range(0, len(body), size):
+        out += decoder.feed(body[at : at + size])
+    return out + decoder.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    width=st.integers(1, 4),
+    values=st.lists(_VALUE, max_size=40),
+    delimiter=st.sampled_from([",", "|", "\t"]),
+    ending=st.sampled_from(["\n", "\r\n"]),
+    size=st.integers(1, 90),
+)
+def test_all_quoted_bodies_read_as_csv_reads_them(
+    width: int, values: list[str], delimiter: str, ending: str, size: int
+) -> None:
+    header = [f"F{n}" for n in range(width)]
+    cells = values[: len(values) - len(values) % width]
+    rows = [cells[at : at + width] for at in range(0, len(cells), width)]
+    body = _body(header, rows, delimiter, ending)
+    assert _decode(body, size, delimiter) == _expected(body, delimiter)
+    assert _decode(body, max(len(body), 1), delimiter) == _expected(body, delimiter)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_value_that_is_a_line_break_or_a_delimiter_stays_one_value(ending: str) -> None:
+    rows = [["a", "\n", "b"], [",", "\n", ","], ["\r\n", "", "x"], ["\n", "\n", "\n"]]
+    body = _body(["A", "B", "C"], rows, ",", ending)
+    expected = [dict(zip("ABC", row, strict=True)) for row in rows]
+    for size in (1, 7, len(body)):
+        assert _decode(body, size) == expected
+
+
+def test_plain_all_quoted_results_are_split_not_read_by_csv(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [[f"001{n:015d}", f"Account {n}", "", "x, y"] for n in range(6000)]
+    body = _body(["Id", "Name", "Site", "Note"], rows, ",", "\n")
+    calls = []
+    real = csv.reader
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(decoders.csv, "reader", counting)
+    decoded = _decode(body, 1 << 16)
+    assert decoded == [dict(zip(["Id", "Name", "Site", "Note"], row, strict=True)) for row in rows]
+    # Only the first chunk (the header) goes through csv; the other chunks are split.
+    assert len(calls) == 1
+    assert len(body) > 3 * (1 << 16)
+
+
+def test_a_quote_out_of_place_is_still_refused() -> None:
+    body = b'"Id","Name"\n' + b'"001","a"\n' * 50 + b'"002","a"x"y"\n"003","c"\n'
+    for size in (64, len(body)):
+        with pytest.raises(MalformedReplyError, match="malformed CSV"):
+            _decode(body, size)
+
+
+def test_a_short_row_among_quoted_rows_is_still_refused() -> None:
+    body = b'"Id","Name"\n' + b'"001","a"\n' * 50 + b'"002"\n' + b'"003","c"\n'
+    with pytest.raises(MalformedReplyError, match="1 values; the header has 2"):
+        _decode(body, 64)
+
+
+def test_a_byte_order_mark_split_across_chunks_is_dropped() -> None:
+    body = '\ufeff"Id"\n"001"\n'.encode()
+    assert _decode(body, 1) == [{"Id": "001"}]
+    assert _decode(body, 2) == [{"Id": "001"}]
+
+
+def test_a_character_cut_by_a_chunk_boundary_is_kept_whole() -> None:
+    body = '"Id","Name"\n"001","Ünïcødé ✓"\n'.encode()
+    for size in range(1, 8):
+        assert _decode(body, size) == [{"Id": "001", "Name": "Ünïcødé ✓"}]
+
+
+def test_bytes_that_are_not_utf8_are_refused_with_their_position() -> None:
+    body = b'"Id"\n"00\xff1"\n'
+    with pytest.raises(MalformedReplyError, match=r"not UTF-8 \(byte 8\)"):
+        _decode(body, 3)
