@@ -42,6 +42,10 @@ class _HideInjectedDrops(logging.Filter):
 _DROP_FILTER = _HideInjectedDrops()
 
 
+#: How long an idle keep-alive connection stays open.
+KEEP_ALIVE_SECONDS = 120
+
+
 def _config(
     org: FakeOrg,
     sock: socket.socket,
@@ -62,6 +66,12 @@ def _config(
         log_level=log_level,
         access_log=foreground,
         lifespan="off",
+        # The fake does its work on the event loop, so one long request (a big
+        # upload parsed, a big job's results rendered) can hold it for seconds; a
+        # short keep-alive would then close other clients' idle connections just as
+        # they reuse them (requests reports RemoteDisconnected and does not retry a
+        # POST). Salesforce keeps connections open far longer than uvicorn's 5 s.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=5 if foreground else 1,
     )
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -140,6 +142,33 @@ def test_real_server_drops_connections(served_http: tuple[FakeOrg, str]) -> None
         with pytest.raises(httpx.TransportError):
             client.get("/services/async/62.0/job/x")
         assert client.get("/_fake/stats").status_code == 200
+
+
+def test_real_server_keeps_an_idle_connection_open_past_uvicorns_five_seconds(
+    served_http: tuple[FakeOrg, str],
+) -> None:
+    """A connection idle for 6 s is still served (uvicorn's default keep-alive closes it at 5 s).
+
+    The fake works on its event loop, so one client's big upload can hold it for
+    seconds; with a 5 s keep-alive another client's pooled connection was closed
+    just as it was reused, and requests raised ``RemoteDisconnected`` (seen with
+    simple-salesforce's Bulk 2.0 insert of a million rows).
+    """
+    _, url = served_http
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", "/_fake/stats")
+        first = conn.getresponse()
+        assert first.status == 200 and json.loads(first.read())["logins"] == 0
+        sock = conn.sock
+        time.sleep(6)
+        conn.request("GET", "/_fake/stats")  # the same socket, not a new one
+        assert conn.sock is sock
+        second = conn.getresponse()
+        assert second.status == 200 and json.loads(second.read())["logins"] == 0
+    finally:
+        conn.close()
 
 
 def test_system_clock_cannot_be_advanced_over_http() -> None:
