@@ -87,6 +87,19 @@ class ServerProcess:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """Terminate a child process, kill it if it lingers, and close its pipes."""
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
 def redis_binary() -> tuple[str, str]:
     """``(kind, path)`` of the Redis-compatible server binary to run."""
     found = shutil.which("redis-server")

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from sfbulk_sdk.testing import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
+from tests.servers import stop_process
 from tests.tls import Tls
 
 #: The console script next to this interpreter, else the module.
@@ -97,15 +98,7 @@ def served(tls: Tls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     try:
         yield Served(url, tls.ca_file, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        stop_process(process)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ to a database of its own (Redis database 7, MongoDB database
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from tests.cli.conftest import InProcess
 from tests.servers import ServerProcess, sync_mongo, sync_redis
@@ -17,8 +16,8 @@ REDIS_DB = 7
 MONGO_DB = "sfbulk_cli_test"
 
 
-def _login_query_logout(inproc: InProcess, store: str) -> None:
-    """Log in through ``store``, query with no secrets given, then log out."""
+def _login_and_query(inproc: InProcess, store: str) -> None:
+    """Log in through ``store``, then query with no secrets given (the stored session serves)."""
     env = {"SFBULK_STORE": store}
     done = inproc("login", "--json", env=env)
     assert done.returncode == 0, done.stderr
@@ -30,13 +29,13 @@ def _login_query_logout(inproc: InProcess, store: str) -> None:
 
 
 def test_login_and_query_through_a_redis_store(
-    redis_server: ServerProcess, inproc: InProcess, tmp_path: Path
+    redis_server: ServerProcess, inproc: InProcess
 ) -> None:
     store = f"{redis_server.url}/{REDIS_DB}"
     client = sync_redis(redis_server, db=REDIS_DB)
     try:
         client.flushdb()
-        _login_query_logout(inproc, store)
+        _login_and_query(inproc, store)
         keys = [k.decode() if isinstance(k, bytes) else k for k in client.keys("sfbulk:session:*")]
         assert len(keys) == 1
         stored = client.get(keys[0])
@@ -51,14 +50,14 @@ def test_login_and_query_through_a_redis_store(
 
 
 def test_login_and_query_through_a_mongodb_store(
-    mongo_server: ServerProcess, inproc: InProcess, tmp_path: Path
+    mongo_server: ServerProcess, inproc: InProcess
 ) -> None:
     store = f"{mongo_server.url}/{MONGO_DB}?directConnection=true"
     client = sync_mongo(mongo_server)
     try:
         sessions = client[MONGO_DB]["sessions"]
         sessions.delete_many({})
-        _login_query_logout(inproc, store)
+        _login_and_query(inproc, store)
         docs = list(sessions.find({}))
         assert len(docs) == 1
         assert "session_id" in json.dumps(docs[0], default=str)

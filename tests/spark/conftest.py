@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pyspark.sql import SparkSession
-from servers import ServerProcess, free_port
+from servers import ServerProcess, free_port, stop_process
 from spark_world import ACCOUNTS, CONTACTS, Org, SparkDirs
 
 from sfbulk_sdk.spark import register
@@ -87,12 +87,7 @@ def fake_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
         yield Org(url, control, process)
     finally:
         control.close()
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)
         log.close()
 
 
