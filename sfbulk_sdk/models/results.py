@@ -76,10 +76,33 @@ class RecordResult(WireModel):
     def _empty_id(cls, value: Any) -> Any:
         return value or None
 
+    @classmethod
+    def _checked(
+        cls, id: str | None, success: bool, created: bool, errors: list[RecordError], row: int
+    ) -> RecordResult:
+        """A result from values the caller has already checked, without validating again.
+
+        One result per uploaded record makes this the hot path of reading batch
+        results; it builds the same instance as ``RecordResult(...)`` (a test
+        compares the two) at a quarter of the cost.
+        """
+        result = _new(cls)
+        values = {"errors": errors, "id": id, "success": success, "created": created}
+        _set(result, "__dict__", values)
+        _set(result, "__pydantic_fields_set__", _RESULT_FIELDS.copy())
+        _set(result, "__pydantic_extra__", {})
+        _set(result, "__pydantic_private__", {"_row": row})
+        return result
+
     @property
     def error(self) -> str:
         """All errors as one line, as the CSV ``Error`` column shows them (empty if none)."""
         return "; ".join(e.to_csv_text() for e in self.errors)
+
+
+_new = object.__new__
+_set = object.__setattr__
+_RESULT_FIELDS = set(RecordResult.model_fields)
 
 
 class BatchResult(ListDocument[RecordResult]):
@@ -120,8 +143,11 @@ class BatchResult(ListDocument[RecordResult]):
     @model_validator(mode="after")
     def _number_rows(self) -> BatchResult:
         for position, record in enumerate(self.result, 1):
-            if record._row is None:
+            private = record.__pydantic_private__
+            if private is None:
                 record._row = position
+            elif private.get("_row") is None:
+                private["_row"] = position
         return self
 
     @property
@@ -174,20 +200,19 @@ def _csv_results(reader: Iterator[list[str]]) -> Iterator[RecordResult]:
             raise MalformedReplyError(
                 f"CSV result row {position} has {len(row)} values; the header has {len(header)}"
             )
-        flags = row[i_ok].lower(), row[i_new].lower()
-        if not all(flag in _FLAGS for flag in flags):
+        ok, new = row[i_ok].lower(), row[i_new].lower()
+        if ok not in _FLAGS or new not in _FLAGS:
             raise MalformedReplyError(
                 f"CSV result row {position}: Success and Created must be true or false"
             )
         error_text = row[i_err]
-        result = RecordResult(
-            id=row[i_id] or None,
-            success=row[i_ok].lower() == "true",
-            created=row[i_new].lower() == "true",
-            errors=[RecordError.from_csv_text(error_text)] if error_text else [],
+        yield RecordResult._checked(
+            row[i_id] or None,
+            ok == "true",
+            new == "true",
+            [RecordError.from_csv_text(error_text)] if error_text else [],
+            position,
         )
-        result._row = position
-        yield result
 
 
 class QueryResultList(ListDocument[str]):

@@ -23,6 +23,7 @@ from sfbulk_sdk.models import (
     Operation,
     QueryResultList,
     RecordError,
+    RecordResult,
     Session,
     UserInfo,
 )
@@ -395,3 +396,30 @@ def test_record_results_know_their_input_row_even_after_filtering(form: str) -> 
         (2, "REQUIRED_FIELD_MISSING"),
         (4, "DUPLICATE_VALUE"),
     ]
+
+
+def test_csv_results_build_the_same_instances_as_the_validating_constructor() -> None:
+    """The CSV result reader builds each RecordResult without validating again
+    (one per uploaded record); what it builds must be indistinguishable from
+    ``RecordResult(...)``: equal, same fields set, same dump, copyable, mutable."""
+    text = (
+        '"Id","Success","Created","Error"\n'
+        '"001A","true","false",""\n'
+        '"","false","false","DUPLICATE_VALUE:dup:Name,Site --"\n'
+    )
+    parsed = list(BatchResult.from_csv(text))
+    names = ["Name", "Site"]
+    expected = [
+        RecordResult(id="001A", success=True, created=False),
+        RecordResult(
+            errors=[RecordError(status_code="DUPLICATE_VALUE", message="dup", fields=names)]
+        ),
+    ]
+    for position, (got, want) in enumerate(zip(parsed, expected, strict=True), 1):
+        want._row = position
+        assert got == want
+        assert got.model_fields_set == {"errors", "id", "success", "created"}
+        assert got.model_dump(by_alias=True) == want.model_dump(by_alias=True)
+        assert got.model_copy(update={"id": "x"}).row == position
+        got.id = "changed"
+        assert got.id == "changed" and got.row == position
