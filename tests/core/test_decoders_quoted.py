@@ -123,3 +123,25 @@ def test_bytes_that_are_not_utf8_are_refused_with_their_position() -> None:
     body = b'"Id"\n"00\xff1"\n'
     with pytest.raises(MalformedReplyError, match=r"not UTF-8 \(byte 8\)"):
         _decode(body, 3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(), max_size=12))
+def test_a_record_is_built_as_dict_zip_builds_it_whatever_the_names(names: list[str]) -> None:
+    """Records are built by a function written from the header's names; any names
+    (quotes, backslashes, braces, line breaks, repeats, empty) give the same dict
+    as ``dict(zip(header, row))``, in the same key order."""
+    row = [f"value {i}" for i in range(len(names))]
+    record = decoders.record_builder(tuple(names))(row)
+    expected = dict(zip(names, row, strict=True))
+    assert record == expected and list(record) == list(expected)
+
+
+def test_a_header_that_looks_like_code_stays_a_name() -> None:
+    names = ["Id", "__import__('os').system('exit 3')", "'}; x = {'", '"""', "\\", "a\nb"]
+    body = _body(names, [list("123456")], ",", "\n")
+    decoder = decoders.CsvRecordDecoder()
+    records = decoder.feed(body) + decoder.close()
+    assert records == [dict(zip(names, "123456", strict=True))]
+    with pytest.raises(TypeError):
+        decoders.record_builder((1,))  # type: ignore[arg-type]
