@@ -43,7 +43,7 @@ from ..models.jobs import BatchInfo, BatchInfoList, BulkErrorInfo, JobInfo
 from ..models.results import BatchResult, QueryResultList
 from ..models.session import Session
 from ..models.xml import render_document
-from .batch_input import check_batch_data
+from .batch_input import CheckedCsv, check_batch_data
 from .csvsplit import MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS
 from .reconcile_specs import BatchUpload, JobCreate, ReconcileSpec
 
@@ -478,7 +478,7 @@ def _get_from_batch(
 
 def add_batch(
     job_id: str,
-    data: bytes | str,
+    data: bytes | str | CheckedCsv,
     *,
     content_type: ContentType = ContentType.CSV,
     operation: Operation | str | None = None,
@@ -502,7 +502,7 @@ def add_batch(
             op = Operation(operation)
         except ValueError:
             raise InvalidInputError(f"unknown operation {operation!r}") from None
-    size = len(data) if isinstance(data, (bytes, bytearray)) else 0
+    size = len(data) if isinstance(data, (bytes, bytearray, CheckedCsv)) else 0
     if size > BATCH_MAX_BYTES:  # refused before a 10 MB+ body is read
         raise InvalidInputError(
             f"batch is {size:,} bytes; Salesforce accepts at most {BATCH_MAX_BYTES:,}"

@@ -67,7 +67,7 @@ def report(kind: str, records: int = 0, **detail: str | None) -> Flow[None]:
 
 
 def _batch_call(job_id: str, body: EncodedBody, compress: bool) -> bulk1.Call[BatchInfo]:
-    call = bulk1.add_batch(job_id, body.data, content_type=ContentType.CSV)
+    call = bulk1.add_batch(job_id, body.payload, content_type=ContentType.CSV)
     if not compress:
         return call
     headers = {**call.headers, "Content-Encoding": "gzip"}

@@ -114,6 +114,13 @@ class EncodedBody:
     first_row: int
     rows: int
     keys: list[str] = field(default_factory=list)
+    #: Written by :class:`RecordEncoder` (so already checked), not read from a file.
+    encoded: bool = False
+
+    @property
+    def payload(self) -> bytes | CheckedCsv:
+        """What to upload: the data, marked as checked when the encoder wrote it."""
+        return CheckedCsv(self.data) if self.encoded else self.data
 
     def __repr__(self) -> str:  # the data is the caller's: never shown
         return f"EncodedBody(first_row={self.first_row}, rows={self.rows}, bytes={len(self.data)})"
@@ -344,8 +351,8 @@ class _OpenBody:
         self.keys.extend(keys)
 
     def close(self) -> EncodedBody:
-        data = CheckedCsv("".join(self.parts).encode("utf-8"))
-        return EncodedBody(data, self.first, self.rows, self.keys)
+        data = "".join(self.parts).encode("utf-8")
+        return EncodedBody(data, self.first, self.rows, self.keys, encoded=True)
 
     def next(self, first: int) -> _OpenBody:
         return _OpenBody(self.header, first)

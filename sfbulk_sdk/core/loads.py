@@ -180,7 +180,7 @@ def _open_job2(
         ctx,
     )
     assert job.id is not None
-    yield from request(bulk2.upload_job_data(job.id, body.data, gzip=options.gzip), ctx)
+    yield from request(bulk2.upload_job_data(job.id, body.payload, gzip=options.gzip), ctx)
     return (yield from request(bulk2.upload_complete(job.id), ctx))
 
 
