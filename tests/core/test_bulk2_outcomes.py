@@ -203,3 +203,28 @@ def test_a_file_as_salesforce_writes_it_is_read_without_csv_after_its_header(
     assert len(calls) == 1  # the first block only, which holds the header
     assert _pairs(chunks, ",", lead=False) == [(r[0], r[1]) for r in rows]
     assert len(calls) == 1 + len(chunks)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    "echo",
+    [
+        '\n"001000000000000BBB","true",x',  # a continuation that looks like a record start
+        '\n001000000000000BBB","true"',
+        '",\n"001000000000000BBB","false"\n',
+        "\n",
+        '"\n"',
+    ],
+)
+def test_a_value_spanning_lines_never_reads_as_a_record_of_its_own(echo: str, end: str) -> None:
+    """The fast path counts one match of ``"id","flag"`` per line start; a value that
+    spans lines, whatever it holds, must not add a record (csv's reading wins)."""
+    rows = [("001000000000000AAA", "true", echo), ("001000000000000CCC", "false", "plain")]
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=end)
+    writer.writerow(["sf__Id", "sf__Created", "Name"])
+    writer.writerows(rows)
+    body = out.getvalue().encode("utf-8")
+    for size in (7, 64, len(body)):
+        chunks = [body[i : i + size] for i in range(0, len(body), size)]
+        assert _pairs(chunks, ",", lead=True) == [(r[0], r[1]) for r in rows]
