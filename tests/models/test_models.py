@@ -423,3 +423,5 @@ def test_csv_results_build_the_same_instances_as_the_validating_constructor() ->
         assert got.model_copy(update={"id": "x"}).row == position
         got.id = "changed"
         assert got.id == "changed" and got.row == position
+    parsed[0].note = "mine"  # an extra attribute: pydantic records it in the fields set
+    assert "note" in parsed[0].model_fields_set and "note" not in parsed[1].model_fields_set
