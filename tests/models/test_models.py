@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -425,3 +426,40 @@ def test_csv_results_build_the_same_instances_as_the_validating_constructor() ->
         assert got.id == "changed" and got.row == position
     parsed[0].note = "mine"  # an extra attribute: pydantic records it in the fields set
     assert "note" in parsed[0].model_fields_set and "note" not in parsed[1].model_fields_set
+
+
+def test_checked_results_share_nothing_a_caller_can_change() -> None:
+    """Checked results share one fields set and one empty extras dict (280 bytes
+    a result); whatever changes one result, directly, through pydantic's
+    accessors, after a copy or after pickling, reaches no other."""
+    text = '"Id","Success","Created","Error"\n' + '"001A","true","true",""\n' * 6
+
+    def fresh() -> list[RecordResult]:
+        return list(BatchResult.from_csv(text))
+
+    def untouched(result: RecordResult) -> bool:
+        return result.model_fields_set == {"errors", "id", "success", "created"} and (
+            result.model_extra == {}
+        )
+
+    changes = [
+        (lambda r: setattr(r, "note", "x"), lambda r: "note" in r.model_fields_set),
+        (lambda r: r.model_fields_set.discard("id"), lambda r: "id" not in r.model_fields_set),
+        (lambda r: r.model_extra.update(note="x"), lambda r: getattr(r, "note", None) == "x"),
+    ]
+    for change, changed in changes:
+        results = fresh()
+        change(results[0])
+        assert changed(results[0])
+        assert all(untouched(r) and not changed(r) for r in results[1:])
+    results = fresh()
+    results[0].note = "x"
+    del results[0].note
+    assert "note" not in results[0].model_extra  # type: ignore[operator]
+    assert all(untouched(r) for r in results[1:])
+    for copies in (pickle.loads(pickle.dumps(fresh())), [r.model_copy() for r in fresh()]):
+        copies[0].note = "x"
+        assert copies[0].note == "x" and all(untouched(r) for r in copies[1:])
+    copied = fresh()
+    again = [r.model_copy(update={"note": "x"}) for r in copied]
+    assert all(r.note == "x" for r in again) and all(untouched(r) for r in copied)
