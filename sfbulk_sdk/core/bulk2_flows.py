@@ -138,28 +138,48 @@ class _EncodedPage:
 
 
 def _inflated(page: _Page) -> Iterator[bytes]:
-    """The page's CSV bytes, at most :data:`DECODE_SLICE` at a time."""
+    """The page's CSV bytes, at most :data:`DECODE_SLICE` at a time.
+
+    The compressed body is fed a slice at a time too (zlib copies what it has
+    not consumed on every call: feeding it the whole page made inflating it
+    quadratic), and a gzip body of several members is inflated member after
+    member: each ends where zlib reports its end, measured from the end of
+    the slice it was given (zlib keeps an old ``unconsumed_tail`` after the
+    end of a member, so that is not the place to go on from).
+    """
+    body = page.body
     if page.encoding in ("", "identity"):
-        for at in range(0, len(page.body), DECODE_SLICE):
-            yield page.body[at : at + DECODE_SLICE]
+        for at in range(0, len(body), DECODE_SLICE):
+            yield body[at : at + DECODE_SLICE]
         return
     # gzip, or deflate with its zlib header; 47 = detect either, -15 = raw deflate
-    wbits = 47 if page.encoding != "deflate" or page.body[:1] == b"\x78" else -15
-    rest = page.body
-    while rest:
+    wbits = 47 if page.encoding != "deflate" or body[:1] == b"\x78" else -15
+    view = memoryview(body)
+    size = len(body)
+    start = 0  # where the current member begins
+    while start < size:
         inflater = zlib.decompressobj(wbits)
-        data = rest
-        while data:
-            out = inflater.decompress(data, DECODE_SLICE)
-            if out:
-                yield out
-            data = inflater.unconsumed_tail
-        tail = inflater.flush()
-        if tail:
-            yield tail
-        if not inflater.eof:
-            raise zlib.error("the compressed page ends early")
-        rest = inflater.unused_data  # a gzip file of several members
+        at, member_end = start, -1
+        while member_end < 0 and at < size:
+            stop = min(at + DECODE_SLICE, size)
+            data: bytes | memoryview = view[at:stop]
+            while data:
+                out = inflater.decompress(data, DECODE_SLICE)
+                if out:
+                    yield out
+                if inflater.eof:
+                    member_end = stop - len(inflater.unused_data)
+                    break
+                data = inflater.unconsumed_tail
+            at = stop
+        if member_end < 0:
+            tail = inflater.flush()
+            if tail:
+                yield tail
+            if not inflater.eof:
+                raise zlib.error("the compressed page ends early")
+            member_end = size - len(inflater.unused_data)
+        start = member_end
 
 
 class _PageWindow:
