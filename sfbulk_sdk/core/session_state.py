@@ -126,8 +126,10 @@ class SessionState:
             return None
         entry = self.cache
         latest = session
-        if entry is not None and entry[0].same_credential(session):
-            latest = max(entry[0], session, key=lambda s: s.last_used_at)
+        if entry is not None:
+            held = entry[0]  # the later use of the two wins (the cached one on a tie)
+            if held.last_used_at >= session.last_used_at and held.same_credential(session):
+                latest = held
         if not self.policy.needs_touch(latest, now):
             return None
         return latest.touched(now)
