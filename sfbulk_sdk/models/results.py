@@ -108,7 +108,7 @@ class RecordResult(WireModel):
         if type(self.__pydantic_extra__) is _SharedExtra:
             _set(self, "__pydantic_extra__", dict(self.__pydantic_extra__))
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         self._own()
         super().__setattr__(name, value)
 
@@ -123,7 +123,7 @@ class RecordResult(WireModel):
         return self.__pydantic_fields_set__
 
     @property
-    def model_extra(self) -> dict[str, Any] | None:
+    def model_extra(self) -> dict[str, object] | None:
         """Attributes beyond the declared fields (its own dict, safe to change)."""
         self._own()
         return self.__pydantic_extra__
