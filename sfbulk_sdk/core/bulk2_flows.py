@@ -156,30 +156,29 @@ def _inflated(page: _Page) -> Iterator[bytes]:
     wbits = 47 if page.encoding != "deflate" or body[:1] == b"\x78" else -15
     view = memoryview(body)
     size = len(body)
-    start = 0  # where the current member begins
-    while start < size:
-        inflater = zlib.decompressobj(wbits)
-        at, member_end = start, -1
-        while member_end < 0 and at < size:
-            stop = min(at + DECODE_SLICE, size)
-            data: bytes | memoryview = view[at:stop]
-            while data:
-                out = inflater.decompress(data, DECODE_SLICE)
-                if out:
-                    yield out
-                if inflater.eof:
-                    member_end = stop - len(inflater.unused_data)
-                    break
-                data = inflater.unconsumed_tail
-            at = stop
-        if member_end < 0:
-            tail = inflater.flush()
-            if tail:
-                yield tail
-            if not inflater.eof:
-                raise zlib.error("the compressed page ends early")
-            member_end = size - len(inflater.unused_data)
-        start = member_end
+    at = 0
+    inflater: zlib._Decompress | None = None  # the member being inflated
+    while at < size:
+        if inflater is None:
+            inflater = zlib.decompressobj(wbits)
+        stop = min(at + DECODE_SLICE, size)
+        data: bytes | memoryview = view[at:stop]
+        at = stop
+        while data:
+            out = inflater.decompress(data, DECODE_SLICE)
+            if out:
+                yield out
+            if inflater.eof:  # the next member starts where zlib stopped reading
+                at = stop - len(inflater.unused_data)
+                inflater = None
+                break
+            data = inflater.unconsumed_tail
+    if inflater is not None:
+        tail = inflater.flush()
+        if tail:
+            yield tail
+        if not inflater.eof:
+            raise zlib.error("the compressed page ends early")
 
 
 class _PageWindow:
