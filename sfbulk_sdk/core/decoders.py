@@ -52,6 +52,7 @@ _HEAD_BYTES = 1024
 
 
 @functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)  # a result file is decoded a chunk at a time
 def record_builder(header: tuple[str, ...]) -> Callable[[list[str]], QueryRecord]:
     """A function that makes one record (a dict keyed by ``header``) from one row of values.
 
@@ -62,6 +63,7 @@ def record_builder(header: tuple[str, ...]) -> Callable[[list[str]], QueryRecord
     ``str``'s repr is always a plain string literal) and subscripts, so no
     text from the server can become code; a repeated name keeps its last
     value, as ``dict(zip(...))`` does. The row must have ``len(header)`` values.
+    The builders of recent headers are kept, so a chunk does not compile one.
     """
     if not all(type(name) is str for name in header):
         raise TypeError("a record header holds only str names")

@@ -178,3 +178,48 @@ def test_a_bare_carriage_return_is_quoted_and_read_back() -> None:
     bodies = list(encoder.bodies(rows))
     assert b'"a\rb","\r",1\n' in bodies[0].data
     assert decoded(bodies) == [[a, b, str(c)] for a, b, c in rows]
+
+
+class _Shown(str):
+    """Text whose ``str()`` says something else: csv writes its text."""
+
+    def __str__(self) -> str:
+        return "shown"
+
+
+@pytest.mark.parametrize("other", [2, None], ids=["plain-block", "formatted-block"])
+def test_a_str_subclass_is_written_as_its_text(other: object) -> None:
+    rows = [(_Shown("text"), "b", other)] * 1200
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=10**7, max_chars=10**7), key="Name"
+    )
+    bodies = list(encoder.bodies(rows))
+    assert {row[0] for row in decoded(bodies)} == {"text"}
+    assert {key for body in bodies for key in body.keys} == {"text"}
+    assert encode.format_value(_Shown("text")) == "text"
+
+
+@pytest.mark.parametrize("first", [1, None], ids=["plain-block", "formatted-block"])
+def test_an_integer_too_long_for_text_is_named(first: object) -> None:
+    rows: list[tuple[object, ...]] = [("a", first, 1)] * 1500
+    rows[1300] = ("a", "b", 10**5000)
+    encoder = RecordEncoder(
+        FIELDS, limits=Limits(max_records=10_000, max_bytes=10**8, max_chars=10**8)
+    )
+    with pytest.raises(InvalidInputError, match=r"row 1301, field 'Count': .*too many digits"):
+        list(encoder.bodies(rows))
+
+
+def test_plain_and_formatted_blocks_give_the_same_keys_and_bodies() -> None:
+    plain = [(f"n{i}", f"note {i}", i) for i in range(2500)]
+    # The same rows, each block made to take the checked path by one bool in its last row.
+    mixed: list[tuple[object, ...]] = list(plain)
+    for end in range(999, 2500, 1000):
+        mixed[end] = (plain[end][0], plain[end][1], True)
+    limits = Limits(max_records=1200, max_bytes=10**7, max_chars=10**7)
+    fast = list(RecordEncoder(FIELDS, limits=limits, key="Name").bodies(plain))
+    slow = list(RecordEncoder(FIELDS, limits=limits, key="Name").bodies(mixed))
+    assert [b.keys for b in fast] == [b.keys for b in slow]
+    assert [b.rows for b in fast] == [b.rows for b in slow] == [1200, 1200, 100]
+    assert decoded(fast)[999] == ["n999", "note 999", "999"]
+    assert decoded(slow)[999] == ["n999", "note 999", "true"]
