@@ -67,6 +67,16 @@ def _int_text(value: int) -> str:
         raise InvalidInputError("this integer has too many digits to be written as text") from None
 
 
+def _int_column_text(column: Sequence[object]) -> list[str] | None:
+    """A column of exact ``str`` and ``int`` values as csv writes them; else ``None``."""
+    if not _PLAIN.issuperset(map(type, column)):
+        return None
+    try:
+        return list(map(str, column))
+    except ValueError:  # an int over str()'s digit limit: the checked path names it
+        return None
+
+
 def format_value(value: object, *, null: str = NULL) -> str:
     """One value as Salesforce reads it in a CSV upload (raises ``InvalidInputError``)."""
     if value is None:
@@ -170,6 +180,8 @@ class RecordEncoder:
         self._line_ending = line_ending
         self._null = null
         self._key = None if key is None else self._key_index(key)
+        self._columns = [operator.itemgetter(i) for i in range(len(names))]
+        self._numeric: set[int] = set()  # columns that held ints: made text first
         escaped = delimiter.replace("%", "%%")
         self._row_format = escaped.join(["%s"] * len(names)) + line_ending.replace("%", "%%")
 
@@ -225,11 +237,9 @@ class RecordEncoder:
     ) -> tuple[str, list[Row], list[Sequence[str]] | None]:
         """``block`` written (rows ``number`` on): its text, its rows with every value
         writable as it is, and its text columns when the plain path wrote it."""
-        columns = self._plain_columns(block)
-        if columns is not None:
-            text = self._render_columns(columns)
-            if text is not None:
-                return text, block, columns
+        plain = self._plain_text(block)
+        if plain is not None:
+            return plain[0], block, plain[1]
         block = self._checked(block, number)
         try:
             return self._render(block), block, None
@@ -238,48 +248,58 @@ class RecordEncoder:
                 self._format(row, number + offset)
             raise
 
-    def _plain_columns(self, block: list[Row]) -> list[Sequence[str]] | None:
-        """``block``'s values column by column as the text csv writes for them, when every
-        row is as wide as the fields and every value is text or an ``int``; else ``None``.
+    def _plain_text(self, block: list[Row]) -> tuple[str, list[Sequence[str]]] | None:
+        """``block`` as csv would write it, with its values column by column as text, when
+        every row is as wide as the fields, every value is text or an ``int`` and
+        none needs quoting; else ``None``.
 
-        A column of text is proved so by one ``str.join`` (C speed, no call per
-        value); only a column that holds something else has its types looked
-        at, and its ``int`` values written with ``str()`` as csv does. A str
-        subclass is written as its text, as csv writes it. A block of one field
-        is left to the csv writer (it quotes an empty value).
+        The rows are written by one ``str.join`` a row over the text columns (C
+        speed, no call per value; a ``TypeError`` proves a column holds
+        something else). Only the columns that do have their types looked at,
+        and their ``int`` values written with ``str()`` as csv does; the
+        encoder remembers them for the next blocks. A str subclass is written
+        as its text, as csv writes it. Every row adds exactly ``width - 1``
+        delimiters and one line ending, so a value holding a delimiter, a
+        quote or a line break shows in the counts. A block of one field is
+        left to the csv writer (it quotes an empty value).
         """
         width = len(self.fields)
         if width < 2 or set(map(len, block)) != {width}:
             return None
-        columns: list[Sequence[str]] = list(zip(*block, strict=True))
-        for index, column in enumerate(columns):
-            try:
-                "".join(column)
-            except TypeError:
-                if not _PLAIN.issuperset(map(type, column)):
-                    return None
+        # One pass a column (not zip(*block), which makes an iterator a row: a million
+        # rows of those cost the garbage collector more than the transposition).
+        columns: list[Sequence[str]] = [list(map(get, block)) for get in self._columns]
+        numeric = self._numeric
+        for index in numeric:
+            text_column = _int_column_text(columns[index])
+            if text_column is None:
+                return None
+            columns[index] = text_column
+        ending, delimiter = self._line_ending, self._delimiter
+        try:
+            text = ending.join(map(delimiter.join, zip(*columns, strict=True))) + ending
+        except TypeError:  # a column holds something else than text: which ones?
+            for index, column in enumerate(columns):
+                if index in numeric:
+                    continue
                 try:
-                    columns[index] = list(map(str, column))
-                except ValueError:  # an int over str()'s digit limit: the checked path says so
-                    return None
-        return columns
-
-    def _render_columns(self, columns: list[Sequence[str]]) -> str | None:
-        """The rows of :meth:`_plain_columns`'s text columns written as csv would write
-        them, when no value needs quoting; else ``None``. Every row adds exactly
-        ``width - 1`` delimiters and one line ending, so a value holding a
-        delimiter, a quote or a line break shows in the counts."""
-        ending = self._line_ending
-        text = ending.join(map(self._delimiter.join, zip(*columns, strict=True))) + ending
-        count = len(columns[0])
+                    "".join(column)
+                except TypeError:
+                    text_column = _int_column_text(column)
+                    if text_column is None:
+                        return None
+                    columns[index] = text_column
+                    numeric.add(index)
+            text = ending.join(map(delimiter.join, zip(*columns, strict=True))) + ending
+        count = len(block)
         if (
             '"' in text
-            or text.count(self._delimiter) != count * (len(columns) - 1)
+            or text.count(delimiter) != count * (width - 1)
             or text.count("\n") != count * ending.count("\n")
             or text.count("\r") != count * ending.count("\r")
         ):
             return None
-        return text
+        return text, columns
 
     def _render(self, rows: Sequence[Row]) -> str:
         text = self._render_plain(rows)
