@@ -62,14 +62,24 @@ def record_builder(header: tuple[str, ...]) -> Callable[[list[str]], QueryRecord
     million rows. The source holds nothing but ``repr()`` of each name (a
     ``str``'s repr is always a plain string literal) and subscripts, so no
     text from the server can become code; a repeated name keeps its last
-    value, as ``dict(zip(...))`` does. The row must have ``len(header)`` values.
-    The builders of recent headers are kept, so a chunk does not compile one.
+    value, as ``dict(zip(...))`` does. A row of another width than the header is
+    refused (a ``MalformedReplyError``), never cut or padded. The builders of
+    recent headers are kept, so a chunk does not compile one.
     """
     if not all(type(name) is str for name in header):
         raise TypeError("a record header holds only str names")
     pairs = ", ".join(f"{name!r}: row[{i}]" for i, name in enumerate(header))
-    build: Callable[[list[str]], QueryRecord] = eval(f"lambda row: {{{pairs}}}", {})  # noqa: S307
+    source = f"lambda row: {{{pairs}}} if len(row) == {len(header)} else ragged(row)"
+    build: Callable[[list[str]], QueryRecord] = eval(source, {"ragged": _ragged})  # noqa: S307
     return build
+
+
+class _RaggedRowError(MalformedReplyError):
+    """A row of another width than its header, met by a :func:`record_builder` function."""
+
+
+def _ragged(row: list[str]) -> QueryRecord:
+    raise _RaggedRowError(f"a row has {len(row)} values")
 
 
 class RecordDecoder:
@@ -175,10 +185,13 @@ class CsvRecordDecoder(RecordDecoder):
             return None
         if max(map(len, lines)) > csv.field_size_limit():
             return None  # a value may be over the limit: csv refuses it
-        rows = list(map(str.split, lines, itertools.repeat(self._between)))
-        if set(map(len, rows)) != {width}:
+        rows = map(str.split, lines, itertools.repeat(self._between))
+        try:
+            # Each line's values die as soon as its record is built: a chunk's rows never
+            # all live at once, so the garbage collector has no survivors to promote.
+            return list(map(record_builder(tuple(header)), rows))
+        except _RaggedRowError:  # csv reads the chunk, and names the row
             return None
-        return list(map(record_builder(tuple(header)), rows))
 
     def _rows(self, text: str) -> list[QueryRecord]:
         # strict: a quote out of place is refused rather than read differently

@@ -145,3 +145,21 @@ def test_a_header_that_looks_like_code_stays_a_name() -> None:
     assert records == [dict(zip(names, "123456", strict=True))]
     with pytest.raises(TypeError):
         decoders.record_builder((1,))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_rows_whose_widths_make_up_for_each_other_are_refused(ending: str) -> None:
+    """One row a value too long and the next a value too short: the quotes and the
+    values add up to two full rows, but neither row is one; no record is made of
+    them, and the error names the width."""
+    names = ["Id", "Name", "Site"]
+    lines = ['"Id","Name","Site"', '"1","a","b","c"', '"2","d"']
+    decoder = decoders.CsvRecordDecoder()
+    assert decoder.feed((lines[0] + ending).encode()) == []  # the header: later chunks go fast
+    with pytest.raises(MalformedReplyError, match="4 values; the header has 3"):
+        decoder.feed((ending.join(lines[1:]) + ending).encode())
+    with pytest.raises(MalformedReplyError, match="2 values"):
+        decoders.record_builder(tuple(names))(["1", "a"])
+    assert decoders.record_builder(tuple(names))(["1", "a", "b"]) == dict(
+        zip(names, ["1", "a", "b"], strict=True)
+    )
