@@ -183,7 +183,8 @@ class CsvRecordDecoder(RecordDecoder):
         width = len(header)
         if text.count('"') != 2 * width * len(lines):
             return None
-        if max(map(len, lines)) > csv.field_size_limit():
+        limit = csv.field_size_limit()
+        if len(text) > limit and max(map(len, lines)) > limit:
             return None  # a value may be over the limit: csv refuses it
         rows = map(str.split, lines, itertools.repeat(self._between))
         try:

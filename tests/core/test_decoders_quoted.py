@@ -163,3 +163,14 @@ def test_rows_whose_widths_make_up_for_each_other_are_refused(ending: str) -> No
     assert decoders.record_builder(tuple(names))(["1", "a", "b"]) == dict(
         zip(names, ["1", "a", "b"], strict=True)
     )
+
+
+def test_a_value_over_csvs_field_limit_is_refused_on_the_fast_path_too() -> None:
+    limit = csv.field_size_limit()
+    decoder = decoders.CsvRecordDecoder()
+    assert decoder.feed(b'"Id","Name"\n') == []
+    short = b"".join(b'"%d","name %d"\n' % (i, i) for i in range(limit // 10))
+    assert len(short) > limit  # a chunk longer than the limit, of short values: read
+    assert len(decoder.feed(short)) == limit // 10
+    with pytest.raises(MalformedReplyError, match="field larger than field limit"):
+        decoder.feed(b'"1","' + b"x" * (limit + 1) + b'"\n')
