@@ -233,11 +233,11 @@ class RecordEncoder:
         ]
 
     def _block_text(
-        self, block: list[Row], number: int
+        self, block: list[Row], number: int, exact: bool = False
     ) -> tuple[str, list[Row], list[Sequence[str]] | None]:
         """``block`` written (rows ``number`` on): its text, its rows with every value
         writable as it is, and its text columns when the plain path wrote it."""
-        plain = self._plain_text(block)
+        plain = self._plain_text(block, exact)
         if plain is not None:
             return plain[0], block, plain[1]
         block = self._checked(block, number)
@@ -248,7 +248,9 @@ class RecordEncoder:
                 self._format(row, number + offset)
             raise
 
-    def _plain_text(self, block: list[Row]) -> tuple[str, list[Sequence[str]]] | None:
+    def _plain_text(
+        self, block: list[Row], exact: bool = False
+    ) -> tuple[str, list[Sequence[str]]] | None:
         """``block`` as csv would write it, with its values column by column as text, when
         every row is as wide as the fields, every value is text or an ``int`` and
         none needs quoting; else ``None``.
@@ -264,8 +266,8 @@ class RecordEncoder:
         left to the csv writer (it quotes an empty value).
         """
         width = len(self.fields)
-        if width < 2 or set(map(len, block)) != {width}:
-            return None
+        if width < 2 or (not exact and set(map(len, block)) != {width}):
+            return None  # (``exact``: every row is known to be as wide as the fields)
         # One pass a column (not zip(*block), which makes an iterator a row: a million
         # rows of those cost the garbage collector more than the transposition).
         columns: list[Sequence[str]] = [list(map(get, block)) for get in self._columns]
@@ -292,11 +294,12 @@ class RecordEncoder:
                     numeric.add(index)
             text = ending.join(map(delimiter.join, zip(*columns, strict=True))) + ending
         count = len(block)
+        returns = ending.count("\r")
         if (
             '"' in text
+            or (text.count("\r") != count * returns if returns else "\r" in text)
             or text.count(delimiter) != count * (width - 1)
             or text.count("\n") != count * ending.count("\n")
-            or text.count("\r") != count * ending.count("\r")
         ):
             return None
         return text, columns
@@ -352,6 +355,7 @@ class RecordEncoder:
         reaches a limit is written row by row to cut the body exactly there.
         """
         body = _OpenBody(self._header(), start)
+        exact = isinstance(rows, BlockRows) and rows.exact_width
         if isinstance(rows, BlockRows):
             take = rows.take
         else:
@@ -371,7 +375,7 @@ class RecordEncoder:
             block = take(min(_BLOCK, room))
             if not block:
                 break
-            text, block, columns = self._block_text(block, number)
+            text, block, columns = self._block_text(block, number, exact)
             if body.fits(text, self._max_chars, self._max_bytes):
                 if key is None:
                     keys = []
@@ -470,7 +474,7 @@ def rows_of_mappings(
     any other block is looked at mapping by mapping. The encoder takes the
     rows a block at a time too (:class:`BlockRows`).
     """
-    return BlockRows(_mapping_blocks(records, fields))
+    return BlockRows(_mapping_blocks(records, fields), exact_width=True)
 
 
 def _mapping_blocks(
@@ -501,7 +505,9 @@ class BlockRows(Iterator[Row]):
     """Rows that come in lists: iterated one by one, or taken ``n`` at a time (:meth:`take`),
     which saves the encoder a step per row."""
 
-    def __init__(self, blocks: Iterator[list[Row]]) -> None:
+    def __init__(self, blocks: Iterator[list[Row]], *, exact_width: bool = False) -> None:
+        #: True when every row is known to hold one value a field (rows of mappings).
+        self.exact_width = exact_width
         self._blocks = blocks
         self._buffer: list[Row] = []
         self._at = 0
