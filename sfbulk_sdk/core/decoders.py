@@ -52,7 +52,6 @@ _HEAD_BYTES = 1024
 
 
 @functools.lru_cache(maxsize=64)
-@functools.lru_cache(maxsize=64)  # a result file is decoded a chunk at a time
 def record_builder(header: tuple[str, ...]) -> Callable[[list[str]], QueryRecord]:
     """A function that makes one record (a dict keyed by ``header``) from one row of values.
 

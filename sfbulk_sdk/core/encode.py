@@ -77,6 +77,11 @@ def _int_column_text(column: Sequence[object]) -> list[str] | None:
         return None
 
 
+def _joined_rows(columns: list[Sequence[str]], delimiter: str, ending: str) -> str:
+    """The rows of text ``columns``, each ended by ``ending`` (``TypeError`` on a non-text)."""
+    return ending.join(map(delimiter.join, zip(*columns, strict=True))) + ending
+
+
 def format_value(value: object, *, null: str = NULL) -> str:
     """One value as Salesforce reads it in a CSV upload (raises ``InvalidInputError``)."""
     if value is None:
@@ -279,7 +284,7 @@ class RecordEncoder:
             columns[index] = text_column
         ending, delimiter = self._line_ending, self._delimiter
         try:
-            text = ending.join(map(delimiter.join, zip(*columns, strict=True))) + ending
+            text = _joined_rows(columns, delimiter, ending)
         except TypeError:  # a column holds something else than text: which ones?
             for index, column in enumerate(columns):
                 if index in numeric:
@@ -292,15 +297,8 @@ class RecordEncoder:
                         return None
                     columns[index] = text_column
                     numeric.add(index)
-            text = ending.join(map(delimiter.join, zip(*columns, strict=True))) + ending
-        count = len(block)
-        returns = ending.count("\r")
-        if (
-            '"' in text
-            or (text.count("\r") != count * returns if returns else "\r" in text)
-            or text.count(delimiter) != count * (width - 1)
-            or text.count("\n") != count * ending.count("\n")
-        ):
+            text = _joined_rows(columns, delimiter, ending)
+        if not self._unquoted(text, len(block)):
             return None
         return text, columns
 
@@ -332,15 +330,19 @@ class RecordEncoder:
             return None
         text = "".join(map(self._row_format.__mod__, map(tuple, rows)))
         count = len(rows)
+        return text if self._unquoted(text, count) else None
+
+    def _unquoted(self, text: str, rows: int) -> bool:
+        """True when ``text``, ``rows`` rows written plainly, holds no value csv would quote:
+        no quote, and exactly ``width - 1`` delimiters and one line ending a row."""
         ending = self._line_ending
-        if (
+        returns = ending.count("\r")
+        return not (
             '"' in text
-            or text.count(self._delimiter) != count * (width - 1)
-            or text.count("\n") != count * ending.count("\n")
-            or text.count("\r") != count * ending.count("\r")
-        ):
-            return None
-        return text
+            or (text.count("\r") != rows * returns if returns else "\r" in text)
+            or text.count(self._delimiter) != rows * (len(self.fields) - 1)
+            or text.count("\n") != rows * ending.count("\n")
+        )
 
     def _render_cr(self, row: Row) -> str:
         buffer = io.StringIO()
@@ -355,10 +357,11 @@ class RecordEncoder:
         reaches a limit is written row by row to cut the body exactly there.
         """
         body = _OpenBody(self._header(), start)
-        exact = isinstance(rows, BlockRows) and rows.exact_width
         if isinstance(rows, BlockRows):
             take = rows.take
+            exact = rows.exact_width
         else:
+            exact = False
             source = iter(rows)
 
             def take(count: int) -> list[Row]:
