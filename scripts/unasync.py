@@ -70,6 +70,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("AsyncBulk1Client", "Bulk1Client"),
     ("AsyncBulk2Client", "Bulk2Client"),
     ("AsyncOps", "Ops"),
+    ("AsyncRecordStream", "RecordStream"),
     ("AsyncSeedFacade", "SeedFacade"),
     ("AsyncDriver", "Driver"),
     ("AsyncTaskSet", "TaskSet"),

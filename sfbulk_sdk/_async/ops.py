@@ -34,6 +34,7 @@ from ..core.policy import PollPolicy
 from ..core.progress import ProgressHook, log_progress
 from ..errors import BatchFailedError, InvalidInputError, NotFoundError
 from ..models.enums import Operation
+from ..records import AsyncRecordStream
 from .bulk2 import AsyncBulk2Client
 
 if TYPE_CHECKING:
@@ -280,7 +281,7 @@ class AsyncOps(AsyncBulk2Client):
         finally:
             await chunks.aclose()  # type: ignore[attr-defined]
 
-    async def query(
+    def query(
         self,
         soql: str,
         *,
@@ -291,13 +292,15 @@ class AsyncOps(AsyncBulk2Client):
         parallel_pages: int = 4,
         max_records: int = bulk2.DEFAULT_MAX_RECORDS,
         poll: PollPolicy | None = None,
-    ) -> AsyncIterator[QueryRecord | M]:
+    ) -> AsyncRecordStream[QueryRecord | M]:
         """Every record ``soql`` selects, one at a time, across all result files or pages.
 
         Records are dicts of strings (CSV) as Salesforce sends them; with
         ``model`` each is validated into that pydantic model (``""`` read as
         ``None``; dates, numbers and booleans converted), a thousand at a time.
         Memory stays bounded by a network chunk (or ``parallel_pages`` pages).
+        Nothing is sent until the first record is asked for; the stream's
+        ``aclose()`` (or leaving ``async with``) ends the downloads.
         """
         batches = cast(
             "AsyncGenerator[list[QueryRecord], None]",
@@ -311,37 +314,15 @@ class AsyncOps(AsyncBulk2Client):
                 poll=poll,
             ),
         )
-        try:
-            if model is None:
-                # One generator frame per record: the chunks come as lists.
-                async for batch in batches:
-                    for record in batch:
-                        yield record
-                return
-            adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
-            chunk: list[dict[str, object]] = []
-            async for batch in batches:
-                for record in batch:
-                    chunk.append({k: (None if v == "" else v) for k, v in record.items()})
-                if len(chunk) >= _MODEL_CHUNK:
-                    for item in _validate(adapter, chunk):
-                        yield item
-                    chunk = []
-            for item in _validate(adapter, chunk):
-                yield item
-        finally:
-            await batches.aclose()
+        if model is None:
+            return AsyncRecordStream(batches)
+        return AsyncRecordStream(_validated(batches, model))
 
-    async def query_all(
+    def query_all(
         self, soql: str, *, model: type[M] | None = None, **options: object
-    ) -> AsyncIterator[QueryRecord | M]:
+    ) -> AsyncRecordStream[QueryRecord | M]:
         """:meth:`query` including deleted and archived records (``queryAll``)."""
-        records = self.query(soql, model=model, query_all=True, **options)  # type: ignore[arg-type]
-        try:
-            async for record in records:
-                yield record
-        finally:
-            await records.aclose()  # type: ignore[attr-defined]
+        return self.query(soql, model=model, query_all=True, **options)  # type: ignore[arg-type]
 
     async def query_to_csv(self, soql: str, path: str | os.PathLike[str], **options: object) -> int:
         """Write every record ``soql`` selects to a CSV file, streaming; the row count."""
@@ -358,7 +339,7 @@ class AsyncOps(AsyncBulk2Client):
                     writer.writerow(row)
                     count += 1
             finally:
-                await records.aclose()  # type: ignore[attr-defined]
+                await records.aclose()
         return count
 
     async def query_to_pandas(self, soql: str, **options: object) -> pd.DataFrame:
@@ -386,12 +367,31 @@ class AsyncOps(AsyncBulk2Client):
             async for record in records:
                 builder.add(record)
         finally:
-            await records.aclose()  # type: ignore[attr-defined]
+            await records.aclose()
 
 
 def _writable_csv(path: str | os.PathLike[str]) -> TextIO:
     """The output file of ``query_to_csv`` (local disk: written as records come)."""
     return open(path, "w", newline="", encoding="utf-8")
+
+
+async def _validated(
+    batches: AsyncGenerator[list[QueryRecord], None], model: type[M]
+) -> AsyncGenerator[list[M], None]:
+    """The chunks of records validated into ``model``, about a thousand at a time."""
+    try:
+        adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+        chunk: list[dict[str, object]] = []
+        async for batch in batches:
+            for record in batch:
+                chunk.append({k: (None if v == "" else v) for k, v in record.items()})
+            if len(chunk) >= _MODEL_CHUNK:
+                yield _validate(adapter, chunk)
+                chunk = []
+        if chunk:
+            yield _validate(adapter, chunk)
+    finally:
+        await batches.aclose()
 
 
 def _validate(adapter: TypeAdapter[list[M]], chunk: list[dict[str, object]]) -> list[M]:

@@ -35,6 +35,7 @@ from ..core.policy import PollPolicy
 from ..core.progress import ProgressHook, log_progress
 from ..errors import BatchFailedError, InvalidInputError, NotFoundError
 from ..models.enums import Operation
+from ..records import RecordStream
 from .bulk2 import Bulk2Client
 
 if TYPE_CHECKING:
@@ -284,13 +285,15 @@ class Ops(Bulk2Client):
         parallel_pages: int = 4,
         max_records: int = bulk2.DEFAULT_MAX_RECORDS,
         poll: PollPolicy | None = None,
-    ) -> Iterator[QueryRecord | M]:
+    ) -> RecordStream[QueryRecord | M]:
         """Every record ``soql`` selects, one at a time, across all result files or pages.
 
         Records are dicts of strings (CSV) as Salesforce sends them; with
         ``model`` each is validated into that pydantic model (``""`` read as
         ``None``; dates, numbers and booleans converted), a thousand at a time.
         Memory stays bounded by a network chunk (or ``parallel_pages`` pages).
+        Nothing is sent until the first record is asked for; the stream's
+        ``close()`` (or leaving ``async with``) ends the downloads.
         """
         batches = cast(
             "Generator[list[QueryRecord], None]",
@@ -304,37 +307,15 @@ class Ops(Bulk2Client):
                 poll=poll,
             ),
         )
-        try:
-            if model is None:
-                # One generator frame per record: the chunks come as lists.
-                for batch in batches:
-                    for record in batch:
-                        yield record
-                return
-            adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
-            chunk: list[dict[str, object]] = []
-            for batch in batches:
-                for record in batch:
-                    chunk.append({k: (None if v == "" else v) for k, v in record.items()})
-                if len(chunk) >= _MODEL_CHUNK:
-                    for item in _validate(adapter, chunk):
-                        yield item
-                    chunk = []
-            for item in _validate(adapter, chunk):
-                yield item
-        finally:
-            batches.close()
+        if model is None:
+            return RecordStream(batches)
+        return RecordStream(_validated(batches, model))
 
     def query_all(
         self, soql: str, *, model: type[M] | None = None, **options: object
-    ) -> Iterator[QueryRecord | M]:
+    ) -> RecordStream[QueryRecord | M]:
         """:meth:`query` including deleted and archived records (``queryAll``)."""
-        records = self.query(soql, model=model, query_all=True, **options)  # type: ignore[arg-type]
-        try:
-            for record in records:
-                yield record
-        finally:
-            records.close()  # type: ignore[attr-defined]
+        return self.query(soql, model=model, query_all=True, **options)  # type: ignore[arg-type]
 
     def query_to_csv(self, soql: str, path: str | os.PathLike[str], **options: object) -> int:
         """Write every record ``soql`` selects to a CSV file, streaming; the row count."""
@@ -351,7 +332,7 @@ class Ops(Bulk2Client):
                     writer.writerow(row)
                     count += 1
             finally:
-                records.close()  # type: ignore[attr-defined]
+                records.close()
         return count
 
     def query_to_pandas(self, soql: str, **options: object) -> pd.DataFrame:
@@ -379,12 +360,31 @@ class Ops(Bulk2Client):
             for record in records:
                 builder.add(record)
         finally:
-            records.close()  # type: ignore[attr-defined]
+            records.close()
 
 
 def _writable_csv(path: str | os.PathLike[str]) -> TextIO:
     """The output file of ``query_to_csv`` (local disk: written as records come)."""
     return open(path, "w", newline="", encoding="utf-8")
+
+
+def _validated(
+    batches: Generator[list[QueryRecord], None], model: type[M]
+) -> Generator[list[M], None]:
+    """The chunks of records validated into ``model``, about a thousand at a time."""
+    try:
+        adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+        chunk: list[dict[str, object]] = []
+        for batch in batches:
+            for record in batch:
+                chunk.append({k: (None if v == "" else v) for k, v in record.items()})
+            if len(chunk) >= _MODEL_CHUNK:
+                yield _validate(adapter, chunk)
+                chunk = []
+        if chunk:
+            yield _validate(adapter, chunk)
+    finally:
+        batches.close()
 
 
 def _validate(adapter: TypeAdapter[list[M]], chunk: list[dict[str, object]]) -> list[M]:
