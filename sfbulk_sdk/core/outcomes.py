@@ -21,7 +21,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..errors import ProtocolError
 from ..models.results import RecordError
@@ -36,7 +36,23 @@ __all__ = ["LOCK_ERRORS", "LoadResult", "RecordOutcome"]
 #: Errors a row gets when it could not be locked: worth sending again.
 LOCK_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW"})
 _ID = 18
-_BLANK = b" " * _ID
+#: A row's id slot: the id padded with spaces to 18 characters, then a line break, so
+#: that :meth:`LoadResult.ids` gets every id from one ``str.split`` instead of a slice
+#: each (a line break inside an id is stored as a space: no id holds either).
+_SLOT = _ID + 1
+_BLANK = b" " * _ID + b"\n"
+
+
+def _slots(ids: Sequence[bytes]) -> bytes:
+    """The id slots of ``ids`` (an id of another length padded or cut to 18 characters)."""
+    joined = b"\n".join(ids) + b"\n"
+    if len(joined) != _SLOT * len(ids) or joined.count(b"\n") != len(ids):
+        joined = b"".join([_slot(i) for i in ids])
+    return joined
+
+
+def _slot(record_id: bytes) -> bytes:
+    return record_id.replace(b"\n", b" ")[:_ID].ljust(_ID) + b"\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +148,8 @@ class LoadResult:
 
     def record(self, row: int, record_id: str, success: bool, created: bool, error: str) -> None:
         """Set the outcome of ``row`` (a later outcome of the same row replaces it)."""
-        if record_id:
-            encoded = record_id.encode("ascii", "replace")[:_ID]
-            self._ids[row * _ID : row * _ID + _ID] = encoded.ljust(_ID)
-        else:
-            self._ids[row * _ID : row * _ID + _ID] = _BLANK
+        slot = _slot(record_id.encode("ascii", "replace")) if record_id else _BLANK
+        self._ids[row * _SLOT : row * _SLOT + _SLOT] = slot
         self._ok[row] = success
         self._new[row] = created
         self._seen[row] = 1
@@ -152,10 +165,11 @@ class LoadResult:
         end = first_row + count
         if end > self.size or len(created) != count:
             raise ProtocolError(f"{count} outcomes do not fit rows {first_row} to {end - 1}")
-        joined = "".join(ids).encode("ascii", "replace")
-        if set(map(len, ids)) != {_ID}:  # an id of another length: padded or cut one by one
-            joined = b"".join([i.encode("ascii", "replace")[:_ID].ljust(_ID) for i in ids])
-        self._ids[first_row * _ID : end * _ID] = joined
+        joined = ("\n".join(ids) + "\n").encode("ascii", "replace") if ids else b""
+        if len(joined) != _SLOT * count or joined.count(b"\n") != count:
+            # an id of another length (or holding a line break): one by one
+            joined = b"".join([_slot(i.encode("ascii", "replace")) for i in ids])
+        self._ids[first_row * _SLOT : end * _SLOT] = joined
         self._ok[first_row:end] = b"\x01" * count
         self._new[first_row:end] = created
         self._seen[first_row:end] = b"\x01" * count
@@ -189,13 +203,10 @@ class LoadResult:
         if created is None or not data.startswith(b'"') or not data.endswith(tail):
             return False
         ids = data[1 : len(data) - len(tail)].split(tail + b'"')
-        joined = b"".join(ids)
-        if len(ids) != rows or not joined.isalnum():
+        if len(ids) != rows or not b"".join(ids).isalnum():
             return False  # an id holding anything but letters and digits: not this shape
-        if len(joined) != _ID * rows:
-            joined = b"".join([i[:_ID].ljust(_ID) for i in ids])
         end = first_row + rows
-        self._ids[first_row * _ID : end * _ID] = joined
+        self._ids[first_row * _SLOT : end * _SLOT] = _slots(ids)
         self._ok[first_row:end] = b"\x01" * rows
         self._new[first_row:end] = (b"\x01" if created else b"\x00") * rows
         self._seen[first_row:end] = b"\x01" * rows
@@ -208,13 +219,11 @@ class LoadResult:
         if len(found) != lines or len(found) != rows or not rows:
             return rows == 0 == lines
         ids, success, created, errors = zip(*found, strict=True)
-        joined = b"".join(ids)
-        if len(joined) != _ID * rows:
-            joined = b"".join([i[:_ID].ljust(_ID) for i in ids])
+        joined = _slots(ids)
         if not joined.isascii():
             return False
         end = first_row + rows
-        self._ids[first_row * _ID : end * _ID] = joined
+        self._ids[first_row * _SLOT : end * _SLOT] = joined
         self._seen[first_row:end] = b"\x01" * rows
         self._new[first_row:end] = (
             b"\x01" * rows if b"false" not in created else bytes(c == b"true" for c in created)
@@ -249,8 +258,8 @@ class LoadResult:
                     raise ProtocolError("a batch result row without Id,Success,Created,Error")
                 record_id, success, created, error = values[0], values[1], values[2], values[3]
                 if record_id:
-                    encoded = record_id.encode("ascii", "replace")[:_ID]
-                    ids[row * _ID : row * _ID + _ID] = encoded.ljust(_ID)
+                    slot = _slot(record_id.encode("ascii", "replace"))
+                    ids[row * _SLOT : row * _SLOT + _SLOT] = slot
                 good = success == "true"
                 ok[row] = good
                 new[row] = created == "true"
@@ -290,7 +299,7 @@ class LoadResult:
     def __getitem__(self, row: int) -> RecordOutcome:
         if not 0 <= row < self.size:
             raise IndexError(row)
-        record_id = self._ids[row * _ID : row * _ID + _ID].decode("ascii").strip()
+        record_id = self._ids[row * _SLOT : row * _SLOT + _ID].decode("ascii").strip()
         error = self._errors.get(row)
         return RecordOutcome(
             row=row if self.rows_known else None,
@@ -336,10 +345,11 @@ class LoadResult:
     def ids(self) -> list[str | None]:
         """Every row's record id (``None`` where there is none), in input order."""
         raw = self._ids.decode("ascii")
-        cuts = range(0, len(raw), _ID)
-        if " " not in raw:  # every row has a full-length id
-            return [raw[i : i + _ID] for i in cuts]
-        return [raw[i : i + _ID].strip() or None for i in cuts]
+        ids = raw.split("\n")
+        ids.pop()  # (after the last slot's line break)
+        if " " in raw:  # an id shorter than 18 characters, or none
+            return [i.strip() or None for i in ids]
+        return cast("list[str | None]", ids)
 
     @property
     def resubmitted(self) -> dict[int, int]:

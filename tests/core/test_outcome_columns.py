@@ -58,7 +58,7 @@ def test_columns_and_csv_read_the_same_outcomes(rows: list[tuple[str, bool, bool
     slow.add_bulk1_results(0, len(rows), result_file(rows, csv.QUOTE_MINIMAL))  # csv path
     assert outcomes(fast) == outcomes(slow)
     assert [o.success for o in fast] == [r[1] for r in rows]
-    assert [o.id for o in fast] == [r[0] or None for r in rows]
+    assert [o.id for o in fast] == [r[0] or None for r in rows] == fast.ids() == slow.ids()
     assert fast.failed_rows() == [i for i, r in enumerate(rows) if not r[1]]
 
 
@@ -121,3 +121,25 @@ def test_an_id_of_another_shape_takes_the_careful_reading() -> None:
     result = LoadResult("insert", "Account", "bulk1", size=3)
     result.add_bulk1_results(0, 3, result_file(rows).encode())
     assert [o.id for o in result] == ["001000000000000AAA", "a,b", None]
+
+
+def test_ids_of_any_shape_stay_on_their_rows_on_every_path() -> None:
+    """An id with a line break, one too long, one too short, none: ``ids()`` (one split
+    of every row's id slot) still gives each row its own id, as reading a row does."""
+    odd = ["001000000000000AAA", "a\nb", "0" * 30, "x", "", "001000000000001AAA"]
+    result = LoadResult("insert", "Account", "bulk1", size=0)
+    first = result.grow(len(odd))
+    for row, record_id in enumerate(odd):
+        result.record(first + row, record_id, bool(record_id), False, "" if record_id else "E:m:")
+    block = result.grow(len(odd))
+    result.succeed_block(block, [i or "y" for i in odd], bytes(len(odd)))
+    csv_rows = [(i, True, True, "") for i in odd]
+    later = result.grow(len(odd))
+    result.add_bulk1_results(later, len(odd), result_file(csv_rows).encode())
+    expected = ["001000000000000AAA", "a b", "0" * 18, "x", None, "001000000000001AAA"]
+    assert result.ids() == [o.id for o in result]
+    assert result.ids() == expected + [i or "y" for i in expected] + expected
+    plain = LoadResult("insert", "Account", "bulk1", size=3)
+    plain.succeed_block(0, [f"001{n:015d}" for n in range(3)], b"\x01" * 3)
+    assert plain.ids() == [f"001{n:015d}" for n in range(3)] == [o.id for o in plain]
+    assert LoadResult("insert", "Account", "bulk1").ids() == []
