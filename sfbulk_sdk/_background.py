@@ -18,13 +18,15 @@ This module is hand-written, not generated.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ._parallel import gather_async
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["AsyncTaskSet", "TaskSet"]
 
@@ -37,6 +39,8 @@ MAX_THREADS = 32
 
 def _asyncio_loop() -> asyncio.AbstractEventLoop | None:
     """The running asyncio loop, or ``None`` on another event loop."""
+    import asyncio  # here, not at the top: the sync client never loads the event loop
+
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
@@ -82,6 +86,8 @@ class AsyncTaskSet(Generic[J, T]):
             await self._run_lazy()
         running = [self._tasks[t] for t in tickets if t in self._tasks]
         if block and running and not any(t in self._done or self._tasks[t].done() for t in tickets):
+            import asyncio
+
             await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
         return [
             t for t in tickets if t in self._done or (t in self._tasks and self._tasks[t].done())
@@ -107,6 +113,8 @@ class AsyncTaskSet(Generic[J, T]):
         for task in tasks:
             task.cancel()
         if tasks:
+            import asyncio
+
             await asyncio.gather(*tasks, return_exceptions=True)
 
 

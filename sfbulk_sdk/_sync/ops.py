@@ -26,11 +26,9 @@ from typing import TYPE_CHECKING, Literal, TextIO, TypedDict, TypeVar, cast
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from typing_extensions import Unpack
 
-from .. import inputs
-from ..core import bulk1, bulk2, flow, frames, loads
+from ..core import bulk1, bulk2, flow, frames
 from ..core.bulk1 import PkChunking
 from ..core.decoders import QueryRecord
-from ..core.outcomes import LoadResult
 from ..core.policy import PollPolicy
 from ..core.progress import ProgressHook, log_progress
 from ..errors import BatchFailedError, InvalidInputError, NotFoundError
@@ -41,6 +39,8 @@ from .bulk2 import Bulk2Client
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+    from ..core.outcomes import LoadResult
 
 __all__ = ["LoadSettings", "Ops"]
 
@@ -122,6 +122,10 @@ class Ops(Bulk2Client):
         delete) record ids. Sized inputs are checked whole before anything is
         sent. See :class:`LoadSettings` for the options.
         """
+        # The load side is imported on the first load: a query never pays for it.
+        from .. import inputs
+        from ..core import loads
+
         try:
             op = Operation(operation)
         except ValueError:
@@ -207,6 +211,8 @@ class Ops(Bulk2Client):
     ) -> LoadResult:
         """Re-attach to an ingest job (or a load's Bulk 2.0 jobs: ``error.job_ids``) started
         earlier by any process; its result once done (see :func:`.loads.reattach_bulk2`)."""
+        from ..core import loads
+
         ids = loads.job_ids(job_id)
         policy = poll or self.config.poll
         if api in ("auto", "bulk2"):

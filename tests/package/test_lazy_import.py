@@ -35,6 +35,21 @@ def test_the_sync_client_does_not_import_the_async_one() -> None:
     modules = _after("from sfbulk_sdk import Bulk")
     assert "sfbulk_sdk._sync.ops" in modules
     assert "sfbulk_sdk.aio" not in modules and "sfbulk_sdk._async.ops" not in modules
+    assert "asyncio" not in modules  # threads run its background work, not an event loop
+
+
+def test_a_query_client_does_not_import_the_load_side_until_a_load() -> None:
+    load_side = {"sfbulk_sdk.inputs", "sfbulk_sdk.core.loads", "sfbulk_sdk.core.outcomes"}
+    code = "from sfbulk_sdk import Bulk\nimport sfbulk_sdk.records"
+    assert not load_side & _after(code)
+    # The first load imports it (a CSV file path is refused before anything is sent).
+    code += (
+        "\nfrom sfbulk_sdk.auth import StaticSession\n"
+        "bulk = Bulk(auth=StaticSession('https://x.my.salesforce.com', 'fake-id'))\n"
+        "try:\n    bulk.insert('Account', [])\nexcept Exception as exc:\n"
+        "    assert type(exc).__name__ == 'InvalidInputError', exc\n"
+    )
+    assert load_side <= _after(code)
 
 
 @pytest.mark.parametrize("name", ["Bulk", "AsyncBulk", "LoadResult", "JobInfo", "PollPolicy"])
