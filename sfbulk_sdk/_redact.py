@@ -1,7 +1,8 @@
 """Masking credentials out of text an error keeps: messages, bodies and excerpts.
 
 The errors layer's own helper (:mod:`sfbulk_sdk.errors` uses it, so it imports
-nothing of the package). A reply the SDK refuses is kept as a short excerpt so
+nothing of the package). Requests and responses an error keeps lose their
+credential headers and their body here too. A reply the SDK refuses is kept as a short excerpt so
 that its error says what came back (an HTML page from a proxy, a truncated
 document); anything in it that looks like a credential is masked first.
 """
@@ -11,7 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["EXCERPT_CHARS", "body_excerpt", "mask_secrets"]
+import httpx
+
+__all__ = [
+    "EXCERPT_CHARS",
+    "body_excerpt",
+    "mask_secrets",
+    "redacted_request",
+    "redacted_response",
+    "response_excerpt",
+]
 
 #: Longest excerpt of a reply body an error keeps (:func:`body_excerpt`).
 EXCERPT_CHARS = 200
@@ -77,3 +87,43 @@ def body_excerpt(
     if len(text) > EXCERPT_CHARS:
         text = text[: EXCERPT_CHARS - 3] + "..."
     return text
+
+
+#: Request headers that carry a credential (compared lower-cased).
+_SECRET_HEADERS = frozenset({"x-sfdc-session", "authorization", "proxy-authorization", "cookie"})
+_REDACTED = "[redacted]"
+
+
+def redacted_request(request: httpx.Request) -> httpx.Request:
+    """A copy of ``request`` safe to keep on an exception.
+
+    Same method and URL; credential headers (``X-SFDC-Session``,
+    ``Authorization``, ...) are masked and the body is dropped: a SOAP login
+    body holds the password, and a batch body can be 10 MB of the caller's data.
+    """
+    headers = [
+        (name, _REDACTED if name.lower() in _SECRET_HEADERS else value)
+        for name, value in request.headers.multi_items()
+        if name.lower() not in ("content-length", "transfer-encoding")
+    ]
+    return httpx.Request(request.method, request.url, headers=headers)
+
+
+def redacted_response(response: httpx.Response | None) -> httpx.Response | None:
+    """``response`` with the request it keeps replaced by a :func:`redacted_request` copy."""
+    if response is not None:
+        try:
+            sent = response.request
+        except RuntimeError:  # a response built by hand has no request
+            return response
+        response.request = redacted_request(sent)
+    return response
+
+
+def response_excerpt(response: httpx.Response | None) -> str | None:
+    if response is None:
+        return None
+    try:
+        return body_excerpt(response.content)
+    except httpx.ResponseNotRead:  # a streamed body: the decoder's error has the excerpt
+        return None

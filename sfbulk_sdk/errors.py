@@ -59,7 +59,13 @@ from typing import ClassVar
 
 import httpx
 
-from ._redact import body_excerpt, mask_secrets
+from ._redact import (
+    body_excerpt,
+    mask_secrets,
+    redacted_request,
+    redacted_response,
+    response_excerpt,
+)
 
 __all__ = [
     "APIError",
@@ -108,45 +114,6 @@ __all__ = [
 
 _BODY_LIMIT = 2000
 
-#: Request headers that carry a credential (compared lower-cased).
-_SECRET_HEADERS = frozenset({"x-sfdc-session", "authorization", "proxy-authorization", "cookie"})
-_REDACTED = "[redacted]"
-
-
-def redacted_request(request: httpx.Request) -> httpx.Request:
-    """A copy of ``request`` safe to keep on an exception.
-
-    Same method and URL; credential headers (``X-SFDC-Session``,
-    ``Authorization``, ...) are masked and the body is dropped: a SOAP login
-    body holds the password, and a batch body can be 10 MB of the caller's data.
-    """
-    headers = [
-        (name, _REDACTED if name.lower() in _SECRET_HEADERS else value)
-        for name, value in request.headers.multi_items()
-        if name.lower() not in ("content-length", "transfer-encoding")
-    ]
-    return httpx.Request(request.method, request.url, headers=headers)
-
-
-def _redact_response(response: httpx.Response | None) -> httpx.Response | None:
-    """``response`` with the request it keeps replaced by a :func:`redacted_request` copy."""
-    if response is not None:
-        try:
-            sent = response.request
-        except RuntimeError:  # a response built by hand has no request
-            return response
-        response.request = redacted_request(sent)
-    return response
-
-
-def _response_excerpt(response: httpx.Response | None) -> str | None:
-    if response is None:
-        return None
-    try:
-        return body_excerpt(response.content)
-    except httpx.ResponseNotRead:  # a streamed body: the decoder's error has the excerpt
-        return None
-
 
 class SfBulkError(Exception):
     """The root of every error the SDK raises."""
@@ -194,7 +161,7 @@ class ProtocolError(SfBulkError):
     ) -> None:
         super().__init__(message)
         #: The reply; the request it points back to holds no credentials.
-        self.response = _redact_response(response)
+        self.response = redacted_response(response)
         self.status_code = response.status_code if response is not None else status_code
         self._excerpt = excerpt
 
@@ -207,7 +174,7 @@ class ProtocolError(SfBulkError):
         """
         if self._excerpt is not None:
             return self._excerpt
-        found = _response_excerpt(self.response)
+        found = response_excerpt(self.response)
         if found is None and isinstance(self.__cause__, ProtocolError):
             found = self.__cause__.excerpt
         return found
@@ -379,7 +346,7 @@ class APIError(SfBulkError):
         self.excerpt = body_excerpt(body)
         self.request = redacted_request(request) if request is not None else None
         #: The reply; the request it points back to holds no credentials.
-        self.response = _redact_response(response)
+        self.response = redacted_response(response)
 
     @property
     def exception_code(self) -> str:

@@ -18,7 +18,8 @@ import warnings
 
 import httpx
 
-from ..errors import InvalidInputError, RequestTimeoutError, TransportError, redacted_request
+from .._redact import redacted_request
+from ..errors import InvalidInputError, RequestTimeoutError, TransportError
 
 __all__ = ["HTTPX_ERRORS", "InsecureTLSWarning", "check_verify", "wrap_transport_error"]
 
