@@ -36,7 +36,8 @@ masked ``excerpt`` of its body (:func:`body_excerpt`).
     │   ├── InvalidXmlError                   InvalidXml / InvalidXML
     │   ├── UnsupportedContentTypeError       UnsupportedContentType
     │   ├── AccessDeniedError                 InvalidUser / FeatureNotEnabled
-    │   ├── ExceededQuotaError                ExceededQuota
+    │   ├── ExceededQuotaError                ExceededQuota / REQUEST_LIMIT_EXCEEDED
+    │   │   └── ThrottledError                too many requests at once, for now (retryable)
     │   ├── ClientInputError                  ClientInputError
     │   ├── ApiVersionError                   InvalidVersion / Gone / HttpsRequired
     │   ├── TooManyLockFailureError           TooManyLockFailure (retryable)
@@ -103,6 +104,7 @@ __all__ = [
     "SessionError",
     "SessionStoreError",
     "SfBulkError",
+    "ThrottledError",
     "TooManyLockFailureError",
     "TransportError",
     "UnsafeXmlError",
@@ -413,6 +415,16 @@ class ExceededQuotaError(APIError):
     codes = ("ExceededQuota", "REQUEST_LIMIT_EXCEEDED")
 
 
+class ThrottledError(ExceededQuotaError):
+    """Refused for now, not processed: the org's concurrent long-running requests are at
+    their limit (``REQUEST_LIMIT_EXCEEDED``, ``ConcurrentRequests``), or HTTP 429.
+
+    Retryable (other workers' requests finish), also for a request that creates something.
+    """
+
+    retryable = True
+
+
 class ClientInputError(APIError):
     """Salesforce could not process the input."""
 
@@ -552,16 +564,26 @@ _BY_CODE: dict[str, type[APIError]] = {
 }
 
 
-def error_class_for_code(code: str, status_code: int | None = None) -> type[APIError]:
+def error_class_for_code(
+    code: str, status_code: int | None = None, message: str = ""
+) -> type[APIError]:
     """The exception class for a Salesforce error code.
 
     Bulk 1.0 spellings (``InvalidJob``) and Bulk 2.0 spellings (``INVALIDJOB``)
-    map to the same class. An unknown code maps to :class:`ServerError` for
-    HTTP 5xx and to :class:`APIError` otherwise, keeping the code.
+    map to the same class. ``REQUEST_LIMIT_EXCEEDED`` whose ``message`` names the
+    concurrent-request limit maps to :class:`ThrottledError` (the daily allocation
+    stays :class:`ExceededQuotaError`). An unknown code maps to :class:`ThrottledError`
+    for HTTP 429, :class:`ServerError` for HTTP 5xx and :class:`APIError` otherwise,
+    keeping the code.
     """
-    found = _BY_CODE.get(_normalise(code))
+    key = _normalise(code)
+    if key == "requestlimitexceeded" and "concurrent" in message.lower():
+        return ThrottledError
+    found = _BY_CODE.get(key)
     if found is not None:
         return found
+    if status_code == 429:
+        return ThrottledError
     if status_code is not None and status_code >= 500:
         return ServerError
     return APIError

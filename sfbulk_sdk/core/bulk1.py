@@ -210,7 +210,7 @@ def parse_error(response: httpx.Response) -> APIError:
     if not code:
         code = "InternalServerError" if status >= 500 else f"HTTP{status}"
         message = message or response.reason_phrase
-    cls = error_class_for_code(code, status)
+    cls = error_class_for_code(code, status, message)
     text = _content(response).decode("utf-8", errors="replace")
     return cls(code, message, status_code=status, body=text, response=response)
 

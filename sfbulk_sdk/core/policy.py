@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from ..errors import APIError, InvalidInputError, SfBulkError, TransportError
+from ..errors import APIError, InvalidInputError, SfBulkError, ThrottledError, TransportError
 
 __all__ = ["PollPolicy", "RetryPolicy", "may_have_acted", "retry_after_seconds"]
 
@@ -59,14 +59,15 @@ class RetryPolicy:
     """Retries of transient failures with capped, jittered exponential backoff.
 
     Retried: connection failures and resets, timeouts, HTTP 5xx and the codes
-    Salesforce marks transient (``TooManyLockFailure``, ``Timeout``, ...: the
-    error's ``retryable``). Never retried: quota (``ExceededQuota``,
-    ``REQUEST_LIMIT_EXCEEDED``), state (``InvalidJobState``) and
-    authentication refusals, and every other client error.
+    Salesforce marks transient (``TooManyLockFailure``, ``Timeout``, the
+    concurrent-request limit or HTTP 429, ...: the error's ``retryable``). Never
+    retried: quota (``ExceededQuota``, the daily ``REQUEST_LIMIT_EXCEEDED``), state
+    (``InvalidJobState``) and authentication refusals, and every other client error.
 
     Only idempotent requests are retried after they may have reached
     Salesforce; a non-idempotent one (create job, add batch, upload) is retried
-    only when the connection failed before the request was sent, or once
+    only when it surely was not processed (the connection failed before it was
+    sent, or the org throttled it: :class:`~sfbulk_sdk.errors.ThrottledError`), or once
     :mod:`~sfbulk_sdk.core.reconcile` asked Salesforce and found that the
     first attempt left nothing behind. A reply whose ``Retry-After`` (seconds
     or an HTTP date) asks for a longer pause than ``max_backoff`` is not
@@ -86,9 +87,7 @@ class RetryPolicy:
         after = _retry_after(error)
         if after is not None and after > self.max_backoff:
             return False
-        if idempotent:
-            return True
-        return isinstance(error, TransportError) and error.sent is False
+        return idempotent or not may_have_acted(error)
 
     def delay(
         self, attempt: int, error: SfBulkError | None = None, *, rng: random.Random | None = None
@@ -114,11 +113,12 @@ def may_have_acted(error: SfBulkError) -> bool:
 
     True for a transient failure after the request left the client: a reset or
     a timeout while waiting for the reply, a 5xx (the server may have failed
-    after doing the work). False for a connection that never opened, and for
-    errors that are not transient (a refusal is a refusal).
+    after doing the work). False for a connection that never opened, for a
+    request the org throttled (:class:`~sfbulk_sdk.errors.ThrottledError`: not
+    processed), and for errors that are not transient (a refusal is a refusal).
     """
-    if not error.retryable:
-        return False
+    if not error.retryable or isinstance(error, ThrottledError):
+        return False  # a refusal for now is a refusal: nothing was processed
     return not (isinstance(error, TransportError) and error.sent is False)
 
 

@@ -73,6 +73,7 @@ EXPECTED_TOP_LEVEL = (
     "SessionError",
     "SessionStoreError",
     "SfBulkError",
+    "ThrottledError",
     "TooManyLockFailureError",
     "TransportError",
     "UnsafeXmlError",

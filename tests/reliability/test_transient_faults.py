@@ -309,3 +309,74 @@ def test_an_authentication_failure_is_not_retried() -> None:
     assert caught.value.code == "INVALID_LOGIN" and not caught.value.retryable
     assert org.failed_logins == 1 and time.slept == []
     assert org.jobs() == []
+
+
+#: The org refusing for now, without processing the request: (status, code, message).
+THROTTLES = {
+    "ConcurrentRequests": (
+        403,
+        "REQUEST_LIMIT_EXCEEDED",
+        "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+    ),
+    "HTTP 429": (429, "TooManyRequests", "Too Many Requests"),
+}
+
+
+@pytest.mark.parametrize("throttle", sorted(THROTTLES))
+def test_a_throttled_create_is_sent_again_after_a_backoff_without_reconciling(
+    throttle: str,
+) -> None:
+    # Other workers' long requests hold the org's 25 concurrent slots: the refusal
+    # processed nothing, so even a create (not idempotent) is simply sent again.
+    status, code, message = THROTTLES[throttle]
+    org = FakeOrg()
+    time = FakeTime()
+    with _client(org, time) as bulk:
+        job = bulk.create_job("insert", "Contact", content_type="CSV")
+        assert job.id is not None
+        for path in (r"/batch$", r"/jobs/ingest$"):
+            org.inject_fault(
+                path, method="POST", status=status, exception_code=code, message=message
+            )
+        batch = bulk.add_batch(job.id, b"LastName\nA\n")
+        ingest = bulk.create_ingest_job("insert", "Contact")
+    assert org.faults.active() == []  # both struck
+    assert [b.id for b in org.batches(job.id)] == [batch.id]
+    assert [j.id for j in org.state.bulk2.ingest_jobs()] == [ingest.id]
+    assert org.requests["fault"] == 2
+    assert org.requests["batch_create"] == 1 and org.requests["batch_list"] == 0  # no reconcile
+    assert len(time.slept) == 2 and all(0.5 * 0.75 <= w <= 0.5 * 1.25 for w in time.slept)
+
+
+def test_a_throttle_that_lasts_raises_a_typed_retryable_error_after_the_policy() -> None:
+    status, code, message = THROTTLES["ConcurrentRequests"]
+    org = FakeOrg()
+    time = FakeTime()
+    with _client(org, time) as bulk:
+        job = bulk.create_job("insert", "Contact", content_type="CSV")
+        assert job.id is not None
+        org.inject_fault(
+            r"/batch$", method="POST", count=10, status=status, exception_code=code, message=message
+        )
+        with pytest.raises(errors.ThrottledError) as caught:
+            bulk.add_batch(job.id, b"LastName\nA\n")
+    assert org.requests["fault"] == RETRY.max_attempts and len(time.slept) == 3
+    assert isinstance(caught.value, errors.ExceededQuotaError) and caught.value.retryable
+    assert caught.value.code == code and caught.value.status_code == status
+    assert org.batches(job.id) == []
+
+
+def test_only_the_concurrent_request_limit_is_a_throttle() -> None:
+    classify = errors.error_class_for_code
+    assert classify("REQUEST_LIMIT_EXCEEDED", 403, "TotalRequests Limit exceeded.") is (
+        errors.ExceededQuotaError
+    )
+    assert classify("REQUEST_LIMIT_EXCEEDED", 403, THROTTLES["ConcurrentRequests"][2]) is (
+        errors.ThrottledError
+    )
+    assert classify("ExceededQuota", 400, "") is errors.ExceededQuotaError
+    assert classify("ExceededQuota", 400, "concurrent batches") is errors.ExceededQuotaError
+    assert classify("request_limit_exceeded", 403, "CONCURRENTREQUESTS") is errors.ThrottledError
+    assert classify("HTTP429", 429) is errors.ThrottledError
+    assert classify("InvalidJob", 429) is errors.InvalidJobError  # Salesforce's code first
+    assert classify("HTTP418", 418) is errors.APIError
