@@ -417,7 +417,8 @@ class ExceededQuotaError(APIError):
 
 class ThrottledError(ExceededQuotaError):
     """Refused for now, not processed: the org's concurrent long-running requests are at
-    their limit (``REQUEST_LIMIT_EXCEEDED``, ``ConcurrentRequests``), or HTTP 429.
+    their limit (``REQUEST_LIMIT_EXCEEDED``, ``ConcurrentRequests``), or HTTP 429 (or 420)
+    without a Salesforce code, as a gateway sends it.
 
     Retryable (other workers' requests finish), also for a request that creates something.
     """
@@ -573,7 +574,7 @@ def error_class_for_code(
     map to the same class. ``REQUEST_LIMIT_EXCEEDED`` whose ``message`` names the
     concurrent-request limit maps to :class:`ThrottledError` (the daily allocation
     stays :class:`ExceededQuotaError`). An unknown code maps to :class:`ThrottledError`
-    for HTTP 429, :class:`ServerError` for HTTP 5xx and :class:`APIError` otherwise,
+    for HTTP 429 and 420, :class:`ServerError` for HTTP 5xx and :class:`APIError` otherwise,
     keeping the code.
     """
     key = _normalise(code)
@@ -582,7 +583,7 @@ def error_class_for_code(
     found = _BY_CODE.get(key)
     if found is not None:
         return found
-    if status_code == 429:
+    if status_code in (420, 429):  # too many requests (420: an older spelling)
         return ThrottledError
     if status_code is not None and status_code >= 500:
         return ServerError

@@ -60,7 +60,7 @@ class RetryPolicy:
 
     Retried: connection failures and resets, timeouts, HTTP 5xx and the codes
     Salesforce marks transient (``TooManyLockFailure``, ``Timeout``, the
-    concurrent-request limit or HTTP 429, ...: the error's ``retryable``). Never
+    concurrent-request limit or HTTP 429 / 420, ...: the error's ``retryable``). Never
     retried: quota (``ExceededQuota``, the daily ``REQUEST_LIMIT_EXCEEDED``), state
     (``InvalidJobState``) and authentication refusals, and every other client error.
 

@@ -319,6 +319,7 @@ THROTTLES = {
         "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
     ),
     "HTTP 429": (429, "TooManyRequests", "Too Many Requests"),
+    "HTTP 420": (420, "EnhanceYourCalm", "Enhance Your Calm"),
 }
 
 
@@ -378,5 +379,6 @@ def test_only_the_concurrent_request_limit_is_a_throttle() -> None:
     assert classify("ExceededQuota", 400, "concurrent batches") is errors.ExceededQuotaError
     assert classify("request_limit_exceeded", 403, "CONCURRENTREQUESTS") is errors.ThrottledError
     assert classify("HTTP429", 429) is errors.ThrottledError
+    assert classify("HTTP420", 420) is errors.ThrottledError
     assert classify("InvalidJob", 429) is errors.InvalidJobError  # Salesforce's code first
     assert classify("HTTP418", 418) is errors.APIError
