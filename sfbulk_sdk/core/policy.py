@@ -79,6 +79,10 @@ class RetryPolicy:
     backoff: float = 0.5
     max_backoff: float = 20.0
     jitter: float = 0.25
+    #: The first wait after a throttle (:class:`~sfbulk_sdk.errors.ThrottledError`),
+    #: doubling as ``backoff`` does: the slots free when other workers' requests of
+    #: 20 s or more end, so asking again after half a second would only be refused.
+    throttle_backoff: float = 5.0
 
     def should_retry(self, error: SfBulkError, *, attempt: int, idempotent: bool) -> bool:
         """Whether attempt number ``attempt`` (1-based) that failed with ``error`` is retried."""
@@ -96,7 +100,8 @@ class RetryPolicy:
         after = _retry_after(error)
         if after is not None:
             return min(after, self.max_backoff)
-        base = min(self.max_backoff, self.backoff * (2.0 ** (attempt - 1)))
+        first = self.throttle_backoff if isinstance(error, ThrottledError) else self.backoff
+        base = min(self.max_backoff, first * (2.0 ** (attempt - 1)))
         spread = base * self.jitter
         offset: float = (rng or random).uniform(-spread, spread)
         return max(0.0, base + offset)

@@ -346,7 +346,8 @@ def test_a_throttled_create_is_sent_again_after_a_backoff_without_reconciling(
     assert [j.id for j in org.state.bulk2.ingest_jobs()] == [ingest.id]
     assert org.requests["fault"] == 2
     assert org.requests["batch_create"] == 1 and org.requests["batch_list"] == 0  # no reconcile
-    assert len(time.slept) == 2 and all(0.5 * 0.75 <= w <= 0.5 * 1.25 for w in time.slept)
+    # the throttle's own, longer first wait (RetryPolicy.throttle_backoff), jittered
+    assert len(time.slept) == 2 and all(5.0 * 0.75 <= w <= 5.0 * 1.25 for w in time.slept)
 
 
 def test_a_throttle_that_lasts_raises_a_typed_retryable_error_after_the_policy() -> None:
@@ -362,6 +363,8 @@ def test_a_throttle_that_lasts_raises_a_typed_retryable_error_after_the_policy()
         with pytest.raises(errors.ThrottledError) as caught:
             bulk.add_batch(job.id, b"LastName\nA\n")
     assert org.requests["fault"] == RETRY.max_attempts and len(time.slept) == 3
+    for wait, base in zip(time.slept, (5.0, 10.0, 20.0), strict=True):  # doubling to the cap
+        assert base * 0.75 <= wait <= base * 1.25
     assert isinstance(caught.value, errors.ExceededQuotaError) and caught.value.retryable
     assert caught.value.code == code and caught.value.status_code == status
     assert org.batches(job.id) == []
