@@ -57,6 +57,7 @@ from ..models.session import Session
 from . import bulk1, reconcile, states
 from .decoders import QueryRecord, record_decoder
 from .policy import PollPolicy, RetryPolicy, may_have_acted
+from .progress import retry_event, serialised
 from .reconcile_specs import Ledger, ReconcileSpec
 
 __all__ = [
@@ -452,6 +453,7 @@ def exchange(call: CallSpec[object], ctx: FlowContext, reader: Reader[T]) -> Flo
                 raise
             delay = ctx.retry.delay(attempt, exc)
             log.warning("retrying %s %s in %.1fs: %s", call.method, call.path, delay, exc)
+            yield from perform(Report(retry_event(call.method, call.path, delay, exc)))
             yield from perform(Sleep(delay))
             continue
         break
@@ -552,20 +554,36 @@ def wait_for_job(
 
 
 def observe(flow: Flow[T], hook: Callable[[object], None] | None) -> Flow[T]:
-    """``flow`` with its :class:`Report` effects handed to ``hook`` (dropped without one)."""
+    """``flow`` with its :class:`Report` effects handed to ``hook`` (dropped without one).
+
+    The flows it spawns or gathers report to ``hook`` too; as they may run on other
+    threads, ``hook`` is called by one of them at a time.
+    """
+    return _observe(flow, None if hook is None else serialised(hook))
+
+
+def _observe(flow: Flow[T], hook: Callable[[object], None] | None) -> Flow[T]:
     value: object = None
     error: SfBulkError | None = None
-    while True:
-        try:
-            effect = flow.throw(error) if error is not None else flow.send(value)
-        except StopIteration as stop:
-            return cast(T, stop.value)
-        value, error = None, None
-        if isinstance(effect, Report):
-            if hook is not None:
-                hook(effect.event)
-            continue
-        try:
-            value = yield effect
-        except SfBulkError as exc:
-            error = exc
+    try:
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            value, error = None, None
+            if isinstance(effect, Report):
+                if hook is not None:
+                    hook(effect.event)
+                continue
+            if isinstance(effect, Spawn):
+                effect = cast(Effect[object], Spawn(_observe(effect.flow, hook)))
+            elif isinstance(effect, Gather):
+                flows = [_observe(each, hook) for each in effect.flows]
+                effect = cast(Effect[object], Gather(flows, effect.limit))
+            try:
+                value = yield effect
+            except SfBulkError as exc:
+                error = exc
+    finally:
+        flow.close()  # stopped from outside (a spawned flow outlived its parent): stop it too

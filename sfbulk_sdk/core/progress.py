@@ -10,10 +10,11 @@ bars from the same events.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["ProgressEvent", "ProgressHook", "log_progress"]
+__all__ = ["ProgressEvent", "ProgressHook", "log_progress", "retry_event", "serialised"]
 
 logger = logging.getLogger("sfbulk_sdk.progress")
 
@@ -24,9 +25,10 @@ class ProgressEvent:
 
     ``kind`` is one of ``job_created``, ``records_sent``, ``batch_queued``,
     ``batch_completed``, ``batch_failed``, ``job_completed``, ``records_processed``,
-    ``lock_resubmit``, ``query_records`` and ``done``; ``records`` how many
-    records the step concerns; ``total`` the records of the whole load when
-    known (for an ETA).
+    ``lock_resubmit``, ``retry``, ``query_records`` and ``done``; ``records`` how
+    many records the step concerns; ``total`` the records of the whole load when
+    known (for an ETA). A ``retry`` is one request sent again after a transient
+    failure or a throttle; its ``detail`` names the request, the error and the wait.
     """
 
     kind: str
@@ -59,3 +61,22 @@ def log_progress(event: ProgressEvent) -> None:
         f" of {event.total}" if event.total is not None else "",
         f": {event.detail}" if event.detail else "",
     )
+
+
+def retry_event(method: str, path: str, delay: float, error: Exception) -> ProgressEvent:
+    """The ``retry`` event of a request sent again: the request, the error's class and
+    HTTP status, and the wait (never the error's message, which quotes the reply)."""
+    status = getattr(error, "status_code", None)
+    why = f"{type(error).__name__}{f' (HTTP {status})' if status else ''}"
+    return ProgressEvent("retry", detail=f"{method} {path} again in {delay:.1f} s after {why}")
+
+
+def serialised(hook: Callable[[object], None]) -> Callable[[object], None]:
+    """``hook``, called by one thread at a time (a load's parallel flows all report)."""
+    lock = threading.Lock()
+
+    def call(event: object) -> None:
+        with lock:
+            hook(event)
+
+    return call

@@ -97,6 +97,13 @@ def _sent(driver: Driver, response: httpx.Response, session: Session = OLD) -> h
     return send.request
 
 
+def _backoff(driver: Driver) -> f.Effect[object]:
+    """A retry: reported to the progress hook (a ``retry`` event), then the wait."""
+    report = driver.answer(f.Report)
+    assert isinstance(report, f.Report) and report.event.kind == "retry"  # type: ignore[attr-defined]
+    return driver.answer(f.Sleep)
+
+
 def test_a_request_takes_the_session_sends_parses_and_records_the_use() -> None:
     driver = Driver(f.request(bulk1.get_job(JOB), CTX))
     request = _sent(driver, _job())
@@ -136,9 +143,9 @@ def test_without_a_way_to_log_in_again_the_rejection_is_final() -> None:
 def test_a_server_error_on_an_idempotent_request_is_retried_after_a_backoff() -> None:
     driver = Driver(f.request(bulk1.get_job(JOB), CTX))
     _sent(driver, _error("InternalServerError", 500))
-    first = driver.answer(f.Sleep)
+    first = _backoff(driver)
     _sent(driver, _error("InternalServerError", 503))
-    second = driver.answer(f.Sleep)
+    second = _backoff(driver)
     assert isinstance(first, f.Sleep) and isinstance(second, f.Sleep)
     assert (first.seconds, second.seconds) == (0.5, 1.0)  # jitter 0: the bare backoff
     _sent(driver, _job())
@@ -150,7 +157,7 @@ def test_retries_end_at_max_attempts() -> None:
     driver = Driver(f.request(bulk1.get_job(JOB), CTX))
     for _ in range(2):
         _sent(driver, _error("InternalServerError", 500))
-        driver.answer(f.Sleep)
+        _backoff(driver)
     with pytest.raises(errors.ServerError):
         _sent(driver, _error("InternalServerError", 500))
 
@@ -164,7 +171,7 @@ def test_a_non_idempotent_request_is_sent_again_only_when_it_surely_never_left()
     driver.answer(f.GetSession, OLD)
     driver.expect(f.Send)
     driver.fail(_lost(sent=False))  # the connect failed: safe to send again
-    driver.answer(f.Sleep)
+    _backoff(driver)
     driver.answer(f.GetSession, OLD)
     driver.expect(f.Send)
     driver.fail(_lost(sent=True))  # it may have arrived: never blindly re-sent ...
@@ -178,7 +185,7 @@ def test_a_login_lost_on_the_network_is_retried() -> None:
     driver = Driver(f.request(bulk1.create_job("insert", "Contact"), CTX))
     driver.expect(f.GetSession)
     driver.fail(_lost(sent=True))
-    driver.answer(f.Sleep)
+    _backoff(driver)
     _sent(driver, _job())
     driver.answer(f.Touch)
     assert driver.result.id == JOB  # type: ignore[attr-defined]
@@ -239,7 +246,7 @@ def test_a_connection_dropped_mid_file_resumes_without_losing_or_repeating_a_rec
     driver.fail(_lost(sent=True))
     close = driver.answer(f.CloseResponse)
     assert isinstance(close, f.CloseResponse) and close.response is first
-    driver.answer(f.Sleep)
+    _backoff(driver)
     driver.answer(f.GetSession, OLD)
     driver.answer(f.Send, _csv_stream())
     driver.answer(f.ReadChunk, b'"Id"\n"001"\n"002"\n"003"\n')  # the file again, from the top

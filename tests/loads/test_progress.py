@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
-from sfbulk_sdk import ProgressEvent
-from tests.loads.loadkit import contacts, org_with_external_id, sync_bulk
+from sfbulk_sdk import LoadResult, ProgressEvent
+from tests.loads.loadkit import async_bulk, contacts, org_with_external_id, sync_bulk
 
 
 def test_the_default_hook_logs_every_step_at_info(caplog: pytest.LogCaptureFixture) -> None:
@@ -40,3 +41,52 @@ def test_the_events_account_for_every_record(api: str) -> None:
     assert sum(e.records for e in events if e.kind == sent) == 9_000
     assert sum(e.records for e in events if e.kind == done) == 9_000
     assert events[-1].kind == "done" and events[-1].records == 9_000
+
+
+#: A failure each API's load meets once: (path, method, status, code, message, the error).
+FAULTS = {
+    "bulk1": (
+        r"/batch$",
+        "POST",
+        503,
+        "InternalServerError",
+        "try again",
+        "ServerError (HTTP 503)",
+    ),
+    "bulk2": (
+        r"/jobs/ingest$",
+        "POST",
+        403,
+        "REQUEST_LIMIT_EXCEEDED",
+        "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+        "ThrottledError (HTTP 403)",
+    ),
+}
+
+
+@pytest.mark.parametrize("client", ["sync", "async"])
+@pytest.mark.parametrize("api", sorted(FAULTS))
+def test_a_request_sent_again_is_reported_as_a_retry(api: str, client: str) -> None:
+    # The batch uploads run beside the load's own flow: their events reach the hook too.
+    path, method, status, code, message, why = FAULTS[api]
+    org = org_with_external_id()
+    org.inject_fault(path, method=method, status=status, exception_code=code, message=message)
+    events: list[ProgressEvent] = []
+    settings: dict[str, object] = {"api": api, "batch_size": 2_000, "progress": events.append}
+    if client == "sync":
+        with sync_bulk(org) as bulk:
+            result = bulk.insert("Contact", contacts(6_000), **settings)  # type: ignore[arg-type]
+    else:
+
+        async def load() -> LoadResult:
+            async with async_bulk(org) as bulk:
+                return await bulk.insert("Contact", contacts(6_000), **settings)  # type: ignore[arg-type]
+
+        result = asyncio.run(load())
+    assert org.faults.active() == [] and result.ok and len(result) == 6_000
+    retries = [e for e in events if e.kind == "retry"]
+    assert len(retries) == 1, retries
+    request = f"{method} {'job/' if api == 'bulk1' else 'jobs/ingest'}"
+    assert retries[0].detail.startswith(request) and why in retries[0].detail
+    assert " again in " in retries[0].detail and org.issue_session() not in retries[0].detail
+    assert events[-1].kind == "done" and events[-1].records == 6_000
