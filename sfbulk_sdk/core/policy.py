@@ -84,6 +84,19 @@ class RetryPolicy:
     #: 20 s or more end, so asking again after half a second would only be refused.
     throttle_backoff: float = 5.0
 
+    def __post_init__(self) -> None:
+        if type(self.max_attempts) is not int or self.max_attempts < 1:
+            raise InvalidInputError(
+                f"RetryPolicy.max_attempts must be an int >= 1, not {self.max_attempts!r}"
+            )
+        for name in ("backoff", "max_backoff", "throttle_backoff"):
+            value = getattr(self, name)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (number and math.isfinite(value) and value >= 0):
+                raise InvalidInputError(f"RetryPolicy.{name} must be >= 0 seconds, not {value!r}")
+        if not (isinstance(self.jitter, (int, float)) and 0 <= self.jitter <= 1):
+            raise InvalidInputError(f"RetryPolicy.jitter must be from 0 to 1, not {self.jitter!r}")
+
     def should_retry(self, error: SfBulkError, *, attempt: int, idempotent: bool) -> bool:
         """Whether attempt number ``attempt`` (1-based) that failed with ``error`` is retried."""
         if attempt >= self.max_attempts or not error.retryable:

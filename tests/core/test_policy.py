@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfbulk_sdk import PollPolicy, errors
+from sfbulk_sdk import PollPolicy, RetryPolicy, errors
 
 
 @pytest.mark.review("client")
@@ -26,3 +26,27 @@ def test_a_poll_policy_that_could_never_reach_its_deadline_is_refused(
 ) -> None:
     with pytest.raises(errors.InvalidInputError):
         PollPolicy(**settings)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"max_attempts": 0},  # not even one attempt
+        {"max_attempts": 2.5},
+        {"backoff": -0.5},
+        {"max_backoff": float("inf")},
+        {"throttle_backoff": float("nan")},
+        {"throttle_backoff": True},
+        {"jitter": 1.5},  # a wait could turn negative
+        {"jitter": float("nan")},
+    ],
+)
+def test_a_retry_policy_that_cannot_work_is_refused(settings: dict[str, float]) -> None:
+    with pytest.raises(errors.InvalidInputError, match="RetryPolicy"):
+        RetryPolicy(**settings)  # type: ignore[arg-type]
+
+
+def test_the_default_and_zero_wait_retry_policies_are_accepted() -> None:
+    assert RetryPolicy().max_attempts == 4 and RetryPolicy().throttle_backoff == 5.0
+    quick = RetryPolicy(max_attempts=1, backoff=0, max_backoff=0, throttle_backoff=0, jitter=0)
+    assert quick.delay(1) == 0.0
