@@ -1,10 +1,10 @@
 """Masking credentials out of text an error keeps: messages, bodies and excerpts.
 
 The errors layer's own helper (:mod:`sfbulk_sdk.errors` uses it, so it imports
-nothing of the package). Requests and responses an error keeps lose their
-credential headers and their body here too. A reply the SDK refuses is kept as a short excerpt so
+nothing of the package). A reply the SDK refuses is kept as a short excerpt so
 that its error says what came back (an HTML page from a proxy, a truncated
-document); anything in it that looks like a credential is masked first.
+document); anything in it that looks like a credential is masked first. The
+requests and responses an error keeps lose their credential headers and body.
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ def redacted_response(response: httpx.Response | None) -> httpx.Response | None:
 
 
 def response_excerpt(response: httpx.Response | None) -> str | None:
+    """:func:`body_excerpt` of ``response``'s body (``None`` without one, or while streaming)."""
     if response is None:
         return None
     try:

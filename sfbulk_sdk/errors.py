@@ -421,6 +421,7 @@ class ThrottledError(ExceededQuotaError):
     without a Salesforce code, as a gateway sends it.
 
     Retryable (other workers' requests finish), also for a request that creates something.
+    Chosen by :func:`error_class_for_code` from the message, not listed by code.
     """
 
     retryable = True
@@ -560,6 +561,7 @@ _ALL_API_ERRORS: tuple[type[APIError], ...] = (
     NotFoundError,
     JobNotCompleteError,
 )
+_REQUEST_LIMIT = _normalise("REQUEST_LIMIT_EXCEEDED")
 _BY_CODE: dict[str, type[APIError]] = {
     _normalise(code): cls for cls in _ALL_API_ERRORS for code in cls.codes
 }
@@ -578,7 +580,7 @@ def error_class_for_code(
     keeping the code.
     """
     key = _normalise(code)
-    if key == "requestlimitexceeded" and "concurrent" in message.lower():
+    if key == _REQUEST_LIMIT and "concurrent" in message.lower():
         return ThrottledError
     found = _BY_CODE.get(key)
     if found is not None:

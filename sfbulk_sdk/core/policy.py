@@ -91,10 +91,9 @@ class RetryPolicy:
             )
         for name in ("backoff", "max_backoff", "throttle_backoff"):
             value = getattr(self, name)
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not (number and math.isfinite(value) and value >= 0):
+            if not (_is_number(value) and math.isfinite(value) and value >= 0):
                 raise InvalidInputError(f"RetryPolicy.{name} must be >= 0 seconds, not {value!r}")
-        if not (isinstance(self.jitter, (int, float)) and 0 <= self.jitter <= 1):
+        if not (_is_number(self.jitter) and 0 <= self.jitter <= 1):
             raise InvalidInputError(f"RetryPolicy.jitter must be from 0 to 1, not {self.jitter!r}")
 
     def should_retry(self, error: SfBulkError, *, attempt: int, idempotent: bool) -> bool:
@@ -118,6 +117,10 @@ class RetryPolicy:
         spread = base * self.jitter
         offset: float = (rng or random).uniform(-spread, spread)
         return max(0.0, base + offset)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _retry_after(error: SfBulkError | None) -> float | None:

@@ -39,6 +39,7 @@ def test_a_poll_policy_that_could_never_reach_its_deadline_is_refused(
         {"throttle_backoff": True},
         {"jitter": 1.5},  # a wait could turn negative
         {"jitter": float("nan")},
+        {"jitter": True},
     ],
 )
 def test_a_retry_policy_that_cannot_work_is_refused(settings: dict[str, float]) -> None:
