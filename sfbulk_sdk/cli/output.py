@@ -48,6 +48,15 @@ class RateColumn(TextColumn):
 
 #: Events that mean records are done (a load) or read (a query).
 _DONE = frozenset({"batch_completed", "batch_failed", "job_completed", "query_records"})
+#: Events shown as a line above the bar.
+_NOTED = frozenset({"retry", "lock_resubmit"})
+
+
+def _note(event: ProgressEvent) -> str:
+    """The line a ``retry`` or ``lock_resubmit`` event prints (its detail holds no secret)."""
+    if event.kind == "retry":
+        return f"retrying: {event.detail}" if event.detail else "retrying a request"
+    return f"re-submitting {event.records:,} records that met a locked row"
 
 
 @dataclass
@@ -109,6 +118,9 @@ class Output:
                     bar.advance(task, event.records)
                 elif event.kind == "done" and total is not None:
                     bar.update(task, completed=total)
+                elif event.kind in _NOTED:
+                    # a line above the bar: the wait or the re-submit explains a slower rate
+                    bar.console.print(_note(event), markup=False, highlight=False, style="dim")
 
             yield hook
 

@@ -51,7 +51,9 @@ never echoed, logged or printed in `--json` output.
 Standard output carries only data: query records (`-o -`) and the `--json`
 document (with `query -o -` the records take standard output and the `--json`
 summary goes to standard error). Progress bars (records/s and ETA; only on a terminal, never with
-`--quiet`), summaries, messages, warnings and errors go to standard error. Every
+`--quiet`), summaries, messages, warnings and errors go to standard error. A request
+sent again after a transient fault or a throttle, and rows sent again after
+`UNABLE_TO_LOCK_ROW`, each print a line above the bar. Every
 error is one line, `sfbulk: error: ... (hint: ...)`; `--debug` adds the traceback.
 The root options (`--json`, `--quiet`, `--debug`, `--config`, `--store`,
 `--ca-file`, `--api-version`, `--timeout`) may come before or after the command.
