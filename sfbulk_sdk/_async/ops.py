@@ -55,7 +55,8 @@ class LoadSettings(TypedDict, total=False):
 
     #: ``auto`` (Bulk 1.0 for insert, Bulk 2.0 otherwise), ``bulk1`` or ``bulk2``.
     api: Api
-    #: The fields to send (default: the first record's keys, or the CSV header).
+    #: The fields to send, in order (default: the first record's keys, a frame's,
+    #: table's or model's columns, or the CSV header; a CSV file's must be its header).
     fields: Sequence[str]
     #: Records per Bulk 1.0 batch (at most 10,000, the default).
     batch_size: int
@@ -89,6 +90,42 @@ def _positive(value: int, name: str, most: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
         raise InvalidInputError(f"{name} must be a whole number from 1 to {most:,}, not {value!r}")
     return value
+
+
+def _count(value: object, name: str, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+        raise InvalidInputError(f"{name} must be a whole number from 0 to {most}, not {value!r}")
+    return value
+
+
+def _flag(settings: LoadSettings, name: str, default: bool) -> bool:
+    value = settings.get(name, default)
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{name} must be True or False, not {value!r}")
+    return value
+
+
+def _checked_settings(settings: LoadSettings) -> tuple[PollPolicy | None, ProgressHook | None]:
+    """Refuse unknown or ill-typed load settings before anything is sent."""
+    unknown = sorted(set(settings) - set(LoadSettings.__annotations__))
+    if unknown:
+        known = ", ".join(sorted(LoadSettings.__annotations__))
+        raise InvalidInputError(f"unknown load settings {unknown} (known: {known})")
+    poll = settings.get("poll")
+    if poll is not None and not isinstance(poll, PollPolicy):
+        raise InvalidInputError(f"poll must be a PollPolicy, not a {type(poll).__name__}")
+    hook = settings.get("progress", log_progress)
+    if hook is not None and not callable(hook):
+        raise InvalidInputError(
+            f"progress must be a callable taking a ProgressEvent, or None, not {hook!r}"
+        )
+    return poll, hook
+
+
+def _sobject_name(sobject: object) -> str:
+    if not isinstance(sobject, str) or not sobject.strip():
+        raise InvalidInputError(f"the object must be a non-empty name, not {sobject!r}")
+    return sobject
 
 
 def _sobject_of(soql: str) -> str:
@@ -131,37 +168,45 @@ class AsyncOps(AsyncBulk2Client):
             raise InvalidInputError(f"unknown operation {operation!r}") from None
         if op.is_query:
             raise InvalidInputError("query is not a load: use query()")
-        if op is Operation.UPSERT and not external_id_field:
+        if op is Operation.UPSERT and (
+            not isinstance(external_id_field, str) or not external_id_field.strip()
+        ):
             raise InvalidInputError("upsert needs external_id_field (the external id field)")
+        poll, hook = _checked_settings(settings)
         api = _choose(settings.get("api", "auto"), op)
         options = loads.LoadOptions(
             operation=op,
-            sobject=sobject,
+            sobject=_sobject_name(sobject),
             external_id_field=external_id_field,
             concurrency=_positive(settings.get("concurrency", 4), "concurrency", 64),
-            serial=bool(settings.get("serial", False)),
-            gzip=bool(settings.get("gzip", True)),
-            lock_retries=settings.get("lock_retries", 2),
-            serial_retries=bool(settings.get("serial_retries", True)),
-            poll=settings.get("poll") or self.config.poll,
+            serial=_flag(settings, "serial", False),
+            gzip=_flag(settings, "gzip", True),
+            lock_retries=_count(settings.get("lock_retries", 2), "lock_retries", 10),
+            serial_retries=_flag(settings, "serial_retries", True),
+            poll=poll or self.config.poll,
         )
-        hook = settings.get("progress", log_progress)
         ids = "Id" if op in (Operation.DELETE, Operation.HARD_DELETE) else None
+        # The field each row needs: the Id (update, delete), the external id (upsert).
+        required = (
+            None
+            if op is Operation.INSERT
+            else (external_id_field if op is Operation.UPSERT else "Id")
+        )
         if api == "bulk1":
             size = _positive(
                 settings.get("batch_size", bulk1.BATCH_MAX_RECORDS), "batch_size", 10_000
             )
             limits = inputs.Limits(size, bulk1.BATCH_MAX_BYTES, bulk1.BATCH_MAX_CHARS)
             prepared = inputs.prepare(
-                records, limits=limits, fields=settings.get("fields"), ids_field=ids
+                records,
+                limits=limits,
+                fields=settings.get("fields"),
+                ids_field=ids,
+                required=required,
             )
             run = loads.bulk1_load(options, prepared.bodies, prepared.fields, ctx=self._ctx)
         else:
-            key = (
-                external_id_field
-                if op is Operation.UPSERT
-                else (None if op is Operation.INSERT else "Id")
-            )
+            key = required
             size = _positive(
                 settings.get("job_size", bulk2.MAX_UPLOAD_BYTES), "job_size", bulk2.MAX_UPLOAD_BYTES
             )

@@ -121,6 +121,10 @@ def format_value(value: object, *, null: str = NULL) -> str:
         return text if value.tzinfo is not None else text + "Z"
     if isinstance(value, float):
         return format_value(float(value), null=null)
+    if kind.__module__ == "numpy" and callable(getattr(value, "item", None)):
+        native = value.item()  # type: ignore[attr-defined]  # np.int64, np.bool_, ...
+        if type(native).__module__ != "numpy" and native is not value:
+            return format_value(native, null=null)
     raise InvalidInputError(
         f"a {type(value).__name__} value cannot be written to a CSV field "
         "(for a parent reference use a 'Parent.ExternalId__c' column)"
@@ -467,21 +471,22 @@ class _OpenBody:
 
 
 def rows_of_mappings(
-    records: Iterable[Mapping[str, object]], fields: Sequence[str]
+    records: Iterable[Mapping[str, object]], fields: Sequence[str], *, strict: bool = True
 ) -> Iterator[Row]:
     """Each mapping as a row in ``fields`` order; a missing field is ``None``.
 
-    A mapping holding a field that is not in ``fields`` is refused, naming it.
+    When ``strict``, a mapping holding a field that is not in ``fields`` is
+    refused, naming it (it would be lost); else such keys are left out.
     Mappings are taken a block at a time: a block whose every mapping has
     exactly the fields costs two C-level passes (``itemgetter`` and ``len``);
     any other block is looked at mapping by mapping. The encoder takes the
     rows a block at a time too (:class:`BlockRows`).
     """
-    return BlockRows(_mapping_blocks(records, fields), exact_width=True)
+    return BlockRows(_mapping_blocks(records, fields, strict), exact_width=True)
 
 
 def _mapping_blocks(
-    records: Iterable[Mapping[str, object]], fields: Sequence[str]
+    records: Iterable[Mapping[str, object]], fields: Sequence[str], strict: bool
 ) -> Iterator[list[Row]]:
     getter: Callable[[Mapping[str, object]], object] = operator.itemgetter(*fields)
     width = len(fields)
@@ -493,11 +498,11 @@ def _mapping_blocks(
             return
         try:
             values: list[Row] = list(map(getter, block))  # type: ignore[arg-type]
-            exact = max(map(len, block)) == width
+            exact = not strict or max(map(len, block)) == width
         except (KeyError, TypeError):
             exact = False
         if not exact:
-            values = list(_mapping_rows(block, fields, getter, number))
+            values = list(_mapping_rows(block, fields, getter, number, strict))
         elif width == 1:
             values = [(value,) for value in values]
         number += len(block)
@@ -541,6 +546,7 @@ def _mapping_rows(
     fields: Sequence[str],
     getter: Callable[[Mapping[str, object]], object],
     number: int,
+    strict: bool = True,
 ) -> Iterator[Row]:
     """The rows of ``block`` one mapping at a time, naming the first bad one."""
     single = len(fields) == 1
@@ -553,13 +559,16 @@ def _mapping_rows(
         except KeyError:
             values = tuple(record.get(name) for name in fields)
             complete = False
-        except TypeError:
+        except (TypeError, AttributeError):
             raise InvalidInputError(
-                f"row {at} is a {type(record).__name__}, not a mapping of field names"
+                f"row {at} is of type {type(record).__name__}, not a mapping of field names "
+                "like row 1"
             ) from None
         # With every field present, more keys than fields means unknown ones; with
         # some missing, any unknown key must be looked for.
-        if (len(record) > width) if complete else any(name not in known for name in record):
+        if not strict:
+            pass
+        elif (len(record) > width) if complete else any(name not in known for name in record):
             extra = sorted(str(name) for name in record if name not in known)
             raise InvalidInputError(f"row {at} has fields the load does not: {extra}")
         yield (values,) if single else values  # type: ignore[misc]
@@ -570,6 +579,6 @@ def rows_of_sequences(records: Iterable[Sequence[object]]) -> Iterator[Row]:
     for number, record in enumerate(records, 1):
         if isinstance(record, (str, bytes, bytearray)) or not isinstance(record, Sequence):
             raise InvalidInputError(
-                f"row {number} is a {type(record).__name__}, not a sequence of values"
+                f"row {number} is of type {type(record).__name__}, not a sequence of values"
             )
         yield record

@@ -159,7 +159,7 @@ def test_mappings_fast_and_slow_blocks_give_the_same_rows() -> None:
     ("record", "message"),
     [
         ({"Name": "a", "Note": "b", "Count": 1, "Other": 2}, r"row 1101 has fields .*'Other'"),
-        (["a", "b", 1], r"row 1101 is a list, not a mapping"),
+        (["a", "b", 1], r"row 1101 is of type list, not a mapping"),
     ],
 )
 def test_a_bad_mapping_deep_in_the_input_is_named(record: object, message: str) -> None:

@@ -143,9 +143,20 @@ def test_bad_settings_are_refused_before_anything_is_sent() -> None:
             ({"batch_size": 10_001}, "batch_size must be"),
             ({"concurrency": 0}, "concurrency must be"),
             ({"api": "bulk2", "job_size": 100_000_001}, "job_size must be"),
+            ({"lock_retries": "2"}, "lock_retries must be"),
+            ({"lock_retries": None}, "lock_retries must be"),
+            ({"lock_retries": -1}, "lock_retries must be"),
+            ({"serial": "no"}, "serial must be True or False"),
+            ({"gzip": 0}, "gzip must be True or False"),
+            ({"poll": 30}, "poll must be a PollPolicy"),
+            ({"progress": "log"}, "progress must be a callable"),
+            ({"batchsize": 100}, r"unknown load settings \['batchsize'\]"),
         ]:
+            settings.setdefault("progress", None)
             with pytest.raises(errors.InvalidInputError, match=message):
-                bulk.insert("Contact", rows, progress=None, **settings)  # type: ignore[arg-type]
+                bulk.insert("Contact", rows, **settings)  # type: ignore[arg-type]
         with pytest.raises(errors.InvalidInputError, match="external_id_field"):
             bulk.upsert("Contact", rows, "", progress=None)
+        with pytest.raises(errors.InvalidInputError, match="object must be a non-empty name"):
+            bulk.insert("", rows, progress=None)
     assert requests_seen(org) == 0
