@@ -25,7 +25,7 @@ import io
 import itertools
 import math
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
@@ -35,6 +35,8 @@ from typing import Protocol
 from ..errors import InvalidInputError
 from .batch_input import CheckedCsv
 from .csvbatch import Limits
+from .rowsource import BLOCK as _BLOCK
+from .rowsource import BlockRows, Row, rows_of_mappings, rows_of_sequences
 
 __all__ = [
     "NULL",
@@ -50,8 +52,6 @@ __all__ = [
 NULL = "#N/A"
 
 _PLAIN = frozenset({str, int})
-#: Rows written (and checked) at a time.
-_BLOCK = 1000
 
 
 class _CsvWriter(Protocol):
@@ -153,9 +153,6 @@ class EncodedBody:
 
     def __repr__(self) -> str:  # the data is the caller's: never shown
         return f"EncodedBody(first_row={self.first_row}, rows={self.rows}, bytes={len(self.data)})"
-
-
-Row = Sequence[object]
 
 
 class RecordEncoder:
@@ -465,120 +462,3 @@ class _OpenBody:
 
     def next(self, first: int) -> _OpenBody:
         return _OpenBody(self.header, first)
-
-
-# --------------------------------------------------------------------------- row sources
-
-
-def rows_of_mappings(
-    records: Iterable[Mapping[str, object]], fields: Sequence[str], *, strict: bool = True
-) -> Iterator[Row]:
-    """Each mapping as a row in ``fields`` order; a missing field is ``None``.
-
-    When ``strict``, a mapping holding a field that is not in ``fields`` is
-    refused, naming it (it would be lost); else such keys are left out.
-    Mappings are taken a block at a time: a block whose every mapping has
-    exactly the fields costs two C-level passes (``itemgetter`` and ``len``);
-    any other block is looked at mapping by mapping. The encoder takes the
-    rows a block at a time too (:class:`BlockRows`).
-    """
-    return BlockRows(_mapping_blocks(records, fields, strict), exact_width=True)
-
-
-def _mapping_blocks(
-    records: Iterable[Mapping[str, object]], fields: Sequence[str], strict: bool
-) -> Iterator[list[Row]]:
-    getter: Callable[[Mapping[str, object]], object] = operator.itemgetter(*fields)
-    width = len(fields)
-    source = iter(records)
-    number = 0
-    while True:
-        block = list(itertools.islice(source, _BLOCK))
-        if not block:
-            return
-        try:
-            values: list[Row] = list(map(getter, block))  # type: ignore[arg-type]
-            exact = not strict or max(map(len, block)) == width
-        except (KeyError, TypeError):
-            exact = False
-        if not exact:
-            values = list(_mapping_rows(block, fields, getter, number, strict))
-        elif width == 1:
-            values = [(value,) for value in values]
-        number += len(block)
-        yield values
-
-
-class BlockRows(Iterator[Row]):
-    """Rows that come in lists: iterated one by one, or taken ``n`` at a time (:meth:`take`),
-    which saves the encoder a step per row."""
-
-    def __init__(self, blocks: Iterator[list[Row]], *, exact_width: bool = False) -> None:
-        #: True when every row is known to hold one value a field (rows of mappings).
-        self.exact_width = exact_width
-        self._blocks = blocks
-        self._buffer: list[Row] = []
-        self._at = 0
-
-    def take(self, count: int) -> list[Row]:
-        """The next ``count`` rows (fewer at the end of the input)."""
-        while len(self._buffer) - self._at < count:
-            block = next(self._blocks, None)
-            if block is None:
-                break
-            self._buffer = (
-                self._buffer[self._at :] + block if self._at < len(self._buffer) else block
-            )
-            self._at = 0
-        taken = self._buffer[self._at : self._at + count]
-        self._at += len(taken)
-        return taken
-
-    def __next__(self) -> Row:
-        taken = self.take(1)
-        if not taken:
-            raise StopIteration
-        return taken[0]
-
-
-def _mapping_rows(
-    block: list[Mapping[str, object]],
-    fields: Sequence[str],
-    getter: Callable[[Mapping[str, object]], object],
-    number: int,
-    strict: bool = True,
-) -> Iterator[Row]:
-    """The rows of ``block`` one mapping at a time, naming the first bad one."""
-    single = len(fields) == 1
-    width = len(fields)
-    known = frozenset(fields)
-    for at, record in enumerate(block, number + 1):
-        try:
-            values = getter(record)
-            complete = True
-        except KeyError:
-            values = tuple(record.get(name) for name in fields)
-            complete = False
-        except (TypeError, AttributeError):
-            raise InvalidInputError(
-                f"row {at} is of type {type(record).__name__}, not a mapping of field names "
-                "like row 1"
-            ) from None
-        # With every field present, more keys than fields means unknown ones; with
-        # some missing, any unknown key must be looked for.
-        if not strict:
-            pass
-        elif (len(record) > width) if complete else any(name not in known for name in record):
-            extra = sorted(str(name) for name in record if name not in known)
-            raise InvalidInputError(f"row {at} has fields the load does not: {extra}")
-        yield (values,) if single else values  # type: ignore[misc]
-
-
-def rows_of_sequences(records: Iterable[Sequence[object]]) -> Iterator[Row]:
-    """Rows given as sequences already in field order (checked by the encoder)."""
-    for number, record in enumerate(records, 1):
-        if isinstance(record, (str, bytes, bytearray)) or not isinstance(record, Sequence):
-            raise InvalidInputError(
-                f"row {number} is of type {type(record).__name__}, not a sequence of values"
-            )
-        yield record
