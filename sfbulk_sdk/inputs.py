@@ -46,7 +46,13 @@ from typing import IO, Annotated, Literal, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from .core.csvsplit import Limits, scan_csv, split_csv
-from .core.encode import EncodedBody, RecordEncoder, rows_of_mappings, rows_of_sequences
+from .core.encode import (
+    EncodedBody,
+    RecordEncoder,
+    check_join_keys,
+    rows_of_mappings,
+    rows_of_sequences,
+)
 from .csvfiles import split_csv_file
 from .errors import InvalidInputError
 
@@ -353,6 +359,8 @@ def _csv_bodies(
         row = 0
         for batch in _chain(first, batches):
             keys = _csv_keys(batch.data, key, delimiter) if key is not None else []
+            if key is not None:
+                check_join_keys(keys, row, key)
             yield EncodedBody(batch.data, row, batch.records, keys)
             row += batch.records
 
@@ -423,6 +431,8 @@ def prepare(
         names, limits=limits, delimiter=delimiter, line_ending=LINE_ENDING, key=key
     )
     bodies = encoder.bodies(rows)
+    if key is not None:
+        bodies = _keys_checked(bodies, key)
     if total is not None:
         # Sized input: encode it whole now, so that a bad record is refused
         # before the first body is sent.
@@ -431,6 +441,13 @@ def prepare(
             raise InvalidInputError("the input holds no records: nothing to load")
         return Prepared(names, iter(encoded), total)
     return Prepared(names, bodies)
+
+
+def _keys_checked(bodies: Iterator[EncodedBody], key: str) -> Iterator[EncodedBody]:
+    """``bodies``, each refused when a join key repeats in it (before it is sent)."""
+    for body in bodies:
+        check_join_keys(body.keys, body.first_row, key)
+        yield body
 
 
 def _key_name(name: object) -> str:

@@ -53,7 +53,8 @@ _MODEL_CHUNK = 1000
 class LoadSettings(TypedDict, total=False):
     """Keyword arguments of every load (``insert``, ``update``, ``upsert``, ...)."""
 
-    #: ``auto`` (Bulk 1.0 for insert, Bulk 2.0 otherwise), ``bulk1`` or ``bulk2``.
+    #: ``auto`` (Bulk 1.0 for insert, and for sized input whose keys repeat; Bulk 2.0
+    #: otherwise), ``bulk1`` or ``bulk2``.
     api: Api
     #: The fields to send, in order (default: the first record's keys, a frame's,
     #: table's or model's columns, or the CSV header; a CSV file's must be its header).
@@ -161,6 +162,7 @@ class AsyncOps(AsyncBulk2Client):
         # The load side is imported on the first load: a query never pays for it.
         from .. import inputs
         from ..core import loads
+        from ..core.encode import RepeatedKeyError
 
         try:
             op = Operation(operation)
@@ -192,7 +194,32 @@ class AsyncOps(AsyncBulk2Client):
             if op is Operation.INSERT
             else (external_id_field if op is Operation.UPSERT else "Id")
         )
-        if api == "bulk1":
+        prepared: inputs.Prepared | None = None
+        if api == "bulk2":
+            size = _positive(
+                settings.get("job_size", bulk2.MAX_UPLOAD_BYTES), "job_size", bulk2.MAX_UPLOAD_BYTES
+            )
+            limits = inputs.Limits(150_000_000, size, size)
+            try:
+                prepared = inputs.prepare(
+                    records,
+                    limits=limits,
+                    fields=settings.get("fields"),
+                    key=required,
+                    ids_field=ids,
+                )
+            except RepeatedKeyError:
+                if settings.get("api", "auto") != "auto":
+                    raise
+                # Rows sharing a key cannot be told apart in Bulk 2.0's results: the
+                # input is whole in hand (it was checked whole), so Bulk 1.0 loads it.
+                api = "bulk1"
+        if prepared is not None:
+            options = dataclasses.replace(options, line_ending=prepared.line_ending)
+            run = loads.bulk2_load(
+                options, prepared.bodies, prepared.fields, key_column=required, ctx=self._ctx
+            )
+        else:
             size = _positive(
                 settings.get("batch_size", bulk1.BATCH_MAX_RECORDS), "batch_size", 10_000
             )
@@ -205,19 +232,6 @@ class AsyncOps(AsyncBulk2Client):
                 required=required,
             )
             run = loads.bulk1_load(options, prepared.bodies, prepared.fields, ctx=self._ctx)
-        else:
-            key = required
-            size = _positive(
-                settings.get("job_size", bulk2.MAX_UPLOAD_BYTES), "job_size", bulk2.MAX_UPLOAD_BYTES
-            )
-            limits = inputs.Limits(150_000_000, size, size)
-            prepared = inputs.prepare(
-                records, limits=limits, fields=settings.get("fields"), key=key, ids_field=ids
-            )
-            options = dataclasses.replace(options, line_ending=prepared.line_ending)
-            run = loads.bulk2_load(
-                options, prepared.bodies, prepared.fields, key_column=key, ctx=self._ctx
-            )
         return await self._driver.run(flow.observe(run, hook))  # type: ignore[arg-type]
 
     async def insert(

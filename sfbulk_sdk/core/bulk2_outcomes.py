@@ -186,17 +186,22 @@ def _values(rows: Rows, at: int | None) -> list[str]:
 
 
 class Joiner:
-    """Ties result rows to input rows: by key, or (insert) in arrival order per job."""
+    """Ties result rows to input rows: by key, or (insert) in arrival order per job.
+
+    Keys are joined within their job (the same key may come back from another
+    job of the load: a lock re-submit, or a record repeated across jobs); each
+    input row takes at most one result row, and a result row whose key the job
+    did not send, or sent once and was already answered, joins no row.
+    """
 
     def __init__(self, jobs: Sequence[JobRows], key_column: str | None) -> None:
         self.key = key_column
-        self._by_key: dict[str, list[int]] = {}
+        self._by_key: dict[str, dict[str, int]] = {}
         self._next: dict[str, int] = {}
         for job in jobs:
             self._next[job.job_id] = 0
             if key_column is not None:
-                for row, value in zip(job.rows, job.keys, strict=False):
-                    self._by_key.setdefault(value, []).append(row)
+                self._by_key[job.job_id] = dict(zip(job.keys, job.rows, strict=False))
 
     def rows(self, job: JobRows, header: list[str], block: Rows) -> Sequence[int | None]:
         """The input row of each result row (``None`` for one the job did not send)."""
@@ -210,11 +215,8 @@ class Joiner:
         at = _column(header, self.key)
         if at is None:  # a file without the join column: nothing to join by
             return [None] * len(block)
-        found: list[int | None] = []
-        for value in _values(block, at):
-            candidates = self._by_key.get(value)
-            found.append(candidates.pop(0) if candidates else None)
-        return found
+        waiting = self._by_key[job.job_id]
+        return [waiting.pop(value, None) for value in _values(block, at)]
 
 
 def outcome_sink(

@@ -43,6 +43,8 @@ __all__ = [
     "BlockRows",
     "EncodedBody",
     "RecordEncoder",
+    "RepeatedKeyError",
+    "check_join_keys",
     "format_value",
     "rows_of_mappings",
     "rows_of_sequences",
@@ -418,6 +420,28 @@ class RecordEncoder:
             f"row {number + 1} does not fit in a batch even on its own: with the header it is "
             f"{size:,} bytes, and a batch holds at most {self._max_bytes:,}"
         )
+
+
+class RepeatedKeyError(InvalidInputError):
+    """Two rows of one Bulk 2.0 job share the key its outcomes are joined by."""
+
+
+def check_join_keys(keys: Sequence[str], first_row: int, name: str) -> None:
+    """Refuse join keys that repeat within one job (``first_row``: the 0-based row of
+    ``keys[0]``): a Bulk 2.0 job's results come back in no set order and are tied
+    to input rows by this key alone (spec §9), so two rows sharing one could not
+    be told apart."""
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[str, int] = {}
+    for row, value in enumerate(keys, first_row + 1):
+        if value in seen:
+            raise RepeatedKeyError(
+                f"rows {seen[value]} and {row} have the same {name!r} ({value!r}): Bulk 2.0 "
+                "ties outcomes to input rows by it, so the two could not be told apart; "
+                "send them in separate loads, or use api='bulk1' (which ties them by position)"
+            )
+        seen[value] = row
 
 
 def _size(text: str) -> int:

@@ -228,3 +228,18 @@ def test_a_value_spanning_lines_never_reads_as_a_record_of_its_own(echo: str, en
     for size in (7, 64, len(body)):
         chunks = [body[i : i + size] for i in range(0, len(body), size)]
         assert _pairs(chunks, ",", lead=True) == [(r[0], r[1]) for r in rows]
+
+
+def test_a_key_joins_within_its_own_job_and_each_row_takes_one_result() -> None:
+    first, second = (
+        JobRows("750a", range(2), ["k1", "k2"]),
+        JobRows("750b", range(2, 4), ["k1", "k3"]),
+    )
+    joiner = Joiner([first, second], "Id")
+    header = ["sf__Id", "sf__Created", "Id"]
+    # The second job's results read first: its k1 is its own row 2, not the first job's row 0.
+    assert joiner.rows(second, header, [["x", "true", "k1"], ["y", "true", "k3"]]) == [2, 3]
+    assert joiner.rows(first, header, [["z", "true", "k1"]]) == [0]
+    # A key answered twice, or one the job never sent, joins no row.
+    assert joiner.rows(first, header, [["z", "true", "k1"], ["w", "true", "k3"]]) == [None, None]
+    assert joiner.rows(first, header, [["v", "true", "k2"]]) == [1]

@@ -15,17 +15,25 @@ import io
 
 import pytest
 
+from sfbulk_sdk import errors
 from sfbulk_sdk.testing import FakeOrg
+from sfbulk_sdk.testing.ids import to_18
 from tests.loads.loadkit import (
     EXTERNAL_ID,
     async_bulk,
     contacts,
     org_with_external_id,
     recording_bulk,
+    requests_seen,
     sync_bulk,
 )
 
 BAD_ID = "003000000000000AAA"  # a Contact id that does not exist
+
+
+def _bad_id(i: int) -> str:
+    """Contact ids that do not exist, one for each ``i`` (a job's keys never repeat)."""
+    return to_18(f"003{i:012d}")
 
 
 def _seeded(org: FakeOrg, count: int) -> list[str]:
@@ -50,7 +58,7 @@ def test_a_bulk2_update_joins_every_outcome_to_its_row_by_id() -> None:
     org = org_with_external_id()
     ids = _seeded(org, 2_000)
     rows: list[dict[str, object]] = [
-        {"Id": BAD_ID if i % 100 == 7 else record_id, "FirstName": f"U{i}"}
+        {"Id": _bad_id(i) if i % 100 == 7 else record_id, "FirstName": f"U{i}"}
         for i, record_id in enumerate(ids)
     ]
     with sync_bulk(org) as bulk:
@@ -93,7 +101,7 @@ def test_a_bulk2_upsert_joins_by_external_id_and_tells_created_from_updated() ->
 def test_bulk2_deletes_join_every_outcome_to_its_id(operation: str) -> None:
     org = org_with_external_id()
     ids = _seeded(org, 1_200)
-    given = [BAD_ID if i % 300 == 5 else record_id for i, record_id in enumerate(ids)]
+    given = [_bad_id(i) if i % 300 == 5 else record_id for i, record_id in enumerate(ids)]
     with sync_bulk(org) as bulk:
         result = getattr(bulk, operation)("Contact", given, api="bulk2", progress=None)
     assert result.rows_known and len(result) == 1_200
@@ -154,3 +162,38 @@ def test_a_failed_bulk2_job_says_why_its_rows_were_not_processed() -> None:
     errors = {e.status_code: e.message for o in result for e in o.errors}
     assert list(errors) == ["NOT_PROCESSED"]
     assert "Nope__c" in errors["NOT_PROCESSED"]  # the job's own reason, on every row
+
+
+def test_rows_sharing_a_key_are_refused_by_bulk2_and_loaded_by_bulk1_on_auto() -> None:
+    org = org_with_external_id()
+    ids = _seeded(org, 3)
+    rows: list[dict[str, object]] = [
+        {"Id": ids[0], "FirstName": "first"},
+        {"Id": ids[1], "FirstName": "other"},
+        {"Id": ids[0], "FirstName": "second"},
+    ]
+    before = requests_seen(org)
+    with sync_bulk(org) as bulk:
+        with pytest.raises(errors.InvalidInputError, match=r"rows 1 and 3 have the same 'Id'"):
+            bulk.update("Contact", rows, api="bulk2", progress=None)
+        assert requests_seen(org) == before  # refused before anything was sent
+        result = bulk.update("Contact", rows, progress=None)  # auto: Bulk 1.0 ties by position
+        assert result.api == "bulk1" and result.rows_known and len(result) == 3
+        assert [o.row for o in result] == [0, 1, 2] and result.ok
+        assert [o.id for o in result] == [ids[0], ids[1], ids[0]]
+        deleted = bulk.delete("Contact", [ids[2], ids[2]], progress=None)
+        assert deleted.api == "bulk1" and len(deleted) == 2 and deleted[0].success
+    assert org.count("Contact") == 2
+
+
+def test_a_key_in_two_jobs_joins_each_outcome_to_its_own_job_row() -> None:
+    org = org_with_external_id()
+    rows = [{EXTERNAL_ID: "E1", "LastName": f"L{i}", "Description": "x" * 300} for i in range(2)]
+    # One record a job (the limit is a little over one row): both upsert E1, in turn.
+    with sync_bulk(org) as bulk:
+        result = bulk.upsert(
+            "Contact", rows, EXTERNAL_ID, api="bulk2", job_size=500, concurrency=1, progress=None
+        )
+    assert len(result.jobs) == 2 and result.ok and [o.row for o in result] == [0, 1]
+    assert sorted(o.created for o in result) == [False, True]
+    assert result[0].id == result[1].id == org.records("Contact")[0]["Id"]
