@@ -45,6 +45,7 @@ def split_csv_file(
     check_first: bool = True,
     chunk_size: int = _FILE_CHUNK,
     delimiter: str = ",",
+    one_ending: bool = False,
 ) -> Iterator[CsvBatch]:
     """Cut a CSV file into batches, reading it lazily in binary chunks.
 
@@ -53,7 +54,7 @@ def split_csv_file(
     :class:`~sfbulk_sdk.errors.InvalidInputError` before anything can be sent.
     The file is then read a second time to build the batches (see the module
     docstring for why it is read twice). The file is opened when iteration
-    starts and closed when it ends.
+    starts and closed when it ends. ``one_ending``: as for :func:`split_csv`.
     """
     check_limits(limits)
     if chunk_size < 1:
@@ -62,9 +63,17 @@ def split_csv_file(
     def batches() -> Iterator[CsvBatch]:
         if check_first:
             chunks = _file_chunks(path, chunk_size)
-            scan_csv(chunks, limits=limits, encoding=encoding, delimiter=delimiter)
+            scan_csv(
+                chunks,
+                limits=limits,
+                encoding=encoding,
+                delimiter=delimiter,
+                one_ending=one_ending,
+            )
         chunks = _file_chunks(path, chunk_size)
-        yield from split_csv(chunks, limits=limits, encoding=encoding, delimiter=delimiter)
+        yield from split_csv(
+            chunks, limits=limits, encoding=encoding, delimiter=delimiter, one_ending=one_ending
+        )
 
     return batches()
 

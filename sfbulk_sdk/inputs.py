@@ -330,7 +330,7 @@ def _csv_bodies(
         path = os.fspath(source)
         if not os.path.isfile(path):
             raise InvalidInputError(f"no CSV file at {path!r}")
-        batches = split_csv_file(path, limits=limits, delimiter=delimiter)
+        batches = split_csv_file(path, limits=limits, delimiter=delimiter, one_ending=True)
     else:
         if isinstance(source, io.TextIOBase):
             raise _not_binary("")
@@ -338,9 +338,9 @@ def _csv_bodies(
             # Check it whole first (then read it again), so that a bad record is
             # refused before anything is sent, as for a path.
             start = source.tell()
-            scan_csv(_chunks(source), limits=limits, delimiter=delimiter)
+            scan_csv(_chunks(source), limits=limits, delimiter=delimiter, one_ending=True)
             source.seek(start)
-        batches = split_csv(_chunks(source), limits=limits, delimiter=delimiter)
+        batches = split_csv(_chunks(source), limits=limits, delimiter=delimiter, one_ending=True)
     first = next(batches, None)
     if first is None:
         raise InvalidInputError("the CSV holds no records: nothing to load")

@@ -229,14 +229,20 @@ def row_name(header: list[str], index: int) -> str:
     return header[index] if index < len(header) else f"column {index + 1}"
 
 
-def _records(chunks: Iterable[str], limit: int, delimiter: str = ",") -> Iterator[CsvRecord]:
-    """The records of CSV text, the header first, with their raw text; blank lines skipped."""
+def _records(
+    chunks: Iterable[str], limit: int, delimiter: str = ",", one_ending: bool = False
+) -> Iterator[CsvRecord]:
+    """The records of CSV text, the header first, with their raw text; blank lines skipped.
+
+    With ``one_ending``, a record whose line ends otherwise than the header's
+    (CRLF or LF) is refused."""
     tap = _LineTap(_lines(chunks, limit), limit)
     reader = csv.reader(tap, strict=True, delimiter=delimiter)
     number = 0
     last_line = 0
     width = 0
     header: list[str] = []
+    crlf: bool | None = None  # how the header's line ends: every record's must match
     while True:
         try:
             row = next(reader)
@@ -270,6 +276,17 @@ def _records(chunks: Iterable[str], limit: int, delimiter: str = ",") -> Iterato
             )
         if number == 0:
             header = row
+        if one_ending and raw.endswith("\n"):
+            ends_crlf = raw.endswith("\r\n")
+            if crlf is None:
+                crlf = ends_crlf
+            elif ends_crlf is not crlf:
+                # One job or batch has one line ending: a CR would join the last value.
+                raise InvalidInputError(
+                    f"{describe_record(number, first_line)} ends with "
+                    f"{'CRLF' if ends_crlf else 'LF'} but the header with "
+                    f"{'CRLF' if crlf else 'LF'}: a CSV's lines must all end the same way"
+                )
         yield CsvRecord(raw, number, first_line, row)
         number += 1
 
@@ -278,13 +295,13 @@ def _records(chunks: Iterable[str], limit: int, delimiter: str = ",") -> Iterato
 
 
 def _records_of(
-    source: CsvSource, limits: Limits, encoding: str, delimiter: str
+    source: CsvSource, limits: Limits, encoding: str, delimiter: str, one_ending: bool = False
 ) -> Iterator[CsvRecord]:
     """The records of ``source`` (header first), once the arguments are checked."""
     check_limits(limits)
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
         raise InvalidInputError(f"the CSV delimiter must be one character, not {delimiter!r}")
-    return _records(_text_chunks(source, encoding), limits.max_chars, delimiter)
+    return _records(_text_chunks(source, encoding), limits.max_chars, delimiter, one_ending)
 
 
 def split_csv(
@@ -293,6 +310,7 @@ def split_csv(
     limits: Limits = BATCH_LIMITS,
     encoding: str = "utf-8",
     delimiter: str = ",",
+    one_ending: bool = False,
 ) -> Iterator[CsvBatch]:
     """Cut CSV input into batches of whole records, each starting with the header row.
 
@@ -303,12 +321,14 @@ def split_csv(
     most. Input with a header and no records yields no batch.
 
     Raises :class:`~sfbulk_sdk.errors.InvalidInputError` for malformed CSV or a
-    record that cannot fit even in an empty batch; batches before the faulty
+    record that cannot fit even in an empty batch (with ``one_ending``, for a
+    record whose line ends otherwise than the header's, which one Bulk 2.0 job
+    cannot take: its ``lineEnding`` is one of LF and CRLF); batches before the faulty
     record have then already been produced (use :func:`scan_csv`, or
     :func:`sfbulk_sdk.csvfiles.split_csv_file` for a file, to check everything
     first).
     """
-    return pack_records(_records_of(source, limits, encoding, delimiter), limits)
+    return pack_records(_records_of(source, limits, encoding, delimiter, one_ending), limits)
 
 
 def scan_csv(
@@ -317,13 +337,14 @@ def scan_csv(
     limits: Limits = BATCH_LIMITS,
     encoding: str = "utf-8",
     delimiter: str = ",",
+    one_ending: bool = False,
 ) -> CsvSummary:
     """Check CSV input without building any batch: the header, record and batch counts.
 
     Raises exactly what :func:`split_csv` would raise for the same input, so a
     clean scan guarantees that splitting the same data succeeds.
     """
-    records = _records_of(source, limits, encoding, delimiter)
+    records = _records_of(source, limits, encoding, delimiter, one_ending)
     header = next(records, None)
     if header is None:
         return CsvSummary(fields=(), records=0, batches=0)

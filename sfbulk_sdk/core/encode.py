@@ -114,13 +114,11 @@ def format_value(value: object, *, null: str = NULL) -> str:
             raise InvalidInputError(f"{value!r} is not a number Salesforce can store")
         return format(value, "f")
     if isinstance(value, datetime):
-        moment = value.astimezone(timezone.utc) if value.tzinfo is not None else value
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        return _datetime_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, time):
-        text = value.isoformat(timespec="milliseconds")
-        return text if value.tzinfo is not None else text + "Z"
+        return _time_text(value)
     if isinstance(value, float):
         return format_value(float(value), null=null)
     if kind.__module__ == "numpy" and callable(getattr(value, "item", None)):
@@ -131,6 +129,31 @@ def format_value(value: object, *, null: str = NULL) -> str:
         f"a {type(value).__name__} value cannot be written to a CSV field "
         "(for a parent reference use a 'Parent.ExternalId__c' column)"
     )
+
+
+def _datetime_text(value: datetime) -> str:
+    """``value`` in UTC with milliseconds, the year in four digits (a naive one is UTC)."""
+    moment = value
+    if value.utcoffset() is not None:
+        try:
+            moment = value.astimezone(timezone.utc)
+        except OverflowError:
+            raise InvalidInputError(
+                f"{value.isoformat()} is out of range once moved to UTC"
+            ) from None
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+        f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def _time_text(value: time) -> str:
+    """``value`` in UTC with milliseconds (Salesforce's ``HH:MM:SS.sssZ``)."""
+    offset = value.utcoffset()
+    if offset is not None:
+        moment = datetime.combine(date(2000, 1, 1), value.replace(tzinfo=None)) - offset
+        value = moment.time()
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +203,10 @@ class RecordEncoder:
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise InvalidInputError(f"the fields repeat names: {repeated}")
+        if not all(map(_encodable, names)):
+            raise InvalidInputError(
+                "a field name holds a lone surrogate, which UTF-8 cannot encode"
+            )
         self.fields = names
         self._max_records = limits.max_records
         self._max_bytes = limits.max_bytes
@@ -382,7 +409,11 @@ class RecordEncoder:
             if not block:
                 break
             text, block, columns = self._block_text(block, number, exact)
-            if body.fits(text, self._max_chars, self._max_bytes):
+            try:
+                fits = body.fits(text, self._max_chars, self._max_bytes)
+            except UnicodeEncodeError:
+                raise self._not_utf8(block, number) from None
+            if fits:
                 if key is None:
                     keys = []
                 elif columns is not None:
@@ -396,7 +427,11 @@ class RecordEncoder:
                 block = self._checked(block, number)
             for row in block:  # the block that reaches a limit: row by row
                 text = self._render((row,))
-                if not body.fits_alone(text, self._max_chars, self._max_bytes):
+                try:
+                    alone = body.fits_alone(text, self._max_chars, self._max_bytes)
+                except UnicodeEncodeError:
+                    raise self._not_utf8([row], number) from None
+                if not alone:
                     raise self._too_big(number, text, body)
                 if body.rows >= self._max_records or not body.fits(
                     text, self._max_chars, self._max_bytes
@@ -407,6 +442,19 @@ class RecordEncoder:
                 number += 1
         if body.rows:
             yield body.close()
+
+    def _not_utf8(self, block: Sequence[Row], number: int) -> InvalidInputError:
+        """The error naming the first value of ``block`` (rows ``number`` on) that UTF-8
+        cannot encode (a lone surrogate, such as ``"\\ud800"``)."""
+        for offset, row in enumerate(block):
+            for name, value in zip(self.fields, row, strict=False):
+                text = value if isinstance(value, str) else None
+                if text is not None and not _encodable(text):
+                    return InvalidInputError(
+                        f"row {number + offset + 1}, field {name!r}: the text holds a lone "
+                        "surrogate code point, which UTF-8 cannot encode"
+                    )
+        return InvalidInputError(f"rows from {number + 1} on hold text UTF-8 cannot encode")
 
     def _too_big(self, number: int, text: str, body: _OpenBody) -> InvalidInputError:
         chars = len(text) + len(body.header)
@@ -442,6 +490,14 @@ def check_join_keys(keys: Sequence[str], first_row: int, name: str) -> None:
                 "send them in separate loads, or use api='bulk1' (which ties them by position)"
             )
         seen[value] = row
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _size(text: str) -> int:
