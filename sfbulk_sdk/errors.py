@@ -48,6 +48,7 @@ masked ``excerpt`` of its body (:func:`body_excerpt`).
     ├── BatchFailedError                      a batch ended Failed
     ├── JobFailedError                        a Bulk 2.0 job ended Failed
     ├── PollTimeoutError                      waiting passed its deadline
+    ├── LoadInterruptedError                  the records failed mid-load (rows before: loaded)
     └── SessionError                          session stores and refresh
         ├── SessionStoreError                 a store backend failed
         └── LockTimeoutError                  no refresh lock within the wait bound
@@ -87,6 +88,7 @@ __all__ = [
     "InvalidXmlError",
     "JobFailedError",
     "JobNotCompleteError",
+    "LoadInterruptedError",
     "LockTimeoutError",
     "LoginError",
     "LoginRateExceededError",
@@ -150,8 +152,7 @@ class ProtocolError(SfBulkError):
     """Salesforce's reply could not be understood.
 
     ``status_code`` is the reply's HTTP status and :attr:`excerpt` the start of
-    its body, masked (``None`` when neither is known).
-    """
+    its body, masked (``None`` when neither is known)."""
 
     def __init__(
         self,
@@ -191,8 +192,7 @@ class MalformedReplyError(ProtocolError, ValueError):
     too deeply, in an unknown encoding, or well formed but of the wrong shape.
 
     Raised by every public parser (``from_xml``, ``from_json``, ``from_csv``,
-    the streaming decoders); a client call raises it with the reply's status.
-    """
+    the streaming decoders); a client call raises it with the reply's status."""
 
 
 class MalformedXmlError(MalformedReplyError):
@@ -525,6 +525,14 @@ class PollTimeoutError(SfBulkError):
         self.batch_id = batch_id
         #: Every job of the load still running (a Bulk 2.0 load may have several).
         self.job_ids: tuple[str, ...] = tuple(job_ids) or (job_id,)
+
+
+class LoadInterruptedError(SfBulkError):
+    """The records failed mid-load (that error is the ``__cause__``): the rows sent before
+    were loaded; ``result`` holds their outcomes (a LoadResult), ``job_ids`` their jobs."""
+
+    job_ids: tuple[str, ...] = ()
+    result: object = None
 
 
 class SessionError(SfBulkError):

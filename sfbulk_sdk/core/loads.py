@@ -33,7 +33,7 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ..errors import InvalidInputError, PollTimeoutError
+from ..errors import InvalidInputError, LoadInterruptedError, PollTimeoutError, SfBulkError
 from ..models.bulk2 import ColumnDelimiter, IngestJobInfo
 from ..models.enums import BatchState, ContentType, Operation
 from ..models.jobs import BatchInfo
@@ -85,11 +85,61 @@ class LoadOptions:
     line_ending: str = CRLF
 
 
-def _peek(bodies: Iterator[EncodedBody]) -> Iterator[EncodedBody]:
-    first = next(bodies, None)
+class _Guarded(Iterator[EncodedBody]):
+    """The bodies of a load, ending (not raising) where the records fail mid-load.
+
+    The failure is kept (:attr:`error`): the load then finishes the rows already
+    sent (closes their jobs, reads their outcomes) before :func:`_interrupted`
+    raises it, so that no sent row is left without an outcome or in an open job.
+    """
+
+    def __init__(self, bodies: Iterator[EncodedBody]) -> None:
+        self._bodies = bodies
+        self.error: Exception | None = None
+
+    def __next__(self) -> EncodedBody:
+        if self.error is not None:
+            raise StopIteration
+        try:
+            return next(self._bodies)
+        except StopIteration:
+            raise
+        except Exception as exc:
+            self.error = exc
+            raise StopIteration from None
+
+
+def _peek(bodies: Iterator[EncodedBody]) -> _Guarded:
+    """The bodies, guarded; the first taken now (before any request): a failure then,
+    or no body at all, raises at once."""
+    try:
+        first = next(bodies, None)
+    except SfBulkError:
+        raise
+    except Exception as exc:
+        raise InvalidInputError(
+            f"reading the records failed before anything was sent: {type(exc).__name__}: {exc}"
+        ) from exc
     if first is None:
         raise InvalidInputError("the input holds no records: nothing to load")
-    return itertools.chain([first], bodies)
+    return _Guarded(itertools.chain([first], bodies))
+
+
+def _interrupted(bodies: _Guarded, result: LoadResult) -> None:
+    """Raise the failure the records ended with, if any, once the rows before are done."""
+    error = bodies.error
+    if error is None:
+        return
+    cause = str(error) if isinstance(error, SfBulkError) else f"{type(error).__name__}: {error}"
+    jobs = ", ".join(result.jobs)
+    interrupted = LoadInterruptedError(
+        f"the records failed ({cause}) after {result.size:,} rows were sent: those were "
+        f"loaded (jobs {jobs}; their outcomes are in error.result), and the rows from "
+        f"{result.size:,} on (0-based) were not sent"
+    )
+    interrupted.job_ids = tuple(result.jobs)
+    interrupted.result = result
+    raise interrupted from error
 
 
 # --------------------------------------------------------------------------- Bulk API 1.0
@@ -104,6 +154,7 @@ def bulk1_load(
     job_id, sent = yield from run_job(options, pending, result, ctx, serial=options.serial)
     yield from _retry_bulk1(options, job_id, sent, fields, result, ctx)
     yield from _report("done", result.succeeded, detail=f"{result.failed_count} failed")
+    _interrupted(pending, result)
     return result
 
 
@@ -231,6 +282,7 @@ def bulk2_load(
     yield from bulk2_results(options, jobs, result, key_column, fields, delimiter.char, ctx, locked)
     yield from _retry_bulk2(options, fields, result, key_column, delimiter, ctx, locked)
     yield from _report("done", result.succeeded, detail=f"{result.failed_count} failed")
+    _interrupted(pending, result)
     return result
 
 

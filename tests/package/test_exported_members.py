@@ -43,6 +43,7 @@ EXPECTED_TOP_LEVEL = (
     "JobInfo",
     "JobNotCompleteError",
     "JobState",
+    "LoadInterruptedError",
     "LoadResult",
     "LockTimeoutError",
     "LoginError",
