@@ -88,7 +88,7 @@ def _choose(api: Api, operation: Operation) -> str:
     return "bulk1" if operation is Operation.INSERT else "bulk2"
 
 
-def _positive(value: int, name: str, most: int) -> int:
+def _positive(value: object, name: str, most: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
         raise InvalidInputError(f"{name} must be a whole number from 1 to {most:,}, not {value!r}")
     return value
@@ -130,7 +130,72 @@ def _sobject_name(sobject: object) -> str:
     return sobject
 
 
-def _sobject_of(soql: str) -> str:
+#: Result pages downloading at once, at most.
+_MAX_PAGES = 32
+
+
+class _QueryArgs(TypedDict):
+    query_all: bool
+    api: Api
+    pk_chunking: PkChunking | int | bool | None
+    parallel_pages: int
+    max_records: int
+    poll: PollPolicy | None
+
+
+def _query_checked(
+    soql: object,
+    *,
+    model: object,
+    query_all: object,
+    api: object,
+    pk_chunking: object,
+    parallel_pages: object,
+    max_records: object,
+    poll: object,
+) -> _QueryArgs:
+    """The arguments of a query, checked (refused, before anything is sent, when they
+    cannot work), with the result pages to read at once and the records per read."""
+    _sobject_of(soql)
+    if api not in ("auto", "bulk1", "bulk2"):
+        raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
+    if model is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise InvalidInputError(f"model must be a pydantic model class, not {model!r}")
+    if not isinstance(query_all, bool):
+        raise InvalidInputError(f"query_all must be True or False, not {query_all!r}")
+    if poll is not None and not isinstance(poll, PollPolicy):
+        raise InvalidInputError(f"poll must be a PollPolicy, not a {type(poll).__name__}")
+    if pk_chunking is not None and not isinstance(pk_chunking, (bool, int, PkChunking)):
+        raise InvalidInputError(
+            f"pk_chunking must be True, a chunk size or a PkChunking, not {pk_chunking!r}"
+        )
+    if isinstance(pk_chunking, PkChunking):
+        pk_chunking.header()  # checks the chunk size
+    elif isinstance(pk_chunking, int) and not isinstance(pk_chunking, bool):
+        PkChunking(chunk_size=pk_chunking).header()
+    if pk_chunking and api == "bulk2":
+        raise InvalidInputError("PK chunking is a Bulk 1.0 feature: use api='bulk1'")
+    pages = 4 if parallel_pages is None else _positive(parallel_pages, "parallel_pages", _MAX_PAGES)
+    records = bulk2.DEFAULT_MAX_RECORDS
+    if max_records is not None:
+        records = _positive(max_records, "max_records", 100_000_000)
+        if parallel_pages not in (None, 1):
+            raise InvalidInputError(
+                "max_records sizes the pages read one after another; result pages read in "
+                "parallel (parallel_pages) are sized by Salesforce: give one or the other"
+            )
+        pages = 1
+    return _QueryArgs(
+        query_all=query_all,
+        api=api,
+        pk_chunking=pk_chunking,
+        parallel_pages=pages,
+        max_records=records,
+        poll=poll,
+    )
+
+
+def _sobject_of(soql: object) -> str:
     if not isinstance(soql, str) or not soql.strip():
         raise InvalidInputError("a query needs SOQL text (a non-empty string)")
     match = _FROM.search(soql)
@@ -347,8 +412,8 @@ class Ops(Bulk2Client):
         query_all: bool = False,
         api: Api = "auto",
         pk_chunking: PkChunking | int | bool | None = None,
-        parallel_pages: int = 4,
-        max_records: int = bulk2.DEFAULT_MAX_RECORDS,
+        parallel_pages: int | None = None,
+        max_records: int | None = None,
         poll: PollPolicy | None = None,
     ) -> RecordStream[QueryRecord | M]:
         """Every record ``soql`` selects, one at a time, across all result files or pages.
@@ -357,21 +422,23 @@ class Ops(Bulk2Client):
         ``model`` each is validated into that pydantic model (``""`` read as
         ``None``; dates, numbers and booleans converted), a thousand at a time.
         Memory stays bounded by a network chunk (or ``parallel_pages`` pages).
-        Nothing is sent until the first record is asked for; the stream's
-        ``close()`` (or leaving ``async with``) ends the downloads.
+        A Bulk 2.0 query reads its result pages ``parallel_pages`` at a time
+        (default 4, API 58.0+), or one after another ``max_records`` records at
+        a time when that is given. Bad arguments are refused at once; nothing
+        is sent until the first record is asked for; the stream's ``close()``
+        (or leaving ``async with``) ends the downloads.
         """
-        batches = cast(
-            "Generator[list[QueryRecord], None]",
-            self._batches(
-                soql,
-                query_all=query_all,
-                api=api,
-                pk_chunking=pk_chunking,
-                parallel_pages=parallel_pages,
-                max_records=max_records,
-                poll=poll,
-            ),
+        checked = _query_checked(
+            soql,
+            model=model,
+            query_all=query_all,
+            api=api,
+            pk_chunking=pk_chunking,
+            parallel_pages=parallel_pages,
+            max_records=max_records,
+            poll=poll,
         )
+        batches = cast("Generator[list[QueryRecord], None]", self._batches(soql, **checked))
         if model is None:
             return RecordStream(batches)
         return RecordStream(_validated(batches, model))
@@ -383,7 +450,15 @@ class Ops(Bulk2Client):
         return self.query(soql, model=model, query_all=True, **options)  # type: ignore[arg-type]
 
     def query_to_csv(self, soql: str, path: str | os.PathLike[str], **options: object) -> int:
-        """Write every record ``soql`` selects to a CSV file, streaming; the row count."""
+        """Write every record ``soql`` selects to a CSV file, streaming; the row count.
+
+        The file holds Salesforce's text as it comes (so ``model=`` does not apply).
+        """
+        if "model" in options:
+            raise InvalidInputError(
+                "query_to_csv writes the records' text as Salesforce sends it: model= does "
+                "not apply (use query(model=...) to validate records)"
+            )
         count = 0
         records = self.query(soql, **options)  # type: ignore[arg-type]
         with _writable_csv(path) as handle:
@@ -430,7 +505,12 @@ class Ops(Bulk2Client):
 
 def _writable_csv(path: str | os.PathLike[str]) -> TextIO:
     """The output file of ``query_to_csv`` (local disk: written as records come)."""
-    return open(path, "w", newline="", encoding="utf-8")
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidInputError(f"path must be a file path, not a {type(path).__name__}")
+    try:
+        return open(path, "w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write the CSV file {path!r}: {exc.strerror}") from exc
 
 
 def _validated(

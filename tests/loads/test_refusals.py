@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from sfbulk_sdk import errors
 from sfbulk_sdk.testing import FakeOrg
-from tests.loads.loadkit import requests_seen, sync_bulk
+from tests.loads.loadkit import recording_bulk, requests_seen, sync_bulk
 
 APIS = ["bulk1", "bulk2"]
 
@@ -160,3 +160,55 @@ def test_bad_settings_are_refused_before_anything_is_sent() -> None:
         with pytest.raises(errors.InvalidInputError, match="object must be a non-empty name"):
             bulk.insert("", rows, progress=None)
     assert requests_seen(org) == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"parallel_pages": 0}, "parallel_pages must be"),
+        ({"parallel_pages": "4"}, "parallel_pages must be"),
+        ({"max_records": 0}, "max_records must be"),
+        ({"max_records": 1_000, "parallel_pages": 4}, "give one or the other"),
+        ({"model": 5}, "model must be a pydantic model class"),
+        ({"model": dict}, "model must be a pydantic model class"),
+        ({"poll": 30}, "poll must be a PollPolicy"),
+        ({"pk_chunking": "yes"}, "pk_chunking must be"),
+        ({"pk_chunking": 300_000}, "between 1 and 250,000"),
+        ({"pk_chunking": True, "api": "bulk2"}, "PK chunking is a Bulk 1.0 feature"),
+        ({"query_all": "yes"}, "query_all must be True or False"),
+        ({"api": "soap"}, "api must be"),
+    ],
+)
+def test_bad_query_arguments_are_refused_when_called(
+    options: dict[str, object], message: str
+) -> None:
+    org = FakeOrg()
+    with sync_bulk(org) as bulk, pytest.raises(errors.InvalidInputError, match=message):
+        bulk.query("SELECT Id FROM Account", **options)  # type: ignore[arg-type]
+    assert requests_seen(org) == 0
+
+
+class _Account(BaseModel):
+    Id: str
+
+
+def test_query_to_csv_refuses_a_model_and_a_path_it_cannot_write(tmp_path: Path) -> None:
+    org = FakeOrg()
+    with sync_bulk(org) as bulk:
+        with pytest.raises(errors.InvalidInputError, match="model= does not apply"):
+            bulk.query_to_csv("SELECT Id FROM Account", tmp_path / "a.csv", model=_Account)
+        with pytest.raises(errors.InvalidInputError, match="cannot write the CSV file") as caught:
+            bulk.query_to_csv("SELECT Id FROM Account", tmp_path)  # a directory
+        assert isinstance(caught.value.__cause__, OSError)
+    assert requests_seen(org) == 0 and not (tmp_path / "a.csv").exists()
+
+
+def test_max_records_reads_the_results_in_pages_of_that_size() -> None:
+    org = FakeOrg()
+    org.insert("Account", [{"Name": f"A{i}"} for i in range(250)])
+    bulk, transport = recording_bulk(org)
+    with bulk:
+        names = [r["Name"] for r in bulk.query("SELECT Name FROM Account", max_records=100)]
+    assert sorted(names) == sorted(f"A{i}" for i in range(250))
+    reads = [path for method, path, _ in transport.sent if path.endswith("/results")]
+    assert len(reads) == 3  # 100 + 100 + 50, one page after another
