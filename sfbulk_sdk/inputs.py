@@ -376,13 +376,15 @@ def prepare(
     delimiter: str = ",",
     ids_field: str | None = None,
     required: str | None = None,
+    unit: str = "batch",
 ) -> Prepared:
     """The upload bodies of ``records`` (see the module docstring).
 
     ``key`` names the field whose values each body collects (the Bulk 2.0
     join column); ``ids_field`` lets plain strings stand for ``{ids_field: s}``
     (record ids for delete); ``required`` names a field the records must have
-    (the ``Id`` of an update, the external id of an upsert).
+    (the ``Id`` of an update, the external id of an upsert); ``unit`` what a body
+    is called in messages (``"batch"``, or ``"job"`` for Bulk 2.0).
     """
     chosen = _field_names(fields)
     if isinstance(records, (str, os.PathLike)) or hasattr(records, "read"):
@@ -428,7 +430,7 @@ def prepare(
             rows = rows_of_sequences(chained)
     _require(names, required or key, "records")
     encoder = RecordEncoder(
-        names, limits=limits, delimiter=delimiter, line_ending=LINE_ENDING, key=key
+        names, limits=limits, delimiter=delimiter, line_ending=LINE_ENDING, key=key, unit=unit
     )
     bodies = encoder.bodies(rows)
     if key is not None:

@@ -195,10 +195,36 @@ def _query_checked(
     )
 
 
+def _outer(soql: str) -> str:
+    """``soql`` with its quoted text and everything inside parentheses (subqueries,
+    function arguments) blanked, so that only the outer query's words remain."""
+    out: list[str] = []
+    depth = 0
+    quoted = escaped = False
+    for char in soql:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == "'":
+                quoted = False
+            char = " "
+        elif char == "'":
+            quoted, char = True, " "
+        elif char in "()":
+            depth = depth + 1 if char == "(" else max(0, depth - 1)
+            char = " "
+        elif depth:
+            char = " "
+        out.append(char)
+    return "".join(out)
+
+
 def _sobject_of(soql: object) -> str:
     if not isinstance(soql, str) or not soql.strip():
         raise InvalidInputError("a query needs SOQL text (a non-empty string)")
-    match = _FROM.search(soql)
+    match = _FROM.search(_outer(soql))
     if match is None:
         raise InvalidInputError("the SOQL has no FROM clause naming the object")
     return match.group(1)
@@ -273,6 +299,7 @@ class Ops(Bulk2Client):
                     fields=settings.get("fields"),
                     key=required,
                     ids_field=ids,
+                    unit="job",
                 )
             except RepeatedKeyError:
                 if settings.get("api", "auto") != "auto":

@@ -196,6 +196,7 @@ class RecordEncoder:
         line_ending: str = "\n",
         null: str = NULL,
         key: str | None = None,
+        unit: str = "batch",
     ) -> None:
         names = [str(name) for name in fields]
         if not names or any(not name for name in names):
@@ -214,6 +215,7 @@ class RecordEncoder:
         self._delimiter = delimiter
         self._line_ending = line_ending
         self._null = null
+        self._unit = unit  # what a body is called in messages: a batch, or a job (Bulk 2.0)
         self._key = None if key is None else self._key_index(key)
         self._columns = [operator.itemgetter(i) for i in range(len(names))]
         self._numeric: set[int] = set()  # columns that held ints: made text first
@@ -460,13 +462,14 @@ class RecordEncoder:
         chars = len(text) + len(body.header)
         if chars > self._max_chars:
             return InvalidInputError(
-                f"row {number + 1} does not fit in a batch even on its own: with the header it "
-                f"is {chars:,} characters, and a batch holds at most {self._max_chars:,}"
+                f"row {number + 1} does not fit in a {self._unit} even on its own: with the "
+                f"header it is {chars:,} characters, and a {self._unit} holds at most "
+                f"{self._max_chars:,}"
             )
         size = len(text.encode("utf-8")) + body.header_bytes
         return InvalidInputError(
-            f"row {number + 1} does not fit in a batch even on its own: with the header it is "
-            f"{size:,} bytes, and a batch holds at most {self._max_bytes:,}"
+            f"row {number + 1} does not fit in a {self._unit} even on its own: with the header "
+            f"it is {size:,} bytes, and a {self._unit} holds at most {self._max_bytes:,}"
         )
 
 

@@ -134,7 +134,7 @@ class FakeOrg:
         instance_url: str = DEFAULT_INSTANCE_URL,
         organization_name: str = "Fake Org",
         oldest_api_version: str | float = "31.0",
-        latest_api_version: str | float = "66.0",
+        latest_api_version: str | float = "68.0",
         max_batch_records: int = 10_000,
         max_batch_bytes: int = 10 * 1024 * 1024,
         max_batch_chars: int = 10_000_000,

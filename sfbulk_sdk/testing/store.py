@@ -332,7 +332,7 @@ class Writer:
         user_id: str,
         now: datetime,
         external_id_field: str | None = None,
-        api_version: float = 66.0,
+        api_version: float = 68.0,
     ) -> None:
         self.db = db
         self.table = table

@@ -7,6 +7,7 @@ never load.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 from decimal import Decimal
@@ -212,3 +213,18 @@ def test_max_records_reads_the_results_in_pages_of_that_size() -> None:
     assert sorted(names) == sorted(f"A{i}" for i in range(250))
     reads = [path for method, path, _ in transport.sent if path.endswith("/results")]
     assert len(reads) == 3  # 100 + 100 + 50, one page after another
+
+
+def test_a_bulk1_query_names_the_outer_object_not_a_subquerys() -> None:
+    org = FakeOrg()
+    org.insert("Account", [{"Name": "Acme"}])
+    soql = "SELECT Name, (SELECT Id FROM Contacts) FROM Account WHERE Name != 'x FROM Lead'"
+    # (whether the org runs the subquery is its own affair)
+    with sync_bulk(org) as bulk, contextlib.suppress(errors.SfBulkError):
+        list(bulk.query(soql, api="bulk1"))
+    assert [job.sobject for job in org.jobs()] == ["Account"]
+
+
+def test_a_record_over_a_bulk2_job_is_named_against_the_job() -> None:
+    rows = [{"LastName": "x", "Description": "d" * 2_000}]
+    _refused(rows, "row 1 does not fit in a job even on its own", "bulk2", job_size=1_000)

@@ -630,7 +630,7 @@ def test_request_errors(org: FakeOrg, bulk: BulkCaller) -> None:
     future = BulkCaller(org, version="99.0", session_id=bulk.session_id)
     assert error(future.call("GET", f"/job/{job.id}"))[:2] == (400, "InvalidVersion")
     retired = BulkCaller(org, version="30.0", session_id=bulk.session_id)
-    assert error(retired.call("GET", f"/job/{job.id}"))[:2] == (410, "Gone")
+    assert error(retired.call("GET", f"/job/{job.id}"))[:2] == (400, "InvalidVersion")
     unknown = bulk.client.get("/../../services/data/v62.0/sobjects")
     assert unknown.status_code == 404
 

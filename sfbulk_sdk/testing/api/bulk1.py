@@ -208,7 +208,8 @@ class _Bulk:
         if version > settings.latest_api_version:
             raise BulkError("InvalidVersion", f"Unsupported API version: {self.version}")
         if version < settings.oldest_api_version:
-            raise BulkError("Gone", f"API version {self.version} has been retired", 410)
+            # Bulk 1.0 answers a retired version 400 InvalidVersion (REST keeps 410; spec §9).
+            raise BulkError("InvalidVersion", f"API version {self.version} has been retired")
         user = state.accounts.authenticate(self.request.header("x-sfdc-session"))
         if user is None:
             raise BulkError("InvalidSessionId", "Invalid session id")
