@@ -18,6 +18,7 @@ from .._background import AsyncTaskSet
 from .._parallel import gather_async
 from ..core import flow as f
 from ..core.clock import AsyncSleep, Monotonic
+from ..core.inflate import INFLATED_CODINGS, Inflater
 from ..core.transport_errors import HTTPX_ERRORS, wrap_transport_error
 from ..errors import InvalidInputError, SfBulkError
 from .sessions import AsyncSessionManager
@@ -36,7 +37,13 @@ class _Streams:
         self.tasks = tasks
 
     def add(self, response: httpx.Response) -> None:
-        self.open[id(response)] = (response, response.aiter_bytes())
+        coding = response.headers.get("content-encoding", "").strip().lower()
+        chunks = (
+            _inflating(response.aiter_raw(), Inflater(coding))
+            if coding in INFLATED_CODINGS and not response.is_stream_consumed
+            else response.aiter_bytes()  # (an in-memory reply is decoded already)
+        )
+        self.open[id(response)] = (response, chunks)
 
     def chunks(self, response: httpx.Response) -> AsyncIterator[bytes]:
         return self.open[id(response)][1]
@@ -201,6 +208,16 @@ class AsyncDriver:
             raise wrap_transport_error(exc, response.request) from exc
         finally:
             await response.aclose()
+
+
+async def _inflating(raw: AsyncIterator[bytes], inflater: Inflater) -> AsyncIterator[bytes]:
+    """A compressed reply's bytes, inflated here (not by httpx, which takes a body that
+    ends before its compressed stream does as whole)."""
+    async for chunk in raw:
+        data = inflater.feed(chunk)
+        if data:
+            yield data
+    inflater.end()
 
 
 async def flatten(batches: AsyncIterator[list[T]]) -> AsyncIterator[T]:

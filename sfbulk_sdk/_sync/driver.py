@@ -19,6 +19,7 @@ from .._background import TaskSet
 from .._parallel import gather_sync
 from ..core import flow as f
 from ..core.clock import Monotonic, Sleep
+from ..core.inflate import INFLATED_CODINGS, Inflater
 from ..core.transport_errors import HTTPX_ERRORS, wrap_transport_error
 from ..errors import InvalidInputError, SfBulkError
 from .sessions import SessionManager
@@ -37,7 +38,13 @@ class _Streams:
         self.tasks = tasks
 
     def add(self, response: httpx.Response) -> None:
-        self.open[id(response)] = (response, response.iter_bytes())
+        coding = response.headers.get("content-encoding", "").strip().lower()
+        chunks = (
+            _inflating(response.iter_raw(), Inflater(coding))
+            if coding in INFLATED_CODINGS and not response.is_stream_consumed
+            else response.iter_bytes()  # (an in-memory reply is decoded already)
+        )
+        self.open[id(response)] = (response, chunks)
 
     def chunks(self, response: httpx.Response) -> Iterator[bytes]:
         return self.open[id(response)][1]
@@ -200,6 +207,16 @@ class Driver:
             raise wrap_transport_error(exc, response.request) from exc
         finally:
             response.close()
+
+
+def _inflating(raw: Iterator[bytes], inflater: Inflater) -> Iterator[bytes]:
+    """A compressed reply's bytes, inflated here (not by httpx, which takes a body that
+    ends before its compressed stream does as whole)."""
+    for chunk in raw:
+        data = inflater.feed(chunk)
+        if data:
+            yield data
+    inflater.end()
 
 
 def flatten(batches: Iterator[list[T]]) -> Iterator[T]:

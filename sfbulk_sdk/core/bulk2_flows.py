@@ -90,6 +90,7 @@ def query_records(
 ) -> Flow[int]:
     """Every record of a finished query job, page by page (``Sforce-Locator``)."""
     locator: str | None = None
+    seen: set[str] = set()
     total = 0
     while True:
         call = bulk2.query_results(
@@ -101,6 +102,18 @@ def query_records(
         locator = bulk2.next_locator_from(reader.headers)
         if locator is None:
             return total
+        _once(seen, locator, "result locator")
+
+
+def _once(seen: set[str], value: str, what: str) -> None:
+    """Refuse a locator or page URL the server gave before: reading it again would
+    hand out its records twice, and a server that keeps doing it would never end."""
+    if value in seen:
+        raise ProtocolError(
+            f"Salesforce gave the same {what} twice: its records would be read again "
+            "(and a reply that keeps doing so would never end)"
+        )
+    seen.add(value)
 
 
 #: Content codings a page is kept in while it waits for its turn (inflated as it is
@@ -205,6 +218,7 @@ class _PageWindow:
         self.ready: dict[int, _Page] = {}  # page number -> its CSV, as it came
         self.started = 0
         self.handed = 0
+        self.seen: set[str] = set()  # the listing and page URLs given so far
 
     @property
     def more_to_list(self) -> bool:
@@ -243,6 +257,10 @@ class _PageWindow:
             value = yield from perform(Join(ticket))
             if ticket == self.listing:
                 pages, self.next_url = cast("tuple[list[bulk2.ResultPage], str | None]", value)
+                for page in pages:
+                    _once(self.seen, page.path, "result page")
+                if self.next_url is not None:
+                    _once(self.seen, self.next_url, "next result pages URL")
                 self.pending.extend(pages)
                 self.listed = True
                 self.listing = None

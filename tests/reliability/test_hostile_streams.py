@@ -1,0 +1,188 @@
+"""Streamed replies that would lose or repeat records are refused, never taken as whole.
+
+* a compressed reply that stops before its compressed stream ends (a gzip body
+  cut at a record boundary, without its final block and trailer): httpx's own
+  decoder takes it as complete, so the clients inflate streamed replies
+  themselves and raise ``ProtocolError``;
+* a Bulk 2.0 query whose ``Sforce-Locator`` or ``/resultPages`` listing points
+  back at a page already read: read again, it would hand out the same records
+  forever; it is refused on the first repeat.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from sfbulk_sdk import Bulk, errors
+from sfbulk_sdk.auth import StaticSession
+from sfbulk_sdk.core.inflate import Inflater
+from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
+from tests.timing import FakeTime
+
+Rewrite = Callable[[httpx.Request, httpx.Response], httpx.Response | None]
+
+
+class _Stream(httpx.SyncByteStream):
+    """A body handed out in small pieces, as a network stream is."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        for at in range(0, len(self.data), 1000):
+            yield self.data[at : at + 1000]
+
+
+class _Rewriting(FakeOrgTransport):
+    def __init__(self, org: FakeOrg, rewrite: Rewrite) -> None:
+        super().__init__(org)
+        self.rewrite = rewrite
+        self.sent = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        response = super().handle_request(request)
+        response.read()
+        return self.rewrite(request, response) or response
+
+
+def _client(org: FakeOrg, rewrite: Rewrite) -> tuple[Bulk, _Rewriting]:
+    transport = _Rewriting(org, rewrite)
+    auth = StaticSession(org.instance_url, org.issue_session())
+    return Bulk(auth=auth, transport=transport, **FakeTime().sync()), transport  # type: ignore[arg-type]
+
+
+def _reply(response: httpx.Response, body: bytes, **headers: str) -> httpx.Response:
+    kept = {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower() not in ("content-length", "content-encoding")
+    }
+    kept.update({k.replace("_", "-"): v for k, v in headers.items()})
+    return httpx.Response(
+        response.status_code, headers=kept, stream=_Stream(body), request=response.request
+    )
+
+
+def _cut_gzip(body: bytes, records: int = 5) -> bytes:
+    """``body``'s header and first ``records`` lines, gzip-compressed but never finished."""
+    kept = b"".join(body.splitlines(keepends=True)[: records + 1])
+    compressor = zlib.compressobj(wbits=31)
+    return compressor.compress(kept) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _org(count: int = 25) -> tuple[FakeOrg, list[str]]:
+    org = FakeOrg()
+    return org, org.insert("Contact", [{"LastName": f"L{i}"} for i in range(count)])
+
+
+def _is_results(request: httpx.Request) -> bool:
+    path = request.url.path
+    result_file = path.endswith("/results") or "Results" in path or "/result/" in path
+    return request.method == "GET" and result_file
+
+
+@pytest.mark.parametrize("api", ["bulk1", "bulk2"])
+def test_a_query_reply_cut_inside_its_gzip_stream_is_refused(api: str) -> None:
+    org, _ids = _org()
+
+    def cut(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if _is_results(request) and response.status_code == 200:
+            return _reply(response, _cut_gzip(response.content), content_encoding="gzip")
+        return None
+
+    bulk, _ = _client(org, cut)
+    options = {"max_records": 100} if api == "bulk2" else {}
+    with bulk, pytest.raises(errors.ProtocolError, match="ends early"):
+        list(bulk.query("SELECT Id, LastName FROM Contact", api=api, **options))  # type: ignore[arg-type]
+
+
+def test_bulk2_load_results_cut_inside_their_gzip_stream_are_refused() -> None:
+    org, ids = _org()
+
+    def cut(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if "successfulResults" in request.url.path:
+            return _reply(response, _cut_gzip(response.content), content_encoding="gzip")
+        return None
+
+    bulk, _ = _client(org, cut)
+    rows = [{"Id": record_id, "LastName": "Z"} for record_id in ids]
+    with bulk, pytest.raises(errors.ProtocolError, match="ends early"):
+        bulk.update("Contact", rows, api="bulk2", progress=None)
+
+
+def test_whole_gzip_replies_of_several_members_still_read_whole() -> None:
+    org, _ids = _org(40)
+
+    def members(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if _is_results(request) and response.status_code == 200:
+            lines = response.content.splitlines(keepends=True)
+            body = gzip.compress(b"".join(lines[:10])) + gzip.compress(b"".join(lines[10:]))
+            return _reply(response, body, content_encoding="gzip")
+        return None
+
+    bulk, _ = _client(org, members)
+    with bulk:
+        rows = list(bulk.query("SELECT Id FROM Contact", api="bulk2", max_records=1_000))
+    assert len(rows) == 40
+
+
+def test_a_locator_given_twice_is_refused_not_read_forever() -> None:
+    org, _ids = _org()
+
+    def loop(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if request.url.path.endswith("/results") and response.status_code == 200:
+            return _reply(response, response.content, sforce_locator="MTA6MTA")
+        return None
+
+    bulk, transport = _client(org, loop)
+    with bulk, pytest.raises(errors.ProtocolError, match="same result locator twice"):
+        list(bulk.query("SELECT Id FROM Contact", api="bulk2", max_records=10))
+    assert transport.sent < 20
+
+
+def test_a_result_pages_listing_that_points_back_at_itself_is_refused() -> None:
+    org, _ids = _org()
+
+    def loop(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if request.url.path.lower().endswith("/resultpages") and response.status_code == 200:
+            listing = response.json()
+            listing.update(done=False, nextRecordsUrl=request.url.path)
+            return httpx.Response(200, json=listing, request=request)
+        return None
+
+    bulk, transport = _client(org, loop)
+    with bulk, pytest.raises(errors.ProtocolError, match="twice"):
+        list(bulk.query("SELECT Id FROM Contact", api="bulk2", parallel_pages=2))
+    assert transport.sent < 20
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data, wbits=-15)),
+    ],
+)
+def test_the_inflater_reads_any_split_and_refuses_an_early_end(
+    coding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    data = b"".join(b'"%d","name %d"\n' % (i, i) for i in range(5_000))
+    body = compress(data)
+    for size in (1, 7, 4096, len(body)):
+        inflater = Inflater(coding)
+        out = b"".join(inflater.feed(body[at : at + size]) for at in range(0, len(body), size))
+        inflater.end()
+        assert out == data
+    early = Inflater(coding)
+    early.feed(body[: len(body) // 2])
+    with pytest.raises(errors.ProtocolError, match="ends early"):
+        early.end()
+    with pytest.raises(errors.ProtocolError, match="cannot be inflated"):
+        Inflater(coding).feed(b"\x1f\x8b\x08\x00garbage-after-a-gzip-magic" * 3)
