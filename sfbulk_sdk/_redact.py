@@ -10,7 +10,7 @@ requests and responses an error keeps lose their credential headers and body.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import httpx
 
@@ -109,15 +109,46 @@ def redacted_request(request: httpx.Request) -> httpx.Request:
     return httpx.Request(request.method, request.url, headers=headers)
 
 
+class _Unread(httpx.SyncByteStream):
+    """The body of a kept copy of a reply that was streamed, not read: none."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b""
+
+
+#: The longest body a kept reply holds (masked): an error reply is short.
+_KEPT_BODY = 64 * 1024
+#: Reply headers a kept copy drops: they describe the original bytes, or carry a credential.
+_DROPPED_HEADERS = frozenset(
+    {"content-length", "content-encoding", "transfer-encoding", "set-cookie"}
+)
+
+
 def redacted_response(response: httpx.Response | None) -> httpx.Response | None:
-    """``response`` with the request it keeps replaced by a :func:`redacted_request` copy."""
-    if response is not None:
-        try:
-            sent = response.request
-        except RuntimeError:  # a response built by hand has no request
-            return response
-        response.request = redacted_request(sent)
-    return response
+    """A copy of ``response`` safe to keep on an exception (or pickle): the same status and
+    headers (less ``Set-Cookie``), its body masked (:func:`mask_secrets`; a body that was
+    not read stays unread) and a :func:`redacted_request` copy of its request."""
+    if response is None:
+        return None
+    try:
+        request: httpx.Request | None = redacted_request(response.request)
+    except RuntimeError:  # a response built by hand has no request
+        request = None
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in _DROPPED_HEADERS
+    ]
+    try:
+        body = response.content
+    except httpx.ResponseNotRead:  # streamed: the decoder's error has the excerpt
+        return httpx.Response(
+            response.status_code, headers=headers, stream=_Unread(), request=request
+        )
+    text = mask_secrets(body[:_KEPT_BODY].decode("utf-8", errors="replace"))
+    return httpx.Response(
+        response.status_code, headers=headers, content=text.encode("utf-8"), request=request
+    )
 
 
 def response_excerpt(response: httpx.Response | None) -> str | None:

@@ -9,6 +9,9 @@ secret anywhere in the error, its excerpt or the exceptions chained to it.
 
 from __future__ import annotations
 
+import contextlib
+import pickle
+
 import httpx
 
 from sfbulk_sdk import errors
@@ -120,10 +123,33 @@ def walk_chain(error: BaseException) -> list[BaseException]:
     return seen
 
 
+def _kept_texts(link: BaseException) -> list[str]:
+    """The text of the reply and request an error keeps (their bodies, when read)."""
+    texts: list[str] = []
+    response = getattr(link, "response", None)
+    if isinstance(response, httpx.Response):
+        with contextlib.suppress(httpx.ResponseNotRead):
+            texts.append(response.text)
+        texts.append(repr(response.headers))
+    request = getattr(link, "request", None)
+    if isinstance(request, httpx.Request):
+        with contextlib.suppress(httpx.RequestNotRead):
+            texts.append(request.content.decode("utf-8", "replace"))
+        texts.append(repr(request.headers))
+    return texts
+
+
 def assert_no_secret(error: BaseException, secrets: tuple[str, ...] = SECRETS) -> None:
-    """No secret in the message, repr, excerpt, body or any chained exception."""
+    """No secret in the message, repr, excerpt, body, the reply and request kept, the
+    error's pickle, or any chained exception."""
+    try:
+        pickled = pickle.dumps(error)
+    except Exception:  # an error that cannot be pickled cannot carry a secret that way
+        pickled = b""
+    for secret in secrets:
+        assert secret.encode() not in pickled, f"{type(error).__name__}'s pickle holds a secret"
     for link in walk_chain(error):
-        texts = [str(link), repr(link), repr(link.args)]
+        texts = [str(link), repr(link), repr(link.args), *_kept_texts(link)]
         for name in ("excerpt", "body", "message"):
             value = getattr(link, name, None)
             if isinstance(value, str):
