@@ -36,6 +36,9 @@ _CREDENTIAL_NAMES = (
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A session id or OAuth access token: the 15-character org id, "!", the token.
     (re.compile(r"00D[0-9A-Za-z]{12,15}![0-9A-Za-z._\-]*"), _MASK),
+    # A Salesforce refresh token (they start 5Aep8), and a JWT (a signed assertion).
+    (re.compile(r"5Aep8[0-9A-Za-z._\-]{16,}"), _MASK),
+    (re.compile(r"eyJ[0-9A-Za-z_\-]{4,}\.[0-9A-Za-z_\-]{4,}\.[0-9A-Za-z_\-]*"), _MASK),
     (re.compile(r"(?i)\b(bearer|basic|oauth)(\s+)[^\s\"'<>,;]+"), rf"\1\2{_MASK}"),
     # <sessionId>...</sessionId> (any prefix), also cut short.
     (re.compile(rf"(?i)(<(?:[\w.-]+:)?(?:{_CREDENTIAL_NAMES})(?:\s[^>]*)?>)[^<]*"), rf"\1{_MASK}"),
@@ -52,7 +55,8 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with anything that looks like a credential replaced by ``***``.
 
-    Masked: session ids and access tokens (``00D...!...``), ``Bearer ...``,
+    Masked: session ids and access tokens (``00D...!...``), refresh tokens
+    (``5Aep8...``), JWTs (``eyJ...``), ``Bearer ...`` and ``Basic ...``,
     ``<sessionId>...``, JSON ``"access_token": "..."`` and form or header
     ``name=value`` pairs of credential names, and each of ``secrets`` (values
     the caller knows it sent, at least 6 characters long).

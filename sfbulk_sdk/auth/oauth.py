@@ -20,6 +20,7 @@ to the org's timeout when an admin changed it.
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 
 import httpx
@@ -232,6 +233,7 @@ class RefreshToken(OAuthFlow):
             client_id, login_url=url, identity="grant", session_seconds=session_seconds
         )
         self._refresh_token = secret(refresh_token, "refresh_token")
+        self._sent: deque[str] = deque(maxlen=8)
         self._client_secret = (
             None if client_secret is None else secret(client_secret, "client_secret")
         )
@@ -247,13 +249,15 @@ class RefreshToken(OAuthFlow):
         return self._refresh_token
 
     def _secrets(self) -> tuple[str, ...]:
-        shown = [self._refresh_token.get_secret_value()]
+        shown = [self._refresh_token.get_secret_value(), *self._sent]
         if self._client_secret is not None:
             shown.append(self._client_secret.get_secret_value())
         return tuple(shown)
 
     def refresh_request(self, refresh_token: SecretStr) -> httpx.Request:
         """``grant_type=refresh_token`` with ``refresh_token`` (the store's current one)."""
+        # The tokens sent lately, masked out of the refusals (a rotated one is not ours).
+        self._sent.append(refresh_token.get_secret_value())
         form: dict[str, str | SecretStr] = {
             "grant_type": self.grant_type,
             "refresh_token": refresh_token,
@@ -316,7 +320,7 @@ class OAuthPassword(OAuthFlow):
     def _secrets(self) -> tuple[str, ...]:
         password = self._password.get_secret_value()
         token = self._security_token.get_secret_value()
-        return (password + token, password, self._client_secret.get_secret_value())
+        return (password + token, password, token, self._client_secret.get_secret_value())
 
     def login_request(self, *, now: datetime | None = None) -> httpx.Request:
         """``grant_type=password`` with the app's id and secret and the user's credentials."""

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr, ValidationError
 
-from .._redact import body_excerpt
+from .._redact import body_excerpt, mask_secrets
 from ..errors import (
     LoginError,
     LoginUnavailableError,
@@ -120,10 +120,9 @@ def _error(response: httpx.Response, secrets: tuple[str, ...]) -> LoginError:
             status_code=status,
             excerpt=excerpt,
         )
-    description = body.error_description[:_MAX_DESCRIPTION]
-    for secret in secrets:
-        if secret:
-            description = description.replace(secret, "[redacted]")
+    # Masked like an excerpt: the values sent, and whatever looks like a credential
+    # (an echoed assertion, a Basic header, another refresh token).
+    description = mask_secrets(body.error_description[:_MAX_DESCRIPTION], secrets)
     code = body.error[:100]
     cls = login_error_class(code)
     if not issubclass(cls, (OAuthError, LoginUnavailableError)):

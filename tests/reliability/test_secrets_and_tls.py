@@ -10,19 +10,25 @@ never chains pydantic's error, whose text quotes the input.
 
 from __future__ import annotations
 
+import base64
 import ssl
 from collections.abc import Callable
 from datetime import datetime, timezone
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sfbulk_sdk import AsyncBulk, Bulk, errors
 from sfbulk_sdk._redact import body_excerpt, mask_secrets
+from sfbulk_sdk.auth import ClientCredentials, JwtBearer, OAuthPassword, RefreshToken
 from sfbulk_sdk.auth.soap import SoapLogin
 from sfbulk_sdk.core.oauth import parse_token_response
 from sfbulk_sdk.core.transport_errors import InsecureTLSWarning
 from sfbulk_sdk.models import LoginResult, Session
+from sfbulk_sdk.testing import DEFAULT_USERNAME, FakeOrg, FakeOrgTransport
 from tests.reliability.hostile import (
     ACCESS_TOKEN,
     INSTANCE,
@@ -217,3 +223,72 @@ async def test_the_async_client_warns_too_and_takes_a_context() -> None:
         assert _context(bulk._driver.http._transport) is own
     finally:
         await bulk.aclose()
+
+
+def _echoing(describe: Callable[[dict[str, str], httpx.Request], str]) -> httpx.MockTransport:
+    """A token endpoint that refuses every login, its description quoting what it got."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        form = {k: v[0] for k, v in parse_qs(request.read().decode()).items()}
+        description = describe(form, request)
+        return httpx.Response(
+            400, json={"error": "invalid_grant", "error_description": description}
+        )
+
+    return httpx.MockTransport(handler)
+
+
+def test_an_oauth_refusal_quoting_what_was_sent_is_masked() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    basic = base64.b64encode(b"cid:S3CRET-cs-xyz").decode()
+    cases: list[tuple[object, Callable[[dict[str, str], httpx.Request], str], str]] = [
+        (JwtBearer("cid", "u@x.com", key), lambda f, r: f"bad assertion {f['assertion']}", "eyJ"),
+        (
+            ClientCredentials(
+                "cid", "S3CRET-cs-xyz", "https://x.my.salesforce.com", basic_auth=True
+            ),
+            lambda f, r: f"bad client: {r.headers['authorization']}",
+            basic,
+        ),
+        (
+            OAuthPassword("cid", "S3CRET-cs-xyz", "u@x.com", "S3CRET-pw-xyz", "S3CRETTOKENxyz0123"),
+            lambda f, r: "security token S3CRETTOKENxyz0123 is wrong",
+            "S3CRETTOKENxyz0123",
+        ),
+    ]
+    for auth, describe, secret in cases:
+        bulk = Bulk(auth=auth, transport=_echoing(describe), **FakeTime().sync())  # type: ignore[arg-type]
+        with pytest.raises(errors.OAuthError) as caught:
+            bulk.get_job(JOB)
+        assert_no_secret(caught.value, (secret, "S3CRET"))
+
+
+def test_a_refusal_quoting_a_rotated_refresh_token_is_masked() -> None:
+    org = FakeOrg()
+    app = org.oauth.add_app("refresh", client_id="rt-app", rotate_refresh_tokens=True)
+    initial = org.oauth.issue_refresh_token("rt-app", DEFAULT_USERNAME)
+    fake = FakeOrgTransport(org)
+    sent: list[str] = []
+    refusing = [False]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/token"):
+            sent.append(parse_qs(request.read().decode())["refresh_token"][0])
+            if refusing[0]:
+                description = f"token {sent[-1]} expired"
+                return httpx.Response(
+                    400, json={"error": "invalid_grant", "error_description": description}
+                )
+        return fake.handle_request(request)
+
+    auth = RefreshToken("rt-app", initial, client_secret=app.client_secret)
+    bulk = Bulk(auth=auth, transport=httpx.MockTransport(handler), **FakeTime().sync())
+    bulk.create_job("insert", "Account")  # the first refresh rotates the token
+    org.expire_sessions()
+    refusing[0] = True
+    with pytest.raises(errors.OAuthError) as caught:
+        bulk.create_job("insert", "Account")
+    assert sent[-1] != initial
+    assert_no_secret(caught.value, (sent[-1], initial))
