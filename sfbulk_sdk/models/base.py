@@ -41,6 +41,7 @@ __all__ = [
     "as_list",
     "format_json_datetime",
     "format_xml_datetime",
+    "header_safe",
     "load_json",
     "validation_summary",
 ]
@@ -341,3 +342,9 @@ class ListDocument(WireModel, Generic[ItemT]):
 
     def __getitem__(self, index: int) -> ItemT:
         return self._items()[index]
+
+
+def header_safe(value: str) -> bool:
+    """Whether ``value`` can travel as an HTTP header value as it is (visible ASCII only;
+    a session id or token holds nothing else)."""
+    return value.isascii() and value.isprintable() and not any(c.isspace() for c in value)

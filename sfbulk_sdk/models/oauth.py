@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 from typing_extensions import Self
 
 from ..errors import MalformedReplyError
-from .base import load_json, validation_summary
+from .base import header_safe, load_json, validation_summary
 
 __all__ = ["OAuthErrorBody", "TokenResponse"]
 
@@ -86,6 +86,8 @@ class TokenResponse(BaseModel):
     def _token_present(cls, value: SecretStr) -> SecretStr:
         if not value.get_secret_value().strip():
             raise ValueError("the access token is empty")
+        if not header_safe(value.get_secret_value()):
+            raise ValueError("the access token holds a character no HTTP header can carry")
         return value
 
     @field_validator("issued_at", mode="before")

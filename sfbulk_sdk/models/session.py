@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .._redact import body_excerpt
-from ..errors import MalformedReplyError
-from .base import JsonValue, WireModel, load_json, validation_summary
+from ..errors import InvalidInputError, MalformedReplyError
+from .base import JsonValue, WireModel, header_safe, load_json, validation_summary
 from .soap import parse_login_envelope, unusable_result_error
 
 __all__ = ["DEFAULT_SESSION_SECONDS", "LoginResult", "Session", "UserInfo", "instance_url_from"]
@@ -26,6 +26,13 @@ DEFAULT_SESSION_SECONDS = 7200
 #: Far above any org's session timeout (Salesforce allows 24 hours at most);
 #: a larger ``sessionSecondsValid`` is not a timeout but a broken reply.
 MAX_SESSION_SECONDS = 366 * 86400
+
+
+#: Why a session id is refused (its value is never shown).
+UNSAFE_SESSION_ID = (
+    "the session id holds a character no HTTP header can carry (a space, a line break or a "
+    "non-ASCII character): check where it was read from"
+)
 
 
 def instance_url_from(server_url: str) -> str:
@@ -185,6 +192,13 @@ class Session(BaseModel):
     #: stored with the session.
     refresh_token: SecretStr | None = Field(default=None, exclude=True)
 
+    @field_validator("session_id")
+    @classmethod
+    def _header_safe(cls, value: SecretStr) -> SecretStr:
+        if not header_safe(value.get_secret_value()):
+            raise ValueError(UNSAFE_SESSION_ID)
+        return value
+
     @property
     def expires_at(self) -> datetime:
         """When the session expires if it is not used again."""
@@ -249,6 +263,8 @@ class Session(BaseModel):
     def static(cls, instance_url: str, session_id: str, *, now: datetime | None = None) -> Session:
         """A session from an already known id and instance URL (no login)."""
         now = now or datetime.now(timezone.utc)
+        if not isinstance(session_id, str) or not header_safe(session_id):
+            raise InvalidInputError(UNSAFE_SESSION_ID)
         return cls(
             instance_url=instance_url.rstrip("/"),
             session_id=SecretStr(session_id),

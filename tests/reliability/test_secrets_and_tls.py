@@ -23,7 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sfbulk_sdk import AsyncBulk, Bulk, errors
 from sfbulk_sdk._redact import body_excerpt, mask_secrets
-from sfbulk_sdk.auth import ClientCredentials, JwtBearer, OAuthPassword, RefreshToken
+from sfbulk_sdk.auth import (
+    ClientCredentials,
+    JwtBearer,
+    OAuthPassword,
+    RefreshToken,
+    StaticSession,
+)
 from sfbulk_sdk.auth.soap import SoapLogin
 from sfbulk_sdk.core.oauth import parse_token_response
 from sfbulk_sdk.core.transport_errors import InsecureTLSWarning
@@ -292,3 +298,24 @@ def test_a_refusal_quoting_a_rotated_refresh_token_is_masked() -> None:
         bulk.create_job("insert", "Account")
     assert sent[-1] != initial
     assert_no_secret(caught.value, (sent[-1], initial))
+
+
+@pytest.mark.parametrize("bad", ["\n", "\r\n", " tail", "é"])
+def test_a_session_id_no_header_can_carry_is_refused_without_showing_it(bad: str) -> None:
+    session_id = "00Dx0000000TEST!S3CRETsession0123" + bad
+    for make in (
+        lambda: StaticSession(INSTANCE, session_id),
+        lambda: Bulk(INSTANCE, session_id, **FakeTime().sync()),
+    ):
+        with pytest.raises(errors.InvalidInputError, match="no HTTP header can carry") as caught:
+            make()
+        assert_no_secret(caught.value, (session_id.strip(),))
+
+    def token(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"access_token": session_id, "instance_url": INSTANCE})
+
+    auth = ClientCredentials("cid", "S3CRET-cs-xyz", "https://x.my.salesforce.com")
+    bulk = Bulk(auth=auth, transport=httpx.MockTransport(token), **FakeTime().sync())
+    with pytest.raises(errors.MalformedReplyError) as refused:
+        bulk.get_job(JOB)
+    assert_no_secret(refused.value, (session_id.strip(), "S3CRET"))
