@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from ..auth import ClientCredentials, JwtBearer, RefreshToken, SoapLogin
 from ..auth.base import Authenticator, StaticSession
 from ..client import Bulk
+from ..core.transport_errors import forget_request
 from ..deprecations import LoginDeprecationWarning
 from ..errors import TransportError
 from ..models.session import Session
@@ -181,6 +182,7 @@ def _send(http: httpx.Client) -> Callable[[httpx.Request], httpx.Response]:
             response.read()
         except httpx.HTTPError as exc:
             where = f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
+            forget_request(exc)  # the cause keeps no password or secret
             raise TransportError(
                 f"{type(exc).__name__} on the login request to {where}", request=request
             ) from exc
@@ -289,6 +291,7 @@ def logout(settings: Settings) -> dict[str, object]:
                     base + "/services/oauth2/revoke", data={"token": token.get_secret_value()}
                 )
             except httpx.HTTPError as exc:
+                forget_request(exc)  # it holds the token being revoked
                 raise TransportError(f"{type(exc).__name__} on the revoke request") from exc
         revoked = reply.status_code == 200
     if grant is not None and isinstance(store, GrantStore):  # keep no dead token on disk

@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from .._redact import mask_secrets
+from ..core.transport_errors import forget_request
 from ..errors import TransportError
 from .exits import CliError, ExitCode
 
@@ -147,6 +149,7 @@ def run_web_login(
     try:
         reply = http.post(f"{login_url.rstrip('/')}/services/oauth2/token", data=form)
     except httpx.HTTPError as exc:
+        forget_request(exc)  # it holds the code, the verifier and the client secret
         raise TransportError(f"{type(exc).__name__} on the code exchange") from exc
     try:
         body = reply.json()
@@ -154,6 +157,7 @@ def run_web_login(
         body = {}
     if reply.status_code != 200 or not isinstance(body, dict):
         error = body.get("error_description", "") if isinstance(body, dict) else ""
+        error = mask_secrets(str(error)[:300], [client_secret or "", code, pkce.verifier])
         raise CliError(
             f"the code exchange failed: {error or reply.status_code}", code=ExitCode.AUTH
         )

@@ -13,6 +13,7 @@ TLS certificates and host names are verified unless the caller passes
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import warnings
 
@@ -21,7 +22,13 @@ import httpx
 from .._redact import redacted_request
 from ..errors import InvalidInputError, RequestTimeoutError, TransportError
 
-__all__ = ["HTTPX_ERRORS", "InsecureTLSWarning", "check_verify", "wrap_transport_error"]
+__all__ = [
+    "HTTPX_ERRORS",
+    "InsecureTLSWarning",
+    "check_verify",
+    "forget_request",
+    "wrap_transport_error",
+]
 
 
 class InsecureTLSWarning(UserWarning):
@@ -30,6 +37,13 @@ class InsecureTLSWarning(UserWarning):
 
 #: Every httpx exception a send or a body read can raise; all are wrapped.
 HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL)
+
+
+def forget_request(exc: httpx.HTTPError) -> None:
+    """Replace the request an httpx error keeps by a copy without credentials or body
+    (before it is chained to one of ours)."""
+    with contextlib.suppress(RuntimeError):  # (one that keeps none)
+        exc.request = redacted_request(exc.request)
 
 
 def wrap_transport_error(exc: Exception, request: httpx.Request) -> TransportError:

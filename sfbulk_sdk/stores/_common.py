@@ -37,7 +37,7 @@ import math
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Generic, NoReturn, TypeVar
@@ -45,6 +45,7 @@ from typing import Generic, NoReturn, TypeVar
 import anyio
 from pydantic import ValidationError
 
+from .._redact import mask_secrets
 from ..core.grants import GrantRecord
 from ..core.session_rules import LoginFailure
 from ..core.session_state import credential_digest
@@ -455,6 +456,9 @@ def raise_store_error(what: str, exc: BaseException, *hidden: str) -> NoReturn:
     if detail and not leaked:
         text = f"{text}: {detail[:500]}"
     if leaked:
+        # Python keeps the backend's exception as __context__ all the same: mask it there.
+        with suppress(Exception):
+            exc.args = tuple(mask_secrets(str(arg), hidden) for arg in exc.args)
         raise SessionStoreError(text) from None
     raise SessionStoreError(text) from exc
 

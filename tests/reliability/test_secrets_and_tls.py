@@ -319,3 +319,18 @@ def test_a_session_id_no_header_can_carry_is_refused_without_showing_it(bad: str
     with pytest.raises(errors.MalformedReplyError) as refused:
         bulk.get_job(JOB)
     assert_no_secret(refused.value, (session_id.strip(), "S3CRET"))
+
+
+def test_the_cli_login_sender_chains_no_request_body() -> None:
+    from sfbulk_sdk.cli.session import _send  # the sender `sfbulk login` logs in through
+    from sfbulk_sdk.sessions import SessionManager
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    auth = SoapLogin("u@x.com", "S3CRET-pw-xyz", "S3CRETTOKxyz", login_url=INSTANCE)
+    send = _send(httpx.Client(transport=httpx.MockTransport(refuse)))
+    with pytest.raises(errors.TransportError) as caught:
+        SessionManager(auth, send=send).get()
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert_no_secret(caught.value, ("S3CRET-pw-xyz", "S3CRETTOKxyz"))

@@ -442,3 +442,22 @@ def test_mongo_store_repr_names_the_collection(
     mongo_collection: pymongo.collection.Collection[dict[str, Any]],
 ) -> None:
     assert repr(MongoStore(mongo_collection)) == f"MongoStore({mongo_collection.full_name!r})"
+
+
+def test_a_backend_error_quoting_the_session_leaves_no_trace_of_it_in_the_chain() -> None:
+    session = make_session(FakeClock()())
+    secret = session.session_id.get_secret_value()
+
+    class _EchoingRedis:  # a backend (or proxy) whose refusal quotes the command
+        def register_script(self, script: str) -> object:
+            return lambda **kwargs: None
+
+        def set(self, key: str, value: object, **options: object) -> None:
+            raise redis.exceptions.ResponseError(f"refused SET {key} {value!r}")
+
+    with pytest.raises(SessionStoreError, match="SET failed") as caught:
+        RedisStore(_EchoingRedis()).set(new_key(), session, 60)  # type: ignore[arg-type]
+    error = caught.value
+    assert error.__cause__ is None
+    for link in (error, error.__context__):
+        assert secret not in str(link) and secret not in repr(link)
