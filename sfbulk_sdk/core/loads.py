@@ -33,10 +33,16 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ..errors import InvalidInputError, LoadInterruptedError, PollTimeoutError, SfBulkError
+from ..errors import (
+    InvalidInputError,
+    LoadInterruptedError,
+    PollTimeoutError,
+    ProtocolError,
+    SfBulkError,
+)
 from ..models.bulk2 import ColumnDelimiter, IngestJobInfo
 from ..models.enums import BatchState, ContentType, Operation
-from ..models.jobs import BatchInfo
+from ..models.jobs import BatchInfo, JobInfo
 from . import bulk1, bulk2, bulk2_flows, states
 from .bulk1_loads import Sent as _Sent
 from .bulk1_loads import report as _report
@@ -409,11 +415,32 @@ def reattach_bulk1(job_id: str, *, policy: PollPolicy, ctx: FlowContext) -> Flow
             body = yield from request(bulk1.get_batch_results_body(job_id, info.id), ctx)
             result.append_bulk1_results(body)
         else:
-            count = info.number_records_processed + info.number_records_failed
+            count = yield from _batch_rows(job, info, ctx)
             first = result.grow(count)
             reason = f"BATCH_{info.state.value.upper()}:{info.state_message or 'no reason given'}:"
             result.not_processed(first, count, reason)
     return result
+
+
+def _batch_rows(job: JobInfo, info: BatchInfo, ctx: FlowContext) -> Flow[int]:
+    """How many records a batch that did not complete carried: counted in its uploaded
+    CSV (its counters say how many were processed, not how many were sent), or, for a
+    job of another content type, taken from its counters once they are plausible."""
+    if job.content_type in (None, ContentType.CSV):
+        call = bulk1.get_batch_request(job.id or "", info.id, content_type=ContentType.CSV)
+        body = yield from request(call, ctx)
+        reader = csv.reader(io.StringIO(body.decode("utf-8-sig", "replace"), newline=""))
+        try:
+            return max(0, sum(1 for values in reader if values) - 1)  # less the header
+        except csv.Error:  # CSV Salesforce could not read either: go by the counters
+            pass
+    count = info.number_records_processed
+    if not 0 <= count <= bulk1.BATCH_MAX_RECORDS or info.number_records_failed > count:
+        raise ProtocolError(
+            f"batch {info.id} reports {count} records processed and "
+            f"{info.number_records_failed} failed, which no batch can hold"
+        )
+    return count
 
 
 def _wait_all_batches(job_id: str, policy: PollPolicy, ctx: FlowContext) -> Flow[list[BatchInfo]]:

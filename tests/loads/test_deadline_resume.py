@@ -99,3 +99,18 @@ def test_a_bulk2_load_of_several_jobs_names_them_all_and_resumes_them_all() -> N
     assert again.jobs == list(job_ids) and len(again) == ROWS
     assert sorted(o.id for o in again if o.id) == sorted(ids)  # every row once
     assert again.failed_count == 3
+
+
+def test_reattaching_counts_a_failed_batchs_rows_from_what_it_carried() -> None:
+    org = FakeOrg()
+    with sync_bulk(org) as bulk:
+        job = bulk.create_job("insert", "Account")
+        assert job.id is not None
+        bulk.add_batch(job.id, "Name,NoSuchField__c\r\na,1\r\nb,2\r\nc,3\r\n")  # fails whole
+        bulk.add_batch(job.id, "Name\r\nd\r\ne\r\n")
+        bulk.close_job(job.id)
+        result = bulk.job(job.id, api="bulk1")
+    assert [b.state.value for b in org.batches(job.id)] == ["Failed", "Completed"]
+    assert len(result) == 5 and result.succeeded == 2
+    assert result.failed_rows() == [0, 1, 2]
+    assert all(o.errors[0].status_code == "BATCH_FAILED" for o in result.failed())
