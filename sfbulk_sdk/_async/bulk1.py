@@ -248,7 +248,8 @@ class AsyncBulk1Client:
         """:meth:`iter_query_results` a decoded chunk (a list of records) at a time."""
         content_type = await self._content_type(job_id)
         if result_ids is None:
-            result_ids = await self.get_query_result_ids(job_id, batch_id)
+            # each result file once, however often the list names it
+            result_ids = list(dict.fromkeys(await self.get_query_result_ids(job_id, batch_id)))
         for result_id in result_ids:
             call = bulk1.query_result(job_id, batch_id, result_id, content_type=content_type)
             batches = cast(

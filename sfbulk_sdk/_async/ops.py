@@ -409,7 +409,11 @@ class AsyncOps(AsyncBulk2Client):
             assert job.id is not None
             await self.add_batch(job.id, soql)
             await self.close_job(job.id)
+            read: set[str] = set()
             for batch in await self.wait_for_job(job.id, poll=poll):
+                if batch.id in read:
+                    continue  # a batch listed twice: its records are read once
+                read.add(batch.id)
                 if batch.state.value == "Failed":
                     raise BatchFailedError(job.id, batch.id, batch.state_message)
                 if batch.state.value == "NotProcessed":

@@ -6,12 +6,15 @@
   themselves and raise ``ProtocolError``;
 * a Bulk 2.0 query whose ``Sforce-Locator`` or ``/resultPages`` listing points
   back at a page already read: read again, it would hand out the same records
-  forever; it is refused on the first repeat.
+  forever; it is refused on the first repeat;
+* a Bulk 1.0 query whose result list names a file twice, or whose batch list
+  names a batch twice: each is read once.
 """
 
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from collections.abc import Callable, Iterator
 
@@ -186,3 +189,32 @@ def test_the_inflater_reads_any_split_and_refuses_an_early_end(
         early.end()
     with pytest.raises(errors.ProtocolError, match="cannot be inflated"):
         Inflater(coding).feed(b"\x1f\x8b\x08\x00garbage-after-a-gzip-magic" * 3)
+
+
+def _doubled(pattern: bytes, listing: str) -> Rewrite:
+    """A rewrite of the Bulk 1.0 ``listing`` reply that names every item matched twice."""
+
+    def rewrite(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        path = request.url.path
+        if request.method == "GET" and path.endswith(listing) and pattern[:8] in response.content:
+            body = re.sub(rb"(" + pattern + rb")", rb"\1\1", response.content, flags=re.S)
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=body, request=request
+            )
+        return None
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    ("pattern", "listing"),
+    [(rb"<result>[^<]+</result>", "/result"), (rb"<batchInfo>.*?</batchInfo>", "/batch")],
+)
+def test_a_bulk1_query_listing_that_repeats_a_file_or_batch_reads_it_once(
+    pattern: bytes, listing: str
+) -> None:
+    org, ids = _org(5)
+    bulk, _ = _client(org, _doubled(pattern, listing))
+    with bulk:
+        rows = list(bulk.query("SELECT Id FROM Contact", api="bulk1"))
+    assert sorted(r["Id"] for r in rows) == sorted(ids)
