@@ -64,6 +64,9 @@ __all__ = [
     "reattach_bulk2",
 ]
 
+#: Why a row sent is failed when no result file of its job answered it.
+NO_RESULT = "NO_RESULT:Salesforce's results of the job did not include this row:"
+
 #: The line ending of the bodies a load encodes itself (the csv writer then quotes a
 #: bare ``\r`` inside a value, which it leaves bare with ``\n``).
 CRLF = "\r\n"
@@ -159,6 +162,7 @@ def bulk1_load(
     result = LoadResult(options.operation.value, options.sobject, "bulk1")
     job_id, sent = yield from run_job(options, pending, result, ctx, serial=options.serial)
     yield from _retry_bulk1(options, job_id, sent, fields, result, ctx)
+    result.fail_unanswered(NO_RESULT)
     yield from _report("done", result.succeeded, detail=f"{result.failed_count} failed")
     _interrupted(pending, result)
     return result
@@ -287,6 +291,7 @@ def bulk2_load(
     locked: dict[int, list[str]] = {}
     yield from bulk2_results(options, jobs, result, key_column, fields, delimiter.char, ctx, locked)
     yield from _retry_bulk2(options, fields, result, key_column, delimiter, ctx, locked)
+    result.fail_unanswered(NO_RESULT)
     yield from _report("done", result.succeeded, detail=f"{result.failed_count} failed")
     _interrupted(pending, result)
     return result

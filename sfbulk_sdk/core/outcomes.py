@@ -291,6 +291,17 @@ class LoadResult:
             if not self._seen[row]:
                 self.record(row, "", False, False, reason)
 
+    def fail_unanswered(self, reason: str) -> int:
+        """Fail every row no result was recorded for with ``reason``; how many there were."""
+        seen = self._seen
+        count = 0
+        at = seen.find(0)
+        while at != -1:
+            self.record(at, "", False, False, reason)
+            count += 1
+            at = seen.find(0, at + 1)
+        return count
+
     # ------------------------------------------------------------------ reading
 
     def __len__(self) -> int:

@@ -218,3 +218,26 @@ def test_a_bulk1_query_listing_that_repeats_a_file_or_batch_reads_it_once(
     with bulk:
         rows = list(bulk.query("SELECT Id FROM Contact", api="bulk1"))
     assert sorted(r["Id"] for r in rows) == sorted(ids)
+
+
+@pytest.mark.parametrize("operation", ["update", "insert"])
+def test_bulk2_rows_no_result_file_answers_are_failed_as_such(operation: str) -> None:
+    org, ids = _org(3)
+
+    def header_only(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if "successfulResults" in request.url.path:
+            head = response.content.splitlines(keepends=True)[:1]
+            return httpx.Response(200, headers=response.headers, content=b"".join(head))
+        return None
+
+    bulk, _ = _client(org, header_only)
+    rows: list[dict[str, object]] = (
+        [{"Id": record_id, "LastName": "Z"} for record_id in ids]
+        if operation == "update"
+        else [{"LastName": f"N{i}"} for i in range(3)]
+    )
+    with bulk:
+        result = getattr(bulk, operation)("Contact", rows, api="bulk2", progress=None)
+    assert result.failed_count == 3 and result.failed_rows() == [0, 1, 2]
+    assert {e.status_code for o in result.failed() for e in o.errors} == {"NO_RESULT"}
+    assert result.unanswered() == []
