@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import httpx
 
 from ..errors import ProtocolError
-from .decoders import _record_end
+from .decoders import MAX_RECORD_CHARS, _record_end
 from .flow import DECODE_SLICE, Flow, ReadBody, ReadChunk, perform
 from .outcomes import LOCK_ERRORS, LoadResult
 
@@ -80,6 +80,11 @@ class _Rows:
             raise ProtocolError("a Bulk 2.0 result file that is not UTF-8") from None
         cut = len(text) if final else _record_end(text)
         self._tail = text[cut:]
+        if len(self._tail) > MAX_RECORD_CHARS:
+            raise ProtocolError(
+                f"a Bulk 2.0 result record runs past {MAX_RECORD_CHARS:,} characters without "
+                "ending: no record is that long"
+            )
         if final and text.count('"') % 2:
             raise ProtocolError("a Bulk 2.0 result file ends inside a quoted value")
         if cut:

@@ -49,6 +49,11 @@ QueryRecord = dict[str, JsonValue]
 _CSV_MEDIA = "text/csv"
 #: Bytes of the body's start kept for the excerpt of an error.
 _HEAD_BYTES = 1024
+#: The longest record a streamed result may hold while it is unfinished (characters).
+#: An object holds at most 1,638,400 characters of long text; quoted, with its other
+#: fields, a record stays well under this. An unfinished one past it is refused at
+#: once, not kept growing (memory) and re-scanned with every chunk (time).
+MAX_RECORD_CHARS = 8_000_000
 
 
 @functools.lru_cache(maxsize=64)
@@ -249,6 +254,8 @@ class CsvRecordDecoder(RecordDecoder):
                 return quoted
             cut = _record_end(text)
         self._tail = text[cut:]
+        if len(self._tail) > MAX_RECORD_CHARS:
+            raise self._refuse(_too_long("CSV"))
         return self._rows(text[:cut]) if cut else []
 
     def feed(self, data: bytes) -> list[QueryRecord]:
@@ -257,6 +264,13 @@ class CsvRecordDecoder(RecordDecoder):
 
     def close(self) -> list[QueryRecord]:
         return self._take(self._text.decode(b"", final=True), final=True)
+
+
+def _too_long(kind: str) -> str:
+    return (
+        f"a {kind} result record runs past {MAX_RECORD_CHARS:,} characters without ending: "
+        "no record is that long"
+    )
 
 
 def _record_end(text: str) -> int:
@@ -335,6 +349,8 @@ class JsonRecordDecoder(RecordDecoder):
             out.append(value)
             self._state, self._first, pos = "next", False, stop
         self._buffer = buf[pos:]
+        if len(self._buffer) > MAX_RECORD_CHARS:
+            raise self._refuse(_too_long("JSON"))
         return out
 
     def feed(self, data: bytes) -> list[QueryRecord]:

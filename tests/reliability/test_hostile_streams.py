@@ -23,6 +23,7 @@ import pytest
 
 from sfbulk_sdk import Bulk, errors
 from sfbulk_sdk.auth import StaticSession
+from sfbulk_sdk.core.decoders import MAX_RECORD_CHARS, CsvRecordDecoder, JsonRecordDecoder
 from sfbulk_sdk.core.inflate import Inflater
 from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
 from tests.timing import FakeTime
@@ -241,3 +242,26 @@ def test_bulk2_rows_no_result_file_answers_are_failed_as_such(operation: str) ->
     assert result.failed_count == 3 and result.failed_rows() == [0, 1, 2]
     assert {e.status_code for o in result.failed() for e in o.errors} == {"NO_RESULT"}
     assert result.unanswered() == []
+
+
+@pytest.mark.parametrize(
+    ("decoder", "head"),
+    [(CsvRecordDecoder, b'"Id","Name"\n"1","an open quote '), (JsonRecordDecoder, b'[{"Id": "1')],
+)
+def test_a_record_that_never_ends_is_refused_once_past_the_longest_record(
+    decoder: type[CsvRecordDecoder] | type[JsonRecordDecoder], head: bytes
+) -> None:
+    reading = decoder()
+    reading.feed(head)
+    chunk = b"x" * 65_536
+    fed = len(head)
+
+    def feed_until_refused() -> None:
+        nonlocal fed
+        while fed < 4 * MAX_RECORD_CHARS:  # (before: kept whole, refused only at the end)
+            reading.feed(chunk)
+            fed += len(chunk)
+
+    with pytest.raises(errors.MalformedReplyError, match="runs past 8,000,000 characters"):
+        feed_until_refused()
+    assert fed <= MAX_RECORD_CHARS + 2 * len(chunk) + len(head)
