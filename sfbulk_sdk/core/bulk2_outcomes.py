@@ -186,6 +186,14 @@ def _column(header: list[str], name: str) -> int | None:
     return header.index(name) if name in header else None
 
 
+def _check_lead(kind: str, header: list[str]) -> None:
+    """A successful-results file must say each record's id and whether it was created."""
+    if kind == "successful" and not set(_LEAD) <= set(header):
+        raise ProtocolError(
+            "a Bulk 2.0 successful-results file without its sf__Id and sf__Created columns"
+        )
+
+
 def _values(rows: Rows, at: int | None) -> list[str]:
     return list(map(operator.itemgetter(at), rows)) if at is not None else [""] * len(rows)
 
@@ -240,6 +248,7 @@ def outcome_sink(
     """
 
     def take(header: list[str], block: Rows) -> None:
+        _check_lead(kind, header)
         rows = joiner.rows(job, header, block)
         ids = _values(block, _column(header, "sf__Id"))
         if kind == "successful":
@@ -273,6 +282,7 @@ def appender(kind: str, result: LoadResult) -> RowSink:
     """Rows of a re-attached job's result file, added as the result's next rows."""
 
     def take(header: list[str], block: Rows) -> None:
+        _check_lead(kind, header)
         first = result.grow(len(block))
         ids = _values(block, _column(header, "sf__Id"))
         if kind == "successful":

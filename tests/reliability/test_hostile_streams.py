@@ -265,3 +265,19 @@ def test_a_record_that_never_ends_is_refused_once_past_the_longest_record(
     with pytest.raises(errors.MalformedReplyError, match="runs past 8,000,000 characters"):
         feed_until_refused()
     assert fed <= MAX_RECORD_CHARS + 2 * len(chunk) + len(head)
+
+
+def test_a_bulk2_successful_results_file_without_its_id_columns_is_refused() -> None:
+    org, ids = _org(3)
+
+    def no_ids(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if "successfulResults" in request.url.path:
+            lines = response.content.decode().splitlines()
+            body = "\n".join(line.split(",", 2)[2] for line in lines) + "\n"  # two columns less
+            return httpx.Response(200, headers=response.headers, content=body.encode())
+        return None
+
+    bulk, _ = _client(org, no_ids)
+    rows = [{"Id": record_id, "LastName": "Z"} for record_id in ids]
+    with bulk, pytest.raises(errors.ProtocolError, match="without its sf__Id and sf__Created"):
+        bulk.update("Contact", rows, api="bulk2", progress=None)
