@@ -80,6 +80,8 @@ class Prepared:
     total: int | None = None
     #: How the bodies' lines end (``"\r\n"`` or ``"\n"``; a CSV file keeps its own).
     line_ending: str = LINE_ENDING
+    #: The join field as the input names it (``key`` matched without regard to case).
+    key: str | None = None
 
 
 def _model_fields(model: type[BaseModel], fields: list[str] | None) -> tuple[list[str], list[str]]:
@@ -352,8 +354,8 @@ def _csv_bodies(
             f"fields {fields} is not the CSV's header {header}: a CSV file is sent as it "
             "is, so leave fields out (or load its rows as mappings to pick columns)"
         )
-    if key is not None and key not in header:
-        raise InvalidInputError(f"the CSV has no {key!r} column, which this operation needs")
+    if key is not None:
+        key = _named(header, key, "CSV")
 
     def bodies() -> Iterator[EncodedBody]:
         row = 0
@@ -364,7 +366,7 @@ def _csv_bodies(
             yield EncodedBody(batch.data, row, batch.records, keys)
             row += batch.records
 
-    return Prepared(header, bodies(), line_ending=ending)
+    return Prepared(header, bodies(), line_ending=ending, key=key)
 
 
 def prepare(
@@ -389,7 +391,8 @@ def prepare(
     chosen = _field_names(fields)
     if isinstance(records, (str, os.PathLike)) or hasattr(records, "read"):
         prepared = _csv_bodies(records, limits, key, delimiter, chosen)  # type: ignore[arg-type]
-        _require(prepared.fields, required or key, "CSV")
+        if required is not None:
+            _named(prepared.fields, required, "CSV")
         return prepared
     if isinstance(records, (bytes, bytearray, Mapping)):
         raise InvalidInputError(
@@ -428,7 +431,10 @@ def prepare(
                 raise InvalidInputError("rows given as sequences need fields=[...] naming them")
             names = chosen
             rows = rows_of_sequences(chained)
-    _require(names, required or key, "records")
+    if required is not None:
+        _named(names, required, "records")
+    if key is not None:
+        key = _named(names, key, "records")
     encoder = RecordEncoder(
         names, limits=limits, delimiter=delimiter, line_ending=LINE_ENDING, key=key, unit=unit
     )
@@ -441,8 +447,8 @@ def prepare(
         encoded = list(bodies)
         if not encoded:
             raise InvalidInputError("the input holds no records: nothing to load")
-        return Prepared(names, iter(encoded), total)
-    return Prepared(names, bodies)
+        return Prepared(names, iter(encoded), total, key=key)
+    return Prepared(names, bodies, key=key)
 
 
 def _keys_checked(bodies: Iterator[EncodedBody], key: str) -> Iterator[EncodedBody]:
@@ -460,14 +466,19 @@ def _key_name(name: object) -> str:
     return name
 
 
-def _require(fields: list[str], name: str | None, what: str) -> None:
-    if name is not None and name not in fields:
-        raise InvalidInputError(
-            f"the {what} have no {name!r} field, which this operation needs (field names "
-            "are matched exactly)"
-            if what == "records"
-            else f"the CSV has no {name!r} column, which this operation needs"
-        )
+def _named(fields: list[str], name: str, what: str) -> str:
+    """``name`` as ``fields`` spell it (Salesforce matches field names without regard to
+    case: ``ID`` is ``Id``); refused when the input has no such field."""
+    if name in fields:
+        return name
+    found = [field for field in fields if field.lower() == name.lower()]
+    if len(found) == 1:
+        return found[0]
+    raise InvalidInputError(
+        f"the {what} have no {name!r} field, which this operation needs"
+        if what == "records"
+        else f"the CSV has no {name!r} column, which this operation needs"
+    )
 
 
 def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:

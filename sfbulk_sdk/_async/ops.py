@@ -309,7 +309,7 @@ class AsyncOps(AsyncBulk2Client):
         if prepared is not None:
             options = dataclasses.replace(options, line_ending=prepared.line_ending)
             run = loads.bulk2_load(
-                options, prepared.bodies, prepared.fields, key_column=required, ctx=self._ctx
+                options, prepared.bodies, prepared.fields, key_column=prepared.key, ctx=self._ctx
             )
         else:
             size = _positive(

@@ -228,3 +228,23 @@ def test_models_with_constrained_and_optional_annotated_types_load(api: str) -> 
         "Lovelace,3,Countess",
         "Turing,#N/A,#N/A",
     ]
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("spelling", ["ID", "id"])
+def test_the_id_field_is_matched_without_regard_to_case(
+    api: str, spelling: str, tmp_path: Path
+) -> None:
+    org = FakeOrg()
+    ids = org.insert("Contact", [{"LastName": f"L{i}"} for i in range(3)])
+    path = tmp_path / "updates.csv"  # as Data Loader writes its success files: ID
+    lines = [f"{spelling},LastName", *(f"{i},New{n}" for n, i in enumerate(ids)), ""]
+    path.write_bytes("\r\n".join(lines).encode())
+    with sync_bulk(org) as bulk:
+        from_file = bulk.update("Contact", path, api=api, progress=None)
+        rows = [{spelling: record_id, "LastName": "Again"} for record_id in ids]
+        from_rows = bulk.update("Contact", rows, api=api, progress=None)
+    for result in (from_file, from_rows):
+        assert result.ok and len(result) == 3, result.failed()
+        assert [o.id for o in result] == ids
+    assert {r["LastName"] for r in org.records("Contact")} == {"Again"}
