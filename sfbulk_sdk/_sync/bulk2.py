@@ -10,6 +10,7 @@ own API version and column delimiter, which the client learns from the job.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Iterator
 from typing import cast
 
@@ -21,7 +22,7 @@ from ..core.bulk2_results import IngestResult, parse_result
 from ..core.csvsplit import CsvSource, Limits, split_csv
 from ..core.decoders import QueryRecord
 from ..core.policy import PollPolicy
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, ProtocolError
 from ..models.bulk2 import (
     Bulk2Operation,
     ColumnDelimiter,
@@ -39,7 +40,16 @@ _NO_RECORD_CAP = 150_000_000
 
 
 def _version(job: IngestJobInfo | QueryJobInfo) -> str | None:
-    return None if job.api_version is None else f"{job.api_version:.1f}"
+    """The job's API version as the calls on it spell it; a reply giving one that no API
+    version can be is the server's fault, not the caller's (ProtocolError)."""
+    version = job.api_version
+    if version is None:
+        return None
+    if not (math.isfinite(version) and 1.0 <= version < 1000.0):
+        raise ProtocolError(
+            f"a Bulk 2.0 job reply gives an API version that is none: {version:.4g}"
+        )
+    return f"{version:.1f}"
 
 
 def _line_ending(data: bytes) -> LineEnding:

@@ -281,3 +281,21 @@ def test_a_bulk2_successful_results_file_without_its_id_columns_is_refused() -> 
     rows = [{"Id": record_id, "LastName": "Z"} for record_id in ids]
     with bulk, pytest.raises(errors.ProtocolError, match="without its sf__Id and sf__Created"):
         bulk.update("Contact", rows, api="bulk2", progress=None)
+
+
+@pytest.mark.parametrize("version", [1e300, -3.0, 0.0])
+def test_a_bulk2_job_reply_with_an_api_version_that_is_none_is_the_servers_fault(
+    version: float,
+) -> None:
+    org, _ids = _org(2)
+
+    def bogus(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if request.url.path.endswith("/jobs/query") and request.method == "POST":
+            job = response.json()
+            job["apiVersion"] = version
+            return httpx.Response(response.status_code, json=job, request=request)
+        return None
+
+    bulk, _ = _client(org, bogus)
+    with bulk, pytest.raises(errors.ProtocolError, match="API version that is none"):
+        list(bulk.query("SELECT Id FROM Contact", api="bulk2"))
