@@ -118,9 +118,8 @@ def _mapping_rows(
             ) from None
         # With every field present, more keys than fields means unknown ones; with
         # some missing, any unknown key must be looked for.
-        if not strict:
-            pass
-        elif (len(record) > width) if complete else any(name not in known for name in record):
+        unknown = (len(record) > width) if complete else any(n not in known for n in record)
+        if strict and unknown:
             extra = sorted(str(name) for name in record if name not in known)
             raise InvalidInputError(f"row {at} has fields the load does not: {extra}")
         yield (values,) if single else values  # type: ignore[misc]
