@@ -5,7 +5,9 @@ becomes a :class:`~sfbulk_sdk.errors.TransportError` (a
 :class:`~sfbulk_sdk.errors.RequestTimeoutError` for timeouts) whose ``sent``
 flag says whether the request may have reached the server: only a failed
 connect proves it did not, and only then may a non-idempotent request be sent
-again. The httpx error stays chained as ``__cause__``.
+again. A body that cannot be decoded by its own ``Content-Encoding`` is the
+server's fault, not the network's: a :class:`~sfbulk_sdk.errors.MalformedReplyError`,
+not retried. The httpx error stays chained as ``__cause__``.
 
 TLS certificates and host names are verified unless the caller passes
 ``verify=False``, which warns with :class:`InsecureTLSWarning`.
@@ -20,7 +22,7 @@ import warnings
 import httpx
 
 from .._redact import redacted_request
-from ..errors import InvalidInputError, RequestTimeoutError, TransportError
+from ..errors import InvalidInputError, MalformedReplyError, RequestTimeoutError, TransportError
 
 __all__ = [
     "HTTPX_ERRORS",
@@ -46,7 +48,9 @@ def forget_request(exc: httpx.HTTPError) -> None:
         exc.request = redacted_request(exc.request)
 
 
-def wrap_transport_error(exc: Exception, request: httpx.Request) -> TransportError:
+def wrap_transport_error(
+    exc: Exception, request: httpx.Request
+) -> TransportError | MalformedReplyError:
     """Our error for an httpx failure (never leak httpx types).
 
     The request both keep is a copy without credentials or body (the session
@@ -55,6 +59,11 @@ def wrap_transport_error(exc: Exception, request: httpx.Request) -> TransportErr
     if isinstance(exc, httpx.HTTPError):
         exc.request = redacted_request(request)
     where = f"{request.method} {request.url.copy_with(query=None)}"
+    if isinstance(exc, httpx.DecodingError):
+        # the reply came whole, but its body is not in the coding its headers name
+        return MalformedReplyError(
+            f"{where}: the reply's body is not in the Content-Encoding it names"
+        )
     sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeoutError(

@@ -299,3 +299,20 @@ def test_a_bulk2_job_reply_with_an_api_version_that_is_none_is_the_servers_fault
     bulk, _ = _client(org, bogus)
     with bulk, pytest.raises(errors.ProtocolError, match="API version that is none"):
         list(bulk.query("SELECT Id FROM Contact", api="bulk2"))
+
+
+@pytest.mark.parametrize("api", ["bulk1", "bulk2"])
+def test_a_whole_reply_not_in_the_coding_it_names_is_refused_once_not_retried(api: str) -> None:
+    org, _ids = _org(2)
+    creations: list[str] = []
+
+    def mislabelled(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        if request.method == "POST" and request.url.path.endswith(("/job", "/jobs/query")):
+            creations.append(request.url.path)
+            return _reply(response, response.content, content_encoding="gzip")
+        return None
+
+    bulk, _ = _client(org, mislabelled)
+    with bulk, pytest.raises(errors.MalformedReplyError, match="not in the Content-Encoding"):
+        list(bulk.query("SELECT Id FROM Contact", api=api))  # type: ignore[arg-type]
+    assert len(creations) == 1  # the server's fault: not sent again
