@@ -59,6 +59,7 @@ from .decoders import QueryRecord, record_decoder
 from .policy import PollPolicy, RetryPolicy, may_have_acted
 from .progress import retry_event, serialised
 from .reconcile_specs import Ledger, ReconcileSpec
+from .transport_errors import redirected
 
 __all__ = [
     "CallSpec",
@@ -425,6 +426,10 @@ def exchange(call: CallSpec[object], ctx: FlowContext, reader: Reader[T]) -> Flo
             idempotent = call.idempotent
             sending = True
             response = yield from perform(Send(request, stream=reader.streams))
+            if 300 <= response.status_code < 400:
+                if reader.streams:
+                    yield from perform(ReadBody(response))
+                raise redirected(response)
             if response.status_code >= 400:
                 if reader.streams:
                     yield from perform(ReadBody(response))

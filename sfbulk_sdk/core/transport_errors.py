@@ -22,13 +22,20 @@ import warnings
 import httpx
 
 from .._redact import redacted_request
-from ..errors import InvalidInputError, MalformedReplyError, RequestTimeoutError, TransportError
+from ..errors import (
+    InvalidInputError,
+    MalformedReplyError,
+    ProtocolError,
+    RequestTimeoutError,
+    TransportError,
+)
 
 __all__ = [
     "HTTPX_ERRORS",
     "InsecureTLSWarning",
     "check_verify",
     "forget_request",
+    "redirected",
     "wrap_transport_error",
 ]
 
@@ -73,6 +80,22 @@ def wrap_transport_error(
         # decoding or stream misuse: the request reached the server
         return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=True)
     return TransportError(f"{where} failed: {type(exc).__name__}", request=request, sent=sent)
+
+
+def redirected(response: httpx.Response) -> ProtocolError:
+    """Our error for a 3xx reply: never followed (the session id would go wherever it
+    points), never taken as a success (an upload answered 302 stored nothing)."""
+    try:
+        host = httpx.URL(response.headers.get("location", "")).host
+    except httpx.InvalidURL:
+        host = ""
+    target = f" to {host}" if host else ""
+    return ProtocolError(
+        f"{response.request.method} {response.request.url.path} was redirected"
+        f" (HTTP {response.status_code}{target}) and redirects are not followed: check the"
+        " instance URL (a My Domain change moves it)",
+        response=response,
+    )
 
 
 def check_verify(verify: object, http_client: object) -> None:

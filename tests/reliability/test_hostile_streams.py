@@ -316,3 +316,33 @@ def test_a_whole_reply_not_in_the_coding_it_names_is_refused_once_not_retried(ap
     with bulk, pytest.raises(errors.MalformedReplyError, match="not in the Content-Encoding"):
         list(bulk.query("SELECT Id FROM Contact", api=api))  # type: ignore[arg-type]
     assert len(creations) == 1  # the server's fault: not sent again
+
+
+@pytest.mark.parametrize(
+    ("api", "operation"),
+    [("bulk1", "query"), ("bulk2", "query"), ("bulk1", "insert"), ("bulk2", "insert")],
+)
+def test_a_redirect_is_refused_never_followed_nor_taken_as_a_success(
+    api: str, operation: str
+) -> None:
+    org, _ids = _org(3)
+    hosts: set[str] = set()
+
+    def moved(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        hosts.add(request.url.host)
+        uploads = request.method == "PUT" or request.url.path.endswith("/batch")
+        if _is_results(request) if operation == "query" else uploads:
+            location = "https://moved.example.my.salesforce.com" + request.url.path
+            return httpx.Response(302, headers={"Location": location}, request=request)
+        return None
+
+    bulk, _ = _client(org, moved)
+
+    def run() -> object:
+        if operation == "query":
+            return list(bulk.query("SELECT Id FROM Contact", api=api))  # type: ignore[arg-type]
+        return bulk.insert("Contact", [{"LastName": "A"}], api=api, progress=None)  # type: ignore[arg-type]
+
+    with bulk, pytest.raises(errors.ProtocolError, match=r"redirected \(HTTP 302 to moved"):
+        run()
+    assert hosts == {httpx.URL(org.instance_url).host}  # the session went nowhere else
