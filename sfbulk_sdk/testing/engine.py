@@ -109,6 +109,11 @@ class Bulk1Engine(Engine):
         """Batches the org may still create in the rolling 24 hours (spec §5.1)."""
         return self.batch_allowance.left()
 
+    def charge_batch(self) -> None:
+        """Count a batch that was refused (sent to a job no longer open) against the
+        daily allocation, as Salesforce does (spec §9)."""
+        self.batch_allowance.take(at=self._clock())
+
     def add_batch(self, job: Job, body: str) -> Batch:
         """Queue a batch on an open job."""
         now = self._clock()

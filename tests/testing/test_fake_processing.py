@@ -262,3 +262,20 @@ def test_daily_batch_allocation(clock: ManualClock) -> None:
     bulk.session_id = org.issue_session()  # the old one idled out meanwhile
     assert bulk.add_batch(job.id, ROWS).state is BatchState.QUEUED
     assert org.count("Account") == 4 + 3 + 3
+
+
+def test_a_batch_sent_to_a_closed_job_is_refused_but_counts_against_the_allocation(
+    clock: ManualClock,
+) -> None:
+    org = FakeOrg(clock=clock, max_batches_per_day=3)
+    bulk = BulkCaller(org)
+    job = bulk.create_job("insert", "Account")
+    assert job.id is not None
+    bulk.add_batch(job.id, ROWS)
+    bulk.set_state(job.id, "Closed")
+    status, code, _message = error_of(
+        bulk.call("POST", f"/job/{job.id}/batch", ROWS, content_type="text/csv")
+    )
+    assert (status, code) == (400, "InvalidJobState")
+    assert len(bulk.batches(job.id)) == 1  # not created
+    assert org.state.bulk1.batch_allowance_left() == 1  # but counted

@@ -441,6 +441,8 @@ class _Bulk:
         raw_type = self.request.header("content-type") or ""
         media = self.request.media_type
         if job.state is not JobState.OPEN:
+            # not created, but counted against the daily batch allocation all the same (§9)
+            state.bulk1.charge_batch()
             raise BulkError(
                 "InvalidJobState",
                 f"Batches can only be added to an Open job; job {job.id} is {job.state.value}",
