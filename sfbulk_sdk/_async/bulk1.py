@@ -95,7 +95,7 @@ class AsyncBulk1Client:
         #: The seed facade's current job (see :mod:`sfbulk_sdk._async.seed`).
         self._facade = FacadeState()
         #: Bulk 2.0 jobs' API version and column delimiter, as their replies said.
-        self._bulk2_jobs: dict[str, tuple[str | None, str]] = {}
+        self._bulk2_jobs: dict[str, tuple[str | None, str | None]] = {}
         if auth is not None:
             self._use_auth(auth)
         elif bulk_server is not None and sessionid is not None:

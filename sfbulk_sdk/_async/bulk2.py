@@ -61,10 +61,12 @@ class AsyncBulk2Client(AsyncBulk1Client):
     """The Bulk API 2.0 calls of :class:`~sfbulk_sdk.AsyncBulk`."""
 
     def _learn(self, job: IngestJobInfo | QueryJobInfo) -> None:
+        # A reply that leaves a setting out (a PATCH reply names no columnDelimiter)
+        # keeps what an earlier reply said; what no reply said is asked for when needed.
         if job.id is not None:
-            delimiter = (job.column_delimiter or ColumnDelimiter.COMMA).char
-            known = self._bulk2_jobs.get(job.id)
-            version = _version(job) or (known[0] if known else None)
+            known = self._bulk2_jobs.get(job.id, (None, None))
+            version = _version(job) or known[0]
+            delimiter = job.column_delimiter.char if job.column_delimiter else known[1]
             self._bulk2_jobs[job.id] = (version, delimiter)
 
     async def _ingest(self, call: flow.CallSpec[IngestJobInfo]) -> IngestJobInfo:
@@ -78,14 +80,14 @@ class AsyncBulk2Client(AsyncBulk1Client):
         return job
 
     async def _job_format(self, job_id: str, kind: str) -> tuple[str | None, str]:
-        known = self._bulk2_jobs.get(job_id)
-        if known is None or known[0] is None:
+        known = self._bulk2_jobs.get(job_id, (None, None))
+        if None in known:
             if kind == "ingest":
                 await self.get_ingest_job(job_id)
             else:
                 await self.get_query_job(job_id)
-            known = self._bulk2_jobs.get(job_id, (None, ","))
-        return known
+            known = self._bulk2_jobs.get(job_id, (None, None))
+        return known[0], known[1] or ColumnDelimiter.COMMA.char
 
     # ------------------------------------------------------------------ ingest jobs
 

@@ -74,3 +74,26 @@ def test_a_request_limit_on_a_page_is_a_typed_error_and_not_retried(width: int) 
             list(bulk.iter_query_job_results(job_id, max_records=PAGE, parallel_pages=width))
     # each page request was refused once and never sent again: at most the window's width
     assert 1 <= 50 - fault.count <= width
+
+
+@pytest.mark.parametrize(
+    "delimiter", [d for d in ColumnDelimiter if d is not ColumnDelimiter.COMMA]
+)
+def test_an_ingest_job_keeps_its_delimiter_after_replies_that_leave_it_out(
+    delimiter: ColumnDelimiter,
+) -> None:
+    # The UploadComplete and abort replies name no columnDelimiter (as Salesforce's
+    # do): the job's results are still read with the delimiter the job was made with.
+    org = FakeOrg()
+    char = delimiter.char
+    data = f"LastName{char}Description\n" + "".join(f"L{i}{char}d,{i}\n" for i in range(3))
+    with org_bulk(org) as bulk:
+        job = bulk.create_ingest_job("insert", "Contact", column_delimiter=delimiter)
+        assert job.id is not None
+        bulk.upload_job_data(job.id, data.encode())
+        closed = bulk.upload_complete(job.id)
+        assert closed.column_delimiter is None  # the short reply
+        rows = sorted(
+            r.values["Description"] for r in bulk.iter_ingest_results(job.id, "successful")
+        )
+    assert rows == ["d,0", "d,1", "d,2"]
