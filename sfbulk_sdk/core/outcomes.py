@@ -100,8 +100,13 @@ def _check_result_header(line: bytes) -> None:
         raise ProtocolError("a batch result file without the Id,Success,Created,Error header")
 
 
+#: Where one error of a row's error text ends and the next begins: each ends with
+#: ``--``; a message may span lines (an Apex trigger's stack: ``...\n\ncaused by: ...``).
+_ERROR_END = re.compile(r"(?<=--)[ \t]*\r?\n")
+
+
 def _errors(text: str) -> tuple[RecordError, ...]:
-    return tuple(RecordError.from_csv_text(part) for part in text.split("\n") if part.strip())
+    return tuple(RecordError.from_csv_text(part) for part in _ERROR_END.split(text) if part.strip())
 
 
 @dataclass

@@ -346,3 +346,44 @@ def test_a_redirect_is_refused_never_followed_nor_taken_as_a_success(
     with bulk, pytest.raises(errors.ProtocolError, match=r"redirected \(HTTP 302 to moved"):
         run()
     assert hosts == {httpx.URL(org.instance_url).host}  # the session went nowhere else
+
+
+_TRIGGER_ERROR = (
+    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY:ContactTrigger: execution of BeforeUpdate\n\n"
+    "caused by: System.NullPointerException: Attempt to de-reference a null object\n\n"
+    "Trigger.ContactTrigger: line 5, column 1:--"
+)
+
+
+@pytest.mark.parametrize("api", ["bulk1", "bulk2"])
+def test_a_record_error_whose_message_spans_lines_is_one_error(api: str) -> None:
+    # The usual Apex trigger failure: its message holds the trigger's stack, lines apart.
+    org, ids = _org(3)
+    quoted = '"' + _TRIGGER_ERROR.replace('"', '""') + '"'
+
+    def trigger_fails(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+        path = request.url.path.rstrip("/")
+        if request.method != "GET" or response.status_code != 200:
+            return None
+        if api == "bulk1" and path.endswith("/result") and "/batch/" in path:
+            lines = response.content.decode().split("\n")
+            lines[1] = f'"{ids[0]}","false","false",{quoted}'
+            return _reply(response, "\n".join(lines).encode())
+        if path.endswith("/successfulResults"):
+            lines = response.content.decode().split("\n")
+            kept = [line for line in lines if ids[0] not in line]
+            return _reply(response, "\n".join(kept).encode())
+        if path.endswith("/failedResults"):
+            row = f'"sf__Id","sf__Error","Id","LastName"\n"{ids[0]}",{quoted},"{ids[0]}","Z"\n'
+            return _reply(response, row.encode())
+        return None
+
+    bulk, _ = _client(org, trigger_fails)
+    rows = [{"Id": record_id, "LastName": "Z"} for record_id in ids]
+    with bulk:
+        result = bulk.update("Contact", rows, api=api, progress=None)  # type: ignore[arg-type]
+    (error,) = result[0].errors
+    assert error.status_code == "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"
+    assert error.message.startswith("ContactTrigger: execution of BeforeUpdate\n\ncaused by:")
+    assert error.message.endswith("line 5, column 1") and error.fields == []
+    assert result.failed_count == 1 and result[1].success and result[2].success
