@@ -38,6 +38,7 @@ __all__ = [
     "ListDocument",
     "WireList",
     "WireModel",
+    "WireText",
     "as_list",
     "format_json_datetime",
     "format_xml_datetime",
@@ -152,6 +153,14 @@ ItemT = TypeVar("ItemT")
 
 #: A list field that also takes the XML reader's shapes: one child (not a list) or none.
 WireList = Annotated[list[ItemT], BeforeValidator(as_list)]
+
+
+def _none_as_empty(value: object) -> object:
+    return "" if value is None else value
+
+
+#: A text field that may come empty: ``<message/>``, ``"message": null`` read as ``""``.
+WireText = Annotated[str, BeforeValidator(_none_as_empty)]
 
 
 class WireModel(BaseModel):

@@ -20,7 +20,7 @@ from datetime import datetime
 from pydantic import AliasChoices, Field
 
 from ..errors import InvalidInputError
-from .base import WireList, WireModel
+from .base import WireList, WireModel, WireText
 from .enums import ConcurrencyMode, Operation, _LenientStrEnum
 
 __all__ = [
@@ -48,6 +48,8 @@ class Bulk2JobState(_LenientStrEnum):
     JOB_COMPLETE = "JobComplete"
     FAILED = "Failed"
     ABORTED = "Aborted"
+    #: A Bulk 1.0 job (``jobType`` ``Classic``) closed by its client, as job lists show it.
+    CLOSED = "Closed"
 
 
 #: Bulk 2.0 names the same operations as Bulk 1.0 (``hardDelete`` and ``queryAll`` included).
@@ -209,8 +211,8 @@ class ResultPages(WireModel):
 class RestError(WireModel):
     """One entry of a REST / Bulk 2.0 error array: ``{"errorCode", "message"}`` (any key order)."""
 
-    error_code: str = ""
-    message: str = ""
+    error_code: WireText = ""
+    message: WireText = ""
     fields: WireList[str] = Field(default_factory=list)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from .base import ListDocument, WireList, WireModel
+from .base import ListDocument, WireList, WireModel, WireText
 from .enums import BatchState, ConcurrencyMode, ContentType, JobState, Operation
 
 __all__ = ["BatchInfo", "BatchInfoList", "BulkErrorInfo", "JobInfo"]
@@ -84,4 +84,4 @@ class BulkErrorInfo(WireModel):
     xml_root = "error"
 
     exception_code: str
-    exception_message: str = ""
+    exception_message: WireText = ""

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 from typing_extensions import Self
 
 from ..errors import MalformedReplyError
-from .base import header_safe, load_json, validation_summary
+from .base import WireText, header_safe, load_json, validation_summary
 
 __all__ = ["OAuthErrorBody", "TokenResponse"]
 
@@ -93,10 +93,13 @@ class TokenResponse(BaseModel):
     @field_validator("issued_at", mode="before")
     @classmethod
     def _epoch_millis(cls, value: object) -> object:
-        if isinstance(value, str) and value.isdigit():
-            return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
+            value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+            try:
+                return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                raise ValueError("issued_at is not a time in milliseconds") from None
         return value
 
     @field_validator("instance_url")
@@ -129,4 +132,4 @@ class OAuthErrorBody(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     error: str
-    error_description: str = ""
+    error_description: WireText = ""

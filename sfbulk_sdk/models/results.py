@@ -12,7 +12,7 @@ from typing_extensions import Self
 
 from .._redact import body_excerpt
 from ..errors import InvalidInputError, MalformedReplyError
-from .base import ListDocument, WireList, WireModel
+from .base import ListDocument, WireList, WireModel, WireText
 
 __all__ = ["BatchResult", "QueryResultList", "RecordError", "RecordResult"]
 
@@ -26,8 +26,8 @@ class RecordError(WireModel):
     xml_root = "errors"
 
     fields: WireList[str] = Field(default_factory=list)
-    message: str = ""
-    status_code: str = ""
+    message: WireText = ""
+    status_code: WireText = ""
 
     @classmethod
     def from_csv_text(cls, text: str) -> RecordError:
