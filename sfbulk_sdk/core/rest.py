@@ -91,11 +91,14 @@ def check_id(value: str, what: str = "job id") -> str:
 def relative_path(url: str) -> str:
     """The path (and query) of a URL Salesforce returned, checked to stay on the instance.
 
-    ``nextRecordsUrl`` and ``resultUrl`` are paths (``/services/data/...``);
-    a full URL is reduced to its path. Anything else is refused.
+    ``nextRecordsUrl`` and ``resultUrl`` are paths (``/services/data/...``;
+    one without its leading slash, as the docs print ``contentUrl``, is taken
+    from the root); a full URL is reduced to its path. Anything else is refused.
     """
     parts = urlsplit(url)
     path = parts.path
+    if path.startswith("services/data/") and not parts.netloc:
+        path = "/" + path
     if not path.startswith("/services/data/"):
         raise ProtocolError(f"Salesforce returned an unexpected continuation URL path {path!r}")
     while "//" in path:

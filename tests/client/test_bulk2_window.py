@@ -10,6 +10,7 @@ and a read abandoned half-way leaves nothing running.
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from sfbulk_sdk import AsyncBulk, Bulk, _background
+from sfbulk_sdk.auth import StaticSession
 from sfbulk_sdk.core import bulk2_flows
 from sfbulk_sdk.testing import FakeOrg, FakeOrgTransport
 from sfbulk_sdk.testing.server import serve_in_thread
@@ -150,3 +152,28 @@ async def test_over_https_pages_wait_compressed_and_come_out_in_order(
     assert len(by_locator) == ROWS
     assert seen == by_locator
     assert codings == ["gzip"] * (ROWS // PAGE + 1)  # every page was held compressed
+
+
+def test_result_page_urls_without_their_leading_slash_are_read_from_the_root() -> None:
+    # The docs print job URLs as "services/data/..." (contentUrl); a /resultPages listing
+    # spelled so is read from the instance's root, every record once.
+    org = FakeOrg(bulk2_query_page_records=4)
+    org.insert("Contact", [{"LastName": f"L{i}"} for i in range(10)])
+
+    transport = FakeOrgTransport(org)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = transport.handle_request(request)
+        if request.url.path.lower().endswith("/resultpages") and response.status_code == 200:
+            listing = json.loads(response.read())
+            for page in listing.get("resultPages", []):
+                page["resultUrl"] = page["resultUrl"].lstrip("/")
+            if listing.get("nextRecordsUrl"):
+                listing["nextRecordsUrl"] = listing["nextRecordsUrl"].lstrip("/")
+            return httpx.Response(200, json=listing, request=request)
+        return response
+
+    auth = StaticSession(org.instance_url, org.issue_session())
+    with Bulk(auth=auth, transport=httpx.MockTransport(handler)) as bulk:
+        rows = list(bulk.query("SELECT LastName FROM Contact", api="bulk2", parallel_pages=2))
+    assert sorted(str(r["LastName"]) for r in rows) == sorted(f"L{i}" for i in range(10))
