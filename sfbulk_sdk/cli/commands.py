@@ -23,7 +23,6 @@ from ..testing.accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT
 from .exits import CliError, ExitCode, describe
 from .output import Output
 from .root import app, state
-from .settings import home_dir
 
 __all__ = ["app", "hoist_global_options", "run"]
 
@@ -75,7 +74,7 @@ def login(
     Secrets come from SFBULK_PASSWORD, SFBULK_SECURITY_TOKEN, SFBULK_CLIENT_SECRET,
     SFBULK_REFRESH_TOKEN or SFBULK_PRIVATE_KEY, or a hidden prompt; never from flags.
     """
-    from .session import build_auth, http_client, open_store
+    from .session import build_auth, http_client, open_store, shown_store
     from .session import login as do_login
     from .settings import secret_from_env
     from .web import run_web_login
@@ -117,7 +116,7 @@ def login(
         "username": profile.username,
         "user_id": profile.user_id,
         "instance_url": profile.instance_url,
-        "store": settings.store or str(home_dir() / "sessions"),
+        "store": shown_store(settings),
         "expires_at": session.expires_at.isoformat(),
     }
     if out.json:

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 from pydantic import SecretStr
@@ -30,7 +31,7 @@ from ..auth.base import Authenticator, StaticSession
 from ..client import Bulk
 from ..core.transport_errors import forget_request
 from ..deprecations import LoginDeprecationWarning
-from ..errors import TransportError
+from ..errors import SfBulkError, TransportError
 from ..models.session import Session
 from ..sessions import SessionManager
 from ..stores import GrantStore, LoginFailureStore, SessionStore, session_key, utc_now
@@ -47,6 +48,7 @@ __all__ = [
     "logout",
     "open_store",
     "read_profile",
+    "shown_store",
 ]
 
 #: Asks for a secret (a hidden prompt), or ``None`` when there is no terminal.
@@ -111,6 +113,23 @@ def open_store(settings: Settings, env: Mapping[str, str] | None = None) -> Sess
     from ..stores import FileStore
 
     return FileStore(Path(where).expanduser())
+
+
+def shown_store(settings: Settings) -> str:
+    """The session store as output may show it: a URL's password (``redis://:pw@host``,
+    ``mongodb://user:pw@host``, ``?password=``) masked."""
+    where = settings.store or str(home_dir() / "sessions")
+    parts = urlsplit(where)
+    if not parts.scheme or not parts.netloc:
+        return where
+    user, at, host = parts.netloc.rpartition("@")
+    if at and ":" in user:
+        user = user.split(":", 1)[0] + ":***"
+    query = "&".join(
+        f"{name}=***" if "pass" in name.lower() or "secret" in name.lower() else f"{name}={value}"
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit((parts.scheme, f"{user}{at}{host}", parts.path, query, parts.fragment))
 
 
 def http_client(settings: Settings) -> httpx.Client:
@@ -202,7 +221,11 @@ def login(
     stale = store.get(key)
     if stale is not None:  # a new login replaces what the store held
         store.compare_and_delete(key, stale.session_id.get_secret_value())
-    session = manager.get()
+    try:
+        session = manager.get()
+    except SfBulkError:
+        _restore(store, key, stale)  # a failed login (a mistyped password) loses nothing
+        raise
     profile = Profile(
         auth=settings.auth,
         login_url=settings.login_url,
@@ -216,6 +239,15 @@ def login(
     )
     _write_private(home_dir() / _PROFILE, json.dumps(asdict(profile), indent=2))
     return session, profile
+
+
+def _restore(store: SessionStore, key: str, stale: Session | None) -> None:
+    """Put back the session a failed login would have replaced, while it lasts."""
+    if stale is None or store.get(key) is not None:
+        return
+    left = (stale.expires_at - utc_now()).total_seconds()
+    if left > 1.0:
+        store.set(key, stale, left)
 
 
 def _profile_settings(settings: Settings, profile: Profile) -> Settings:

@@ -131,3 +131,12 @@ def test_web_login_refused_when_the_user_is_not_approved(served: Served, inproc:
 def test_no_secret_flag_exists(inproc: InProcess, flag: str) -> None:
     done = inproc("login", flag, "x")
     assert done.returncode == 2 and "No such option" in done.stderr
+
+
+def test_a_failed_login_keeps_the_session_a_good_one_stored(inproc: InProcess) -> None:
+    assert inproc("login").returncode == 0
+    no_secrets = _no_soap(inproc)
+    _query_works(inproc, no_secrets)
+    wrong = inproc("login", env={"SFBULK_PASSWORD": "mistyped-password"})
+    assert wrong.returncode == 3
+    _query_works(inproc, no_secrets)  # the stored session still serves, though no secret is at hand

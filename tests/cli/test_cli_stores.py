@@ -66,3 +66,26 @@ def test_login_and_query_through_a_mongodb_store(
         assert sessions.count_documents({}) == 0
     finally:
         client.close()
+
+
+def test_a_store_urls_password_is_never_shown(
+    redis_server: ServerProcess, inproc: InProcess
+) -> None:
+    # a Redis user of its own, with a password (the server's default user keeps none)
+    client = sync_redis(redis_server, db=REDIS_DB)
+    secret = "redis-Pa55-for-the-cli"
+    try:
+        client.flushdb()
+        client.execute_command("ACL", "SETUSER", "clitest", "on", f">{secret}", "~*", "&*", "+@all")
+        host = redis_server.url.split("://", 1)[1]
+        store = f"redis://clitest:{secret}@{host}/{REDIS_DB}"
+        done = inproc("login", "--json", env={"SFBULK_STORE": store})
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["store"] == f"redis://clitest:***@{host}/{REDIS_DB}"
+        shown = inproc("login", env={"SFBULK_STORE": store})  # the summary table too
+        assert shown.returncode == 0 and "clitest:***@" in shown.stdout + shown.stderr
+        assert secret not in "".join(inproc.seen) + done.stderr + shown.stdout + shown.stderr
+        assert len(client.keys("sfbulk:session:*")) == 1
+    finally:
+        client.execute_command("ACL", "DELUSER", "clitest")
+        client.close()
