@@ -36,7 +36,10 @@ The home is `SFBULK_HOME`, else the platform's config directory
 (`$XDG_CONFIG_HOME/sfbulk` or `~/.config/sfbulk` on Linux,
 `~/Library/Application Support/sfbulk` on macOS, `%APPDATA%\\\\sfbulk` on Windows); it
 holds the default file session store (`sessions/`), the login profile
-(`profile.json`, no secret) and the job history (`jobs.jsonl`).
+(`profile.json`, no secret) and the job history (`jobs.jsonl`). The profile remembers
+the store a login went through, so later commands need no `--store`; a store URL holding
+a password is kept (and shown) with the password masked, and later commands ask for the
+URL again.
 
 Settings: `auth`, `login_url`, `username`, `client_id`, `key_file`, `api_version`,
 `store`, `ca_file`, `timeout`, `callback_port`.

@@ -69,6 +69,9 @@ class Profile:
     user_id: str
     store_key: str
     api_version: str
+    #: The session store logged in through, as output shows it (a password masked);
+    #: ``""`` for the default file store (and in profiles written before it was kept).
+    store: str = ""
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -236,9 +239,19 @@ def login(
         user_id=session.user_id or "",
         store_key=session_key(auth.fingerprint),
         api_version=settings.api_version,
+        store=_kept_store(settings),
     )
     _write_private(home_dir() / _PROFILE, json.dumps(asdict(profile), indent=2))
     return session, profile
+
+
+def _kept_store(settings: Settings) -> str:
+    """What the profile keeps of the store: a directory made absolute, a URL masked."""
+    if not settings.store:
+        return ""
+    if urlsplit(settings.store).netloc:
+        return shown_store(settings)
+    return str(Path(settings.store).expanduser().resolve())
 
 
 def _restore(store: SessionStore, key: str, stale: Session | None) -> None:
@@ -294,11 +307,25 @@ def _no_prompt(what: str) -> str | None:
     return None
 
 
+def _profile_store(settings: Settings, profile: Profile) -> Settings:
+    """``settings`` naming the store the profile logged in through, unless they name one."""
+    if settings.store or not profile.store:
+        return settings
+    if "***" in profile.store:  # its password was never written down: ask for it again
+        raise CliError(
+            f"the login went through the session store {profile.store}",
+            code=ExitCode.USAGE,
+            hint="give its URL again with --store or SFBULK_STORE",
+        )
+    return settings.with_overrides(store=profile.store)
+
+
 def connect(settings: Settings, http: httpx.Client) -> Bulk:
     """A :class:`~sfbulk_sdk.Bulk` client on the logged-in session (refreshing when it can).
 
     ``http`` stays the caller's to close."""
     profile = read_profile()
+    settings = _profile_store(settings, profile)
     store = open_store(settings)
     auth = _reauth(settings, profile, store)
     version = settings.api_version or profile.api_version or None
@@ -308,6 +335,7 @@ def connect(settings: Settings, http: httpx.Client) -> Bulk:
 def logout(settings: Settings) -> dict[str, object]:
     """Revoke the session (and its refresh token) at Salesforce, then forget both."""
     profile = read_profile()
+    settings = _profile_store(settings, profile)
     store = open_store(settings)
     session = store.get(profile.store_key)
     grant = store.get_grant(profile.store_key) if isinstance(store, GrantStore) else None

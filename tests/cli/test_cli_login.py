@@ -140,3 +140,16 @@ def test_a_failed_login_keeps_the_session_a_good_one_stored(inproc: InProcess) -
     wrong = inproc("login", env={"SFBULK_PASSWORD": "mistyped-password"})
     assert wrong.returncode == 3
     _query_works(inproc, no_secrets)  # the stored session still serves, though no secret is at hand
+
+
+def test_later_commands_use_the_store_the_login_went_through(
+    inproc: InProcess, tmp_path: Path
+) -> None:
+    store = tmp_path / "elsewhere"
+    assert inproc("--store", str(store), "login").returncode == 0
+    assert [p.suffix for p in store.iterdir()].count(".json") == 1  # the session, there
+    _query_works(inproc, _no_soap(inproc))  # no --store: the profile's store serves
+    done = inproc("logout", "--json", env=_no_soap(inproc))
+    assert done.returncode == 0, done.stderr
+    assert '"revoked": true' in done.stdout and '"forgotten": true' in done.stdout
+    assert [p.suffix for p in store.iterdir()].count(".json") == 0

@@ -86,6 +86,11 @@ def test_a_store_urls_password_is_never_shown(
         assert shown.returncode == 0 and "clitest:***@" in shown.stdout + shown.stderr
         assert secret not in "".join(inproc.seen) + done.stderr + shown.stdout + shown.stderr
         assert len(client.keys("sfbulk:session:*")) == 1
+        # the profile keeps the store without its password: later commands ask for it
+        bare = inproc("query", "SELECT Id FROM Account", "-o", "-")
+        assert bare.returncode == 2 and "--store or SFBULK_STORE" in bare.stderr
+        assert f"clitest:***@{host}" in bare.stderr and secret not in bare.stderr
+        assert secret not in (inproc.home / "profile.json").read_text()
     finally:
         client.execute_command("ACL", "DELUSER", "clitest")
         client.close()
