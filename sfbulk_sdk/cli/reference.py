@@ -31,7 +31,8 @@ Install it with the `cli` extra: `pip install 'sfbulk-sdk[cli]'`. Without the ex
 Every setting has one name: `login_url` is the flag `--login-url`, the variable
 `SFBULK_LOGIN_URL` and the key `login_url` of the config file. A flag wins over the
 variable, the variable over the file. The config file is TOML (a flat table):
-`SFBULK_CONFIG` (or `--config`) names it, else `config.toml` in the sfbulk home.
+`SFBULK_CONFIG` (or `--config`) names it (a named file must exist), else `config.toml` in
+the sfbulk home (read when it exists). `timeout` is seconds, above 0 and at most a day.
 The home is `SFBULK_HOME`, else the platform's config directory
 (`$XDG_CONFIG_HOME/sfbulk` or `~/.config/sfbulk` on Linux,
 `~/Library/Application Support/sfbulk` on macOS, `%APPDATA%\\\\sfbulk` on Windows); it

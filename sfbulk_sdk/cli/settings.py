@@ -23,6 +23,7 @@ from a hidden prompt on a terminal, or from the session store after
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -107,16 +108,48 @@ def config_file(env: Mapping[str, str] | None = None) -> Path:
     return home_dir(env) / "config.toml"
 
 
-def _read_toml(path: Path) -> dict[str, object]:
+def _read_toml(path: Path, *, named: bool = False) -> dict[str, object]:
+    """The config file's table; a missing file is none, unless it was named (``named``)."""
     # tomllib from Python 3.11; the cli extra brings tomli (the same module) on 3.10
     toml = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
     try:
         with path.open("rb") as handle:
             return dict(toml.load(handle))
     except FileNotFoundError:
+        if named:
+            raise CliError(
+                f"no such config file: {path}", hint="check --config or SFBULK_CONFIG"
+            ) from None
         return {}
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot read the config file {path}: {exc}") from None
+
+
+#: The bounds of the numeric settings (inclusive).
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "timeout": (0.001, 86_400.0),
+    "callback_port": (0, 65_535),
+}
+
+
+def _typed(name: str, kind: object, value: object, origin: str) -> object:
+    """``value`` as the setting's type; a number must be one (not a bool, not 1.5 for an
+    int), finite and within the setting's bounds."""
+    if kind == "str":
+        return str(value)
+    wrong = CliError(f"{origin}: {name} must be a {kind}, not {value!r}")
+    if isinstance(value, bool):
+        raise wrong
+    try:
+        number = float(value) if kind == "float" else int(value)  # type: ignore[arg-type,call-overload]
+    except (TypeError, ValueError, OverflowError):
+        raise wrong from None
+    if kind == "int" and isinstance(value, float) and value != number:
+        raise wrong
+    low, high = _BOUNDS.get(name, (-math.inf, math.inf))
+    if not low <= number <= high:  # (NaN is within no bounds)
+        raise CliError(f"{origin}: {name} must be from {low:g} to {high:g}, not {value!r}")
+    return number
 
 
 def _build(values: Mapping[str, object], origin: str) -> Settings:
@@ -130,17 +163,7 @@ def _build(values: Mapping[str, object], origin: str) -> Settings:
             )
         if name not in known:
             raise CliError(f"{origin}: unknown setting {name!r}", hint=f"known: {sorted(known)}")
-        kind = known[name].type
-        try:
-            typed[name] = (
-                float(value)  # type: ignore[arg-type]
-                if kind == "float"
-                else int(value)  # type: ignore[call-overload]
-                if kind == "int"
-                else str(value)
-            )
-        except (TypeError, ValueError):
-            raise CliError(f"{origin}: {name} must be a {kind}, not {value!r}") from None
+        typed[name] = _typed(name, known[name].type, value, origin)
     auth = str(typed.get("auth", "soap"))
     if auth not in _AUTH_KINDS:
         raise CliError(f"{origin}: auth must be one of {', '.join(_AUTH_KINDS)}, not {auth!r}")
@@ -151,7 +174,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the config file, then overridden by ``SFBULK_*`` variables."""
     env = os.environ if env is None else env
     path = config_file(env)
-    from_file = _read_toml(path)
+    from_file = _read_toml(path, named=bool(env.get("SFBULK_CONFIG")))
     base = _build(from_file, f"the config file {path}")
     names = {f.name for f in fields(Settings)}
     from_env = {

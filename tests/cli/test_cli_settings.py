@@ -52,6 +52,13 @@ def test_where_the_files_are(tmp_path: Path) -> None:
         ('auth = "magic"', "auth must be one of"),
         ('timeout = "soon"', "timeout must be a float"),
         ("login_url = ", "cannot read the config file"),
+        ("timeout = -5", "timeout must be from"),
+        ("timeout = 0", "timeout must be from"),
+        ("timeout = nan", "timeout must be from"),
+        ("timeout = inf", "timeout must be from"),
+        ("timeout = true", "timeout must be a float"),
+        ("callback_port = 1.5", "callback_port must be a int"),
+        ("callback_port = 70000", "callback_port must be from 0 to 65535"),
     ],
 )
 def test_bad_config_files_are_refused(tmp_path: Path, text: str, words: str) -> None:
@@ -77,7 +84,27 @@ def test_precedence_through_the_command(served: Served, inproc: InProcess, tmp_p
     done = inproc("login", "--login-url", closed, env=env)  # the flag wins over the variable
     assert done.returncode == 5
     done = inproc("--config", str(tmp_path / "missing.toml"), "login", env=env)
-    assert done.returncode == 0  # a config file that does not exist is no error
+    assert done.returncode == 2  # a config file named but missing (a typo) is not ignored
     (tmp_path / "bad.toml").write_text('password = "x"\n')
     done = inproc("login", "--config", str(tmp_path / "bad.toml"), env=env)
     assert done.returncode == 2 and "secrets are never settings" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "0", "1e999"])
+def test_a_timeout_that_is_no_timeout_is_a_usage_error(inproc: InProcess, value: str) -> None:
+    for done in (
+        inproc("--timeout", value, "query", "SELECT Id FROM Account"),
+        inproc("query", "SELECT Id FROM Account", env={"SFBULK_TIMEOUT": value}),
+    ):
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("sfbulk: error:") and "timeout must be" in done.stderr
+
+
+def test_a_named_config_file_that_is_missing_is_refused(inproc: InProcess, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    for done in (
+        inproc("--config", str(missing), "query", "SELECT Id FROM Account"),
+        inproc("query", "SELECT Id FROM Account", env={"SFBULK_CONFIG": str(missing)}),
+    ):
+        assert done.returncode == 2 and f"no such config file: {missing}" in done.stderr
+    assert load_settings({"SFBULK_HOME": str(tmp_path)}).timeout == 120.0  # the default: none
