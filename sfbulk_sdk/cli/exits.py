@@ -8,7 +8,7 @@ code  meaning
 2     usage: a bad option or argument, a missing file, a missing extra
 3     authentication: login refused, not logged in, session or grant dead
 4     Salesforce answered with an error: API error, failed job or batch
-5     network or transport: connection, TLS, timeout, unreadable reply
+5     network: connection, TLS, timeout, unreadable reply, unreachable store
 70    an unexpected error (a bug: ``--debug`` shows the traceback)
 130   interrupted (Ctrl+C)
 ====  ==========================================================================
@@ -55,6 +55,7 @@ _CODES: tuple[tuple[type[BaseException], ExitCode, str], ...] = (
     (errors.RefreshTokenRevokedError, ExitCode.AUTH, "authorise again: sfbulk login --web"),
     (errors.LoginError, ExitCode.AUTH, _LOGIN_HINT),
     (errors.InvalidSessionError, ExitCode.AUTH, "the session ended: run 'sfbulk login' again"),
+    (errors.SessionStoreError, ExitCode.NETWORK, "check --store: is its server up?"),
     (errors.SessionError, ExitCode.AUTH, "run 'sfbulk login' again"),
     (errors.InvalidInputError, ExitCode.USAGE, "see 'sfbulk COMMAND --help'"),
     (errors.TransportError, ExitCode.NETWORK, "check the URL, the network and --ca-file"),

@@ -74,7 +74,7 @@ _MEANING = {
     ExitCode.USAGE: "usage: a bad option or argument, a missing file, a missing extra",
     ExitCode.AUTH: "authentication: login refused, not logged in, session or grant dead",
     ExitCode.API: "Salesforce answered with an error: API error, failed job or batch",
-    ExitCode.NETWORK: "network or transport: connection, TLS, timeout, unreadable reply",
+    ExitCode.NETWORK: "network: connection, TLS, timeout, unreadable reply, unreachable store",
     ExitCode.INTERNAL: "an unexpected error (a bug: `--debug` shows the traceback)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl+C)",
 }

@@ -8,6 +8,7 @@ to a database of its own (Redis database 7, MongoDB database
 from __future__ import annotations
 
 import json
+import socket
 
 from tests.cli.conftest import InProcess
 from tests.servers import ServerProcess, sync_mongo, sync_redis
@@ -94,3 +95,14 @@ def test_a_store_urls_password_is_never_shown(
     finally:
         client.execute_command("ACL", "DELUSER", "clitest")
         client.close()
+
+
+def test_a_store_that_cannot_be_reached_is_named_not_blamed_on_the_login(
+    inproc: InProcess,
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends
+    done = inproc("login", env={"SFBULK_STORE": f"redis://127.0.0.1:{port}/0"})
+    assert done.returncode == 5, done.stderr
+    assert "check --store" in done.stderr and "sfbulk login' again" not in done.stderr
