@@ -267,6 +267,15 @@ class Accounts:
             session.last_used = now
             return session.user
 
+    def session_expiry(self, session_id: str) -> tuple[FakeUser, datetime] | None:
+        """A live session's user and when it expires unless used, without using it."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                return None
+            expires = session.last_used + timedelta(seconds=self._settings.session_timeout)
+            return (session.user, expires) if self._clock() <= expires else None
+
     def end_session(self, session_id: str) -> bool:
         """Invalidate one session (SOAP ``logout()``)."""
         with self._lock:

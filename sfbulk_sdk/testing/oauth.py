@@ -34,6 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, TypedDict, get_args
 
 from typing_extensions import Unpack
@@ -49,6 +50,7 @@ __all__ = [
     "AppOptions",
     "ExternalClientApp",
     "GrantCounts",
+    "Introspection",
     "OAuthError",
     "OAuthFlow",
     "OAuthRegistry",
@@ -231,6 +233,16 @@ class OAuthStats(TypedDict):
     users: dict[str, int]
 
 
+@dataclass(frozen=True)
+class Introspection:
+    """An active token as introspection describes it (``expires``: access tokens only)."""
+
+    user: FakeUser
+    scopes: tuple[str, ...]
+    token_type: Literal["access_token", "refresh_token"]
+    expires: datetime | None
+
+
 class OAuthRegistry:
     """The OAuth side of the org: its apps, token families and counters (``org.oauth``).
 
@@ -245,6 +257,8 @@ class OAuthRegistry:
         self._families: list[TokenFamily] = []
         self._by_refresh: dict[str, TokenFamily] = {}
         self._by_session: dict[str, TokenFamily] = {}
+        #: The app that opened each OAuth session (for token introspection).
+        self._session_apps: dict[str, ExternalClientApp] = {}
         self.site_urls: list[str] = []
         self._requests: Counter[str] = Counter()
         self._successes: Counter[str] = Counter()
@@ -420,6 +434,7 @@ class OAuthRegistry:
         """Open a session (an access token) for ``user`` through ``app``."""
         with self._lock:
             session_id = self._accounts.new_session(user)
+            self._session_apps[session_id] = app
             if family is not None:
                 family.sessions.add(session_id)
                 self._by_session[session_id] = family
@@ -448,6 +463,24 @@ class OAuthRegistry:
             self._by_refresh[family.current] = family
             return family, family.current
 
+    def introspect(self, app: ExternalClientApp, token: str) -> Introspection | None:
+        """What ``/services/oauth2/introspect`` tells ``app`` of ``token``; ``None`` when it
+        is not an active token of ``app`` (unknown, expired, revoked, rotated away, or
+        another app's)."""
+        with self._lock:
+            family = self._by_refresh.get(token)
+            if family is not None:
+                if family.revoked or token != family.current or family.app is not app:
+                    return None
+                return Introspection(family.user, family.scopes, "refresh_token", None)
+            found = self._accounts.session_expiry(token)
+            owner = self._session_apps.get(token)
+            if found is None or (owner is not None and owner is not app):
+                return None
+            family = self._by_session.get(token)
+            scopes = family.scopes if family is not None else app.scopes
+            return Introspection(found[0], scopes, "access_token", found[1])
+
     def revoke(self, token: str) -> bool:
         """Revoke an access or refresh token (``/services/oauth2/revoke``); ``False`` if unknown.
 
@@ -461,6 +494,7 @@ class OAuthRegistry:
                 self._revoke_family(family)
                 return True
             ended = self._accounts.end_session(token)
+            self._session_apps.pop(token, None)
             owner = self._by_session.pop(token, None)
             if owner is not None:
                 owner.sessions.discard(token)
@@ -471,6 +505,7 @@ class OAuthRegistry:
         self._revoked_families += 1
         for session_id in family.sessions:
             self._accounts.end_session(session_id)
+            self._session_apps.pop(session_id, None)
             self._by_session.pop(session_id, None)
         family.sessions.clear()
 

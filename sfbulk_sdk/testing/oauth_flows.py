@@ -64,6 +64,8 @@ __all__ = [
     "TokenRequest",
     "grant_label",
     "host_of",
+    "identity_url",
+    "introspect",
     "parse_basic",
     "run_grant",
 ]
@@ -219,6 +221,44 @@ def _login_host(state: OrgState, request: TokenRequest) -> str:
     return "test.salesforce.com" if state.settings.sandbox else "login.salesforce.com"
 
 
+def identity_url(state: OrgState, request: TokenRequest, user: FakeUser) -> str:
+    """The user's identity URL (the token reply's ``id``, introspection's ``sub``)."""
+    return f"https://{_login_host(state, request)}/id/{state.org_id}/{user.user_id}"
+
+
+def introspect(state: OrgState, request: TokenRequest) -> dict[str, object]:
+    """``POST /services/oauth2/introspect`` (RFC 7662): whether ``token`` is active and, if
+    it is, whose, with which scopes and (access tokens) until when. The app authenticates
+    as at the token endpoint; a token of another app is not active for it."""
+    if request.basic is not None:
+        client_id, secret = request.basic
+    else:
+        client_id, secret = request.param("client_id"), request.params.get("client_secret", "")
+    app = state.oauth.find_app(client_id)
+    if app is None:
+        raise OAuthError("invalid_client_id", "client identifier invalid")
+    if secret and not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
+        raise OAuthError(
+            "invalid_client", "invalid client credentials", 401 if request.basic else 400
+        )
+    found = state.oauth.introspect(app, request.param("token"))
+    if found is None:
+        return {"active": False}
+    answer: dict[str, object] = {
+        "active": True,
+        "scope": " ".join(found.scopes),
+        "client_id": app.client_id,
+        "username": found.user.username,
+        "sub": identity_url(state, request, found.user),
+        "token_type": found.token_type,
+    }
+    if found.expires is not None:
+        expires = int(found.expires.timestamp())
+        answer["exp"] = expires
+        answer["iat"] = answer["nbf"] = expires - state.settings.session_timeout
+    return answer
+
+
 def _answer(
     state: OrgState,
     request: TokenRequest,
@@ -229,7 +269,7 @@ def _answer(
     scopes: tuple[str, ...] | None,
     signed: bool,
 ) -> dict[str, str]:
-    identity = f"https://{_login_host(state, request)}/id/{state.org_id}/{user.user_id}"
+    identity = identity_url(state, request, user)
     body = {"access_token": access_token}
     issued_at = str(int(state.now().timestamp() * 1000))
     if signed:

@@ -5,7 +5,7 @@ Routes, tried in order on the request path:
 * ``/_fake/...``: the controls (:mod:`.api.control`), answered before anything else;
 * ``/services/async/{version}/...``: Bulk API 1.0 (:mod:`.api.bulk1`);
 * ``{any prefix}/services/Soap/u/{version}[/{orgId}]``: SOAP (:mod:`.api.soap`);
-* ``{any prefix}/services/oauth2/token|revoke|authorize``: OAuth (:mod:`.api.oauth`);
+* ``{any prefix}/services/oauth2/token|revoke|authorize|introspect``: OAuth (:mod:`.api.oauth`);
 * ``/services/data/v{version}/jobs/ingest|query...``, ``.../sobjects/{sObject}/describe``:
   Bulk API 2.0 and REST (:mod:`.api.bulk2`).
 

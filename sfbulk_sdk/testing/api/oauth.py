@@ -1,4 +1,4 @@
-"""The OAuth 2.0 endpoints of the fake org: the token endpoint and token revocation.
+"""The OAuth 2.0 endpoints of the fake org: the token endpoint, revocation and introspection.
 
 Routes: ``POST {any prefix}/services/oauth2/token`` and ``/revoke`` (any
 prefix, as for SOAP, so that clients building ``https://{domain}.salesforce.com/...``
@@ -26,6 +26,12 @@ body). Errors are ``{"error": ..., "error_description": ...}`` with HTTP 400;
 A missing library for the JWT flow answers 500 ``server_error`` saying what to
 install.
 
+Introspection (``POST /services/oauth2/introspect``, RFC 7662): ``token=`` with the
+app's ``client_id`` (and ``client_secret``, or HTTP Basic); an active token of that app
+answers ``active``, ``scope``, ``client_id``, ``username``, ``sub`` (the identity URL),
+``token_type`` and, for an access token, ``exp`` / ``iat`` / ``nbf`` (seconds); any
+other token (unknown, expired, revoked, rotated away, another app's) ``{"active": false}``.
+
 Revocation: ``token=<access or refresh token>``; an unknown token answers 400
 ``unsupported_token_type`` / ``this token type is not supported``, the wording
 a live org answered (omniphx/forrest #213, where the body was form-encoded; the
@@ -42,13 +48,23 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from ..http import JSON, FakeRequest, FakeResponse
 from ..jwt_bearer import JwtUnavailable
 from ..oauth import OAuthError
-from ..oauth_flows import Attempt, TokenRequest, grant_label, host_of, parse_basic, run_grant
+from ..oauth_flows import (
+    Attempt,
+    TokenRequest,
+    grant_label,
+    host_of,
+    introspect,
+    parse_basic,
+    run_grant,
+)
 from ..state import OrgState
 
 __all__ = ["BODY_ERROR_CODE", "FORM", "PATTERN", "error", "handle"]
 
 #: The OAuth endpoints, under any path prefix.
-PATTERN = re.compile(r"^(?:/.*)?/services/oauth2/(?P<endpoint>token|revoke|authorize)/?$")
+PATTERN = re.compile(
+    r"^(?:/.*)?/services/oauth2/(?P<endpoint>token|revoke|authorize|introspect)/?$"
+)
 #: The OAuth error answering a request body that cannot be read.
 BODY_ERROR_CODE = "invalid_request"
 FORM = "application/x-www-form-urlencoded"
@@ -88,6 +104,8 @@ def handle(state: OrgState, request: FakeRequest, match: re.Match[str]) -> FakeR
         return _token(state, request)
     if endpoint == "revoke":
         return _revoke(state, request)
+    if endpoint == "introspect":
+        return _introspect(state, request)
     return _authorize(state, request)
 
 
@@ -124,16 +142,28 @@ def _authorize(state: OrgState, request: FakeRequest) -> FakeResponse:
     return _redirect(redirect_uri, {"code": code, **back})
 
 
-def _token(state: OrgState, request: FakeRequest) -> FakeResponse:
-    params = _form(request) if request.method.upper() == "POST" else {}
-    grant_type = params.get("grant_type", "")
-    attempt = Attempt(grant_label(grant_type))
-    token_request = TokenRequest(
-        params=params,
+def _token_request(state: OrgState, request: FakeRequest) -> TokenRequest:
+    return TokenRequest(
+        params=_form(request) if request.method.upper() == "POST" else {},
         basic=parse_basic(request.header("authorization")),
         host=host_of(request.header("host"), request.base_url, request.path),
         instance_url=(request.base_url or state.settings.instance_url).rstrip("/"),
     )
+
+
+def _introspect(state: OrgState, request: FakeRequest) -> FakeResponse:
+    try:
+        if request.method.upper() != "POST":
+            raise OAuthError("invalid_request", "must use HTTP POST")
+        return _json(200, introspect(state, _token_request(state, request)))
+    except OAuthError as exc:
+        return _oauth_error(exc)
+
+
+def _token(state: OrgState, request: FakeRequest) -> FakeResponse:
+    token_request = _token_request(state, request)
+    grant_type = token_request.params.get("grant_type", "")
+    attempt = Attempt(grant_label(grant_type))
     try:
         if request.method.upper() != "POST":
             raise OAuthError("invalid_request", "must use HTTP POST")
