@@ -478,7 +478,11 @@ class OAuthRegistry:
             if found is None or (owner is not None and owner is not app):
                 return None
             family = self._by_session.get(token)
-            scopes = family.scopes if family is not None else app.scopes
+            scopes = (  # a session of no grant (client credentials, JWT) holds no refresh scope
+                family.scopes
+                if family is not None
+                else tuple(x for x in app.scopes if x not in REFRESH_SCOPES)
+            )
             return Introspection(found[0], scopes, "access_token", found[1])
 
     def revoke(self, token: str) -> bool:

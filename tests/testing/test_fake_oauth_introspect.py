@@ -94,3 +94,18 @@ def test_a_bad_client_or_request_is_an_oauth_error() -> None:
         missing = http.post("/services/oauth2/introspect", data={"client_id": app.client_id})
         assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
         assert http.get("/services/oauth2/introspect").json()["error"] == "invalid_request"
+
+
+def test_a_client_credentials_token_holds_no_refresh_scope() -> None:
+    org = FakeOrg()
+    app = org.oauth.add_app(run_as=DEFAULT_USERNAME)
+    with client(org, MY_DOMAIN) as http:
+        reply = token(
+            http,
+            grant_type="client_credentials",
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+        )
+        assert reply.status_code == 200, reply.text
+        seen = _introspect(http, app, reply.json()["access_token"]).json()
+    assert seen["active"] is True and seen["scope"] == reply.json()["scope"] == "api"
