@@ -245,7 +245,7 @@ class Bulk2Engine(Engine):
 
     def _run_query(self, job: QueryJob, at: datetime) -> None:
         compiled = compile_soql(
-            job.soql, self._db, include_deleted=job.operation is Bulk2Operation.QUERY_ALL
+            job.soql, self._db, include_deleted=job.operation is Bulk2Operation.QUERY_ALL, now=at
         )
         rows = compiled.run()
         job.shape = QueryShape(compiled, job.api_version)

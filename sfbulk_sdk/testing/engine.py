@@ -211,7 +211,7 @@ class Bulk1Engine(Engine):
     def _run_query(self, batch: Batch, at: datetime) -> None:
         job = batch.job
         compiled = compile_soql(
-            batch.body, self._db, include_deleted=job.operation is Operation.QUERY_ALL
+            batch.body, self._db, include_deleted=job.operation is Operation.QUERY_ALL, now=at
         )
         if compiled.table.name != job.sobject:
             raise BatchFailure(

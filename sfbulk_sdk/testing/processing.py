@@ -109,10 +109,12 @@ def run_guarded(work: Callable[[], None]) -> str | None:
     return None
 
 
-def compile_soql(soql: str, db: Database, *, include_deleted: bool) -> CompiledQuery:
+def compile_soql(
+    soql: str, db: Database, *, include_deleted: bool, now: datetime | None = None
+) -> CompiledQuery:
     """Parse and compile a batch's or job's SOQL; a bad query fails it (``InvalidBatch``)."""
     try:
-        return compile_query(parse_soql(soql), db, include_deleted=include_deleted)
+        return compile_query(parse_soql(soql), db, include_deleted=include_deleted, now=now)
     except SoqlError as exc:
         raise BatchFailure(
             f"InvalidBatch : Failed to process query: {exc.code}: {exc.message}"

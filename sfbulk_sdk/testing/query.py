@@ -11,11 +11,13 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from .ids import normalize_id
 from .schema import FieldSpec, FieldType
 from .soql import Condition, InList, Junction, Literal, Negation, ParsedQuery, SoqlError
+from .soql_dates import date_range
 from .store import Database, Record, Table
 
 __all__ = ["Column", "CompiledQuery", "compile_query"]
@@ -151,11 +153,43 @@ def _compose(chain: Sequence[Callable[[Record], Record | None]], last: Getter) -
     return get
 
 
-def _coerce(spec: FieldSpec, lit: Literal, path: str) -> Any:
+@dataclass(frozen=True)
+class _Days:
+    """A date literal's range ``[start, end)``, in the field's own type (date or dateTime)."""
+
+    start: Any
+    end: Any
+
+    def holds(self, value: Any) -> bool:
+        return bool(self.start <= value < self.end)
+
+
+#: How a field compares with a date literal's range (``=`` is within it).
+_RANGE_OPS: dict[str, Callable[[Any, _Days], bool]] = {
+    "=": lambda v, r: r.holds(v),
+    "!=": lambda v, r: not r.holds(v),
+    "<": lambda v, r: bool(v < r.start),
+    "<=": lambda v, r: bool(v < r.end),
+    ">": lambda v, r: bool(v >= r.end),
+    ">=": lambda v, r: bool(v >= r.start),
+}
+
+
+def _days(ftype: FieldType, lit: Literal, today: date) -> _Days:
+    name, count = lit.value
+    start, end = date_range(name, count, today)
+    if ftype is FieldType.DATETIME:
+        return _Days(*(datetime.combine(d, time(), timezone.utc) for d in (start, end)))
+    return _Days(start, end)
+
+
+def _coerce(spec: FieldSpec, lit: Literal, path: str, today: date | None = None) -> Any:
     """The literal as a value comparable with the field's stored values."""
     ftype = spec.field_type
     if lit.kind == "null":
         return None
+    if lit.kind == "daterange" and ftype in (FieldType.DATE, FieldType.DATETIME):
+        return _days(ftype, lit, today or datetime.now(timezone.utc).date())
     if ftype.is_text:
         if lit.kind != "string":
             raise SoqlError(
@@ -221,15 +255,15 @@ def _norm(spec: FieldSpec) -> Callable[[Any], Any]:
 
 
 def _compile_condition(
-    cond: Condition, db: Database, table: Table, flags: dict[str, bool]
+    cond: Condition, db: Database, table: Table, flags: dict[str, bool], today: date
 ) -> Callable[[Record], bool]:
     if isinstance(cond, Junction):
-        parts = [_compile_condition(c, db, table, flags) for c in cond.items]
+        parts = [_compile_condition(c, db, table, flags, today) for c in cond.items]
         if cond.op == "AND":
             return lambda r: all(p(r) for p in parts)
         return lambda r: any(p(r) for p in parts)
     if isinstance(cond, Negation):
-        inner = _compile_condition(cond.item, db, table, flags)
+        inner = _compile_condition(cond.item, db, table, flags, today)
         return lambda r: not inner(r)
     _, spec, getter, _ = _resolve(db, table, cond.path)
     if spec.field_type in (FieldType.ID, FieldType.REFERENCE):
@@ -238,7 +272,17 @@ def _compile_condition(
         flags["id"] = True
     norm = _norm(spec)
     if isinstance(cond, InList):
-        values = {norm(_coerce(spec, lit, cond.path)) for lit in cond.literals}
+        coerced = [_coerce(spec, lit, cond.path, today) for lit in cond.literals]
+        ranges = [c for c in coerced if isinstance(c, _Days)]
+        values = {norm(c) for c in coerced if not isinstance(c, _Days)}
+        if ranges:
+
+            def within(v: Any) -> bool:
+                return v is not None and (v in values or any(x.holds(v) for x in ranges))
+
+            return (
+                (lambda r: not within(getter(r))) if cond.negate else (lambda r: within(getter(r)))
+            )
         if cond.negate:
             return lambda r: (v := getter(r)) is None or norm(v) not in values
         return lambda r: (v := getter(r)) is not None and norm(v) in values
@@ -255,7 +299,12 @@ def _compile_condition(
             raise SoqlError("MALFORMED_QUERY", "LIKE needs a quoted pattern")
         regex = _like_regex(str(cond.literal.value))
         return lambda r: (v := getter(r)) is not None and regex.fullmatch(v) is not None
-    target = _coerce(spec, cond.literal, cond.path)
+    target = _coerce(spec, cond.literal, cond.path, today)
+    if isinstance(target, _Days):
+        test = _RANGE_OPS[op]
+        if op == "!=":
+            return lambda r: (v := getter(r)) is None or test(v, target)
+        return lambda r: (v := getter(r)) is not None and test(v, target)
     if target is None:
         if op == "=":
             return lambda r: getter(r) is None
@@ -274,9 +323,15 @@ def _compile_condition(
 
 
 def compile_query(
-    parsed: ParsedQuery, db: Database, *, include_deleted: bool = False
+    parsed: ParsedQuery,
+    db: Database,
+    *,
+    include_deleted: bool = False,
+    now: datetime | None = None,
 ) -> CompiledQuery:
-    """Bind a parsed query to the org's tables, checking every field it names."""
+    """Bind a parsed query to the org's tables, checking every field it names; date
+    literals (``TODAY``) count from ``now`` (the org's clock; default: the real time)."""
+    today = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).date()
     table = db.table(parsed.sobject)
     if table is None:
         raise SoqlError(
@@ -294,7 +349,9 @@ def compile_query(
         columns.append(Column(name, canonical, spec, getter))
     flags: dict[str, bool] = {}
     predicate = (
-        _compile_condition(parsed.where, db, table, flags) if parsed.where is not None else None
+        _compile_condition(parsed.where, db, table, flags, today)
+        if parsed.where is not None
+        else None
     )
     order: list[tuple[Getter, bool, bool, bool]] = []
     for item in parsed.order_by:

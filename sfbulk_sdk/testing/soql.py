@@ -11,7 +11,9 @@ Supported::
 As in Salesforce, ``AND`` and ``OR`` cannot be mixed at one level without
 parentheses, text comparisons ignore case, ``!=``/``NOT IN`` also match nulls
 and literals must have the field's type (quoted strings and ids, bare numbers,
-``true``/``false``, ``2024-01-31`` dates, ``2024-01-31T00:00:00Z`` dateTimes).
+``true``/``false``, ``2024-01-31`` dates, ``2024-01-31T00:00:00Z`` dateTimes, and the
+date literals ``TODAY``, ``LAST_N_DAYS:n``, ``THIS_MONTH``... of
+:mod:`~sfbulk_sdk.testing.soql_dates`, ranges of days compared as Salesforce does).
 What Bulk queries reject (aggregates, ``GROUP BY``, ``OFFSET``, sub-queries,
 ``TYPEOF``) fails with the codes Salesforce uses.
 
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from .soql_dates import DATE_LITERALS, N_DATE_LITERALS
 from .values import parse_datetime
 
 __all__ = [
@@ -106,7 +109,7 @@ def _tokenize(soql: str) -> list[Token]:
 class Literal:
     """A literal value from the query text."""
 
-    kind: str  # string, number, bool, null, date, datetime
+    kind: str  # string, number, bool, null, date, datetime, daterange (TODAY, LAST_N_DAYS:n)
     value: Any
     text: str
 
@@ -363,6 +366,16 @@ class _Parser:
             return Literal("bool", tok.upper == "TRUE", tok.text)
         if tok.kind == "ident" and tok.upper == "NULL":
             return Literal("null", None, tok.text)
+        if tok.kind == "ident" and tok.upper in DATE_LITERALS:
+            return Literal("daterange", (tok.upper, None), tok.text)
+        if tok.kind == "ident" and tok.upper in N_DATE_LITERALS:
+            self.expect_punct(":")
+            count = self.next()
+            if count.kind != "number" or not count.text.isdigit():
+                raise SoqlError(
+                    "MALFORMED_QUERY", f"{tok.text} needs a whole number, not '{count.text}'"
+                )
+            return Literal("daterange", (tok.upper, int(count.text)), f"{tok.text}:{count.text}")
         raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{tok.text}'")
 
 

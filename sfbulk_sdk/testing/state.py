@@ -351,7 +351,9 @@ class OrgState:
         """Run a query of the supported SOQL subset; keys are the field names as queried."""
         with self.lock:
             self.tick()
-            compiled = compile_query(parse_soql(soql), self.db, include_deleted=include_deleted)
+            compiled = compile_query(
+                parse_soql(soql), self.db, include_deleted=include_deleted, now=self.now()
+            )
             offset = 1 + len(compiled.relationships)
             names = [c.name for c in compiled.columns]
             return [dict(zip(names, row[offset:], strict=True)) for row in compiled.run()]

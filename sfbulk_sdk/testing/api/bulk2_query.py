@@ -52,7 +52,10 @@ def _create(call: RestCall) -> FakeResponse:
     state = call.state
     try:
         compiled = compile_query(
-            parse_soql(soql), state.db, include_deleted=operation is Bulk2Operation.QUERY_ALL
+            parse_soql(soql),
+            state.db,
+            include_deleted=operation is Bulk2Operation.QUERY_ALL,
+            now=state.now(),
         )
     except SoqlError as exc:
         raise RestFailure(400, exc.code, exc.message) from None
