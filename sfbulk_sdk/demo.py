@@ -109,7 +109,9 @@ def run_demo(
             )
         _tell(say, people)
 
-        titled = [{"Id": i, "Title": "VP Demo"} for i in people.ids()[: contacts // 10] if i]
+        # a tenth of the Contacts loaded (at least one: a small demo updates one too)
+        loaded_ids = [i for i in people.ids() if i]
+        titled = [{"Id": i, "Title": "VP Demo"} for i in loaded_ids[: max(1, contacts // 10)]]
         with progress("update Contact (Bulk 2.0)", len(titled)) as hook:
             updated = bulk.update("Contact", titled, api="bulk2", progress=hook)
         _tell(say, updated)

@@ -45,3 +45,15 @@ def test_demo_command_talks_to_a_person(capsys: pytest.CaptureFixture[str]) -> N
     assert "Next, against a real org" in done.stderr and "records queried" in done.stderr
     assert run(["demo", "--accounts", "0"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_demo_with_fewer_than_ten_contacts_updates_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """``contacts // 10`` was 0 below ten Contacts: the update had no record and failed."""
+    for contacts in (1, 2, 9):
+        lines: list[str] = []
+        assert run_demo(accounts=3, contacts=contacts, say=lines.append) == 0, lines
+        assert any(
+            line.startswith("update Contact via bulk2: 1 rows, 1 succeeded") for line in lines
+        )
+    assert run(["demo", "--accounts", "2", "--contacts", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["Contacts updated (Bulk 2.0)"] == 1
