@@ -8,20 +8,21 @@ Data commands (loads, ``query``, ``job``) are in :mod:`sfbulk_sdk.cli.data`.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, TextIO, cast
 
 import typer
 import typer.main
 
 from ..testing.accounts import DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME
 from .exits import CliError, ExitCode, describe
-from .output import Output
+from .output import ClosedStdout, Output
 from .root import app, state
 
 __all__ = ["app", "hoist_global_options", "run"]
@@ -302,6 +303,9 @@ def run(argv: Sequence[str]) -> int:
     args = hoist_global_options(argv)
     debug = "--debug" in args
     command = typer.main.get_command(app)
+    if sys.stdout is None:  # started with stdout closed (>&-): a write is one error line
+        sys.stdout = cast("TextIO", ClosedStdout())
+    streams = (sys.stdout, sys.stderr)
     try:
         with _one_line_diagnostics(debug):
             result = command.main(args=args, prog_name="sfbulk", standalone_mode=False)
@@ -320,8 +324,12 @@ def run(argv: Sequence[str]) -> int:
     except KeyboardInterrupt:
         _line("interrupted", "")
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return _pipe_closed(streams)
     except BaseException as exc:
         if isinstance(exc, SystemExit):
+            if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
+                return _pipe_closed(streams)  # click caught a broken pipe and swapped them
             return int(exc.code) if isinstance(exc.code, int) else ExitCode.INTERNAL
         if debug:
             traceback.print_exc()
@@ -329,6 +337,25 @@ def run(argv: Sequence[str]) -> int:
         _line(error.message, error.hint)
         return error.code
     return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _pipe_closed(streams: tuple[TextIO, TextIO]) -> int:
+    """The reader of the output went away (``| head``): stop quietly, as SIGPIPE would.
+
+    A stream whose buffered text can no longer be flushed is pointed at the null
+    device, so that the interpreter's last flush cannot complain either."""
+    sys.stdout, sys.stderr = streams
+    for stream in streams:
+        try:
+            stream.flush()
+        except OSError:
+            try:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, stream.fileno())
+                os.close(null)
+            except (OSError, ValueError):
+                pass
+    return ExitCode.PIPE_CLOSED
 
 
 def _line(message: str, hint: str) -> None:

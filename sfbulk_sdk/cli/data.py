@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 
 from ..client import Bulk
 from ..core.outcomes import LoadResult
 from ..errors import InvalidJobError, NotFoundError
+from . import files
 from .exits import CliError, ExitCode
 from .output import Output, rate
 from .root import app, state
@@ -58,51 +57,62 @@ def client(settings: Settings) -> Iterator[Bulk]:
 # --------------------------------------------------------------------------- loads
 
 
-@contextmanager
-def _input_file(name: str) -> Iterator[Path]:
-    """The CSV to load: the named file, or standard input spooled to a private temp file."""
-    if name != "-":
-        path = Path(name)
-        if not path.is_file():
-            raise CliError(f"no such file: {name}", hint="give a CSV file, or - for stdin")
-        yield path
-        return
-    if sys.stdin.isatty():
-        raise CliError("FILE.csv is -, but standard input is a terminal", hint="pipe the CSV in")
-    with tempfile.TemporaryDirectory(prefix="sfbulk-") as tmp:
-        path = Path(tmp) / "stdin.csv"
-        with path.open("wb") as handle:
-            shutil.copyfileobj(sys.stdin.buffer, handle)
-        yield path
+def _write_report(result: LoadResult, path: Path, target: str, success: bool) -> None:
+    if result.rows_known:
+        header, rows = files.input_rows(path)
+        text = (result.success_csv if success else result.error_csv)(header, rows)
+    else:  # a Bulk 2.0 insert: outcomes are not tied to input rows
+        text = _outcomes_csv(result, success)
+    files.write_text(target, text)
 
 
-def _rows(path: Path) -> tuple[list[str], Iterator[list[str]]]:
-    handle = path.open(newline="", encoding="utf-8-sig")
-    reader = csv.reader(handle)
-    header = next(reader, None)
-    if not header:
-        handle.close()
-        raise CliError(f"{path} has no CSV header line")
+def _check_history() -> Path:
+    """The job history file, refused before anything is sent when it cannot be written."""
+    path = home_dir() / JOB_HISTORY
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise CliError(
+            f"the job history {path} cannot be written: {exc.strerror or exc}",
+            hint="check SFBULK_HOME",
+        ) from None
+    return path
 
-    def rows() -> Iterator[list[str]]:
-        with handle:
-            yield from reader
 
-    return header, rows()
-
-
-def _write_reports(
-    result: LoadResult, path: Path, success_file: str | None, error_file: str | None
-) -> None:
-    for target, success in ((success_file, True), (error_file, False)):
+def _record_load(
+    result: LoadResult,
+    path: Path,
+    history: Path,
+    success_file: str | None,
+    error_file: str | None,
+) -> list[str]:
+    """Add the jobs to the history and write the reports; what could not be written."""
+    unwritten: list[str] = []
+    try:
+        remember_jobs(result, history)
+    except OSError as exc:
+        unwritten.append(f"the job history {history} was not written: {exc.strerror or exc}")
+    for option, target, success in (
+        ("--success-file", success_file, True),
+        ("--error-file", error_file, False),
+    ):
         if not target:
             continue
-        if result.rows_known:
-            header, rows = _rows(path)
-            text = (result.success_csv if success else result.error_csv)(header, rows)
-        else:  # a Bulk 2.0 insert: outcomes are not tied to input rows
-            text = _outcomes_csv(result, success)
-        Path(target).write_text(text, encoding="utf-8", newline="")
+        try:
+            _write_report(result, path, target, success)
+        except (OSError, CliError) as exc:
+            reason = exc.message if isinstance(exc, CliError) else (exc.strerror or str(exc))
+            unwritten.append(f"{option} {target} was not written: {reason}")
+    return unwritten
+
+
+def _counts(result: LoadResult) -> str:
+    return (
+        f"jobs {', '.join(result.jobs)}: {result.size:,} rows, {result.succeeded:,} succeeded, "
+        f"{result.failed_count:,} failed"
+    )
 
 
 def _outcomes_csv(result: LoadResult, success: bool) -> str:
@@ -130,12 +140,13 @@ class _StringWriter:
         return "".join(self.parts)
 
 
-def remember_jobs(result: LoadResult) -> None:
+def remember_jobs(result: LoadResult, history: Path | None = None) -> None:
     """Add the load's jobs to the history (``sfbulk job list``)."""
-    home = home_dir()
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if history is None:
+        history = home_dir() / JOB_HISTORY
+        history.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with (home / JOB_HISTORY).open("a", encoding="utf-8") as handle:
+    with history.open("a", encoding="utf-8") as handle:
         for job_id in result.jobs:
             entry = {
                 "id": job_id,
@@ -154,7 +165,7 @@ def read_history() -> list[dict[str, object]]:
     if not path.is_file():
         return []
     found = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             entry = json.loads(line)
         except ValueError:
@@ -162,11 +173,6 @@ def read_history() -> list[dict[str, object]]:
         if isinstance(entry, dict):
             found.append(entry)
     return found
-
-
-def _count_rows(path: Path) -> int:
-    _header, rows = _rows(path)
-    return sum(1 for row in rows if row)
 
 
 def _report_load(out: Output, result: LoadResult, started: float, files: dict[str, str]) -> int:
@@ -217,24 +223,36 @@ def _load_command(operation: str) -> Callable[..., None]:
         run_state = state(ctx)
         out = run_state.out
         wire = "hardDelete" if operation == "hard-delete" else operation
-        with _input_file(file) as path, client(run_state.settings) as bulk:
-            total = _count_rows(path)
-            started = time.perf_counter()
-            with out.progress(f"{operation} {sobject}", total) as hook:
-                options: dict[str, object] = {"api": api, "serial": serial, "progress": hook}
-                if batch_size is not None:
-                    options["batch_size"] = batch_size
-                result = bulk.load(
-                    wire,
-                    sobject,
-                    path,
-                    external_id_field=external_id,
-                    **options,  # type: ignore[arg-type]
-                )
-            remember_jobs(result)
-            _write_reports(result, path, success_file, error_file)
-        files = {k: v for k, v in (("success_file", success_file), ("error_file", error_file)) if v}
-        raise typer.Exit(_report_load(out, result, started, files))
+        reports = {"--success-file": success_file, "--error-file": error_file}
+        with files.input_file(file) as source:
+            for option, target in reports.items():
+                if target:
+                    files.check_target(option, target, not_same_as=source.path)
+            total = files.scan_input(source)
+            history = _check_history()
+            with client(run_state.settings) as bulk:
+                started = time.perf_counter()
+                with out.progress(f"{operation} {sobject}", total) as hook:
+                    options: dict[str, object] = {"api": api, "serial": serial, "progress": hook}
+                    if batch_size is not None:
+                        options["batch_size"] = batch_size
+                    result = bulk.load(
+                        wire,
+                        sobject,
+                        source.path,
+                        external_id_field=external_id,
+                        **options,  # type: ignore[arg-type]
+                    )
+            unwritten = _record_load(result, source.path, history, success_file, error_file)
+        shown = {k: v for k, v in (("success_file", success_file), ("error_file", error_file)) if v}
+        code = _report_load(out, result, started, shown)
+        if unwritten:
+            raise CliError(
+                f"the load itself completed ({_counts(result)}), but {'; '.join(unwritten)}",
+                code=ExitCode.NOT_RECORDED,
+                hint="do not load the file again: see 'sfbulk job results JOB_ID'",
+            )
+        raise typer.Exit(code)
 
     command.__name__ = operation.replace("-", "_")
     command.__doc__ = {
@@ -252,16 +270,6 @@ for _operation in ("insert", "update", "upsert", "delete", "hard-delete"):
 
 
 # --------------------------------------------------------------------------- query
-
-
-@contextmanager
-def _output(name: str) -> Iterator[TextIO]:
-    if name == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    with open(name, "w", newline="", encoding="utf-8") as handle:
-        yield handle
 
 
 @app.command()
@@ -287,9 +295,10 @@ def query(
         raise CliError(f"--format must be csv or jsonl, not {output_format!r}")
     run_state = state(ctx)
     out = run_state.out
+    _check_output(output)
     count = 0
     started = time.perf_counter()
-    with client(run_state.settings) as bulk, _output(output) as handle:
+    with client(run_state.settings) as bulk, files.output(output) as handle:
         records = bulk.query(soql, query_all=query_all, pk_chunking=pk_chunking, api=api)  # type: ignore[arg-type]
         writer: csv.DictWriter[str] | None = None
         with out.progress("query", None) as hook:
@@ -307,6 +316,11 @@ def query(
                 count += 1
                 if count % 1000 == 0:
                     hook(ProgressEvent("query_records", 1000))
+        if writer is None and output_format == "csv":
+            # no record to take the header from: the select list's fields, when plain
+            fields = files.select_fields(soql)
+            if fields:
+                csv.writer(handle, lineterminator="\n").writerow(fields)
     shown: dict[str, object] = {
         "records": count,
         "output": "stdout" if output == "-" else output,
@@ -320,6 +334,14 @@ def query(
         else:
             out.data(shown)
     out.summary("query", shown)
+
+
+def _check_output(name: str) -> None:
+    """Refuse an output that cannot be written before the query is sent."""
+    if name == "-":
+        files.stdout()
+    else:
+        files.check_target("--output", name)
 
 
 # --------------------------------------------------------------------------- jobs
@@ -370,7 +392,7 @@ JobId = Annotated[str, typer.Argument(metavar="JOB_ID", help="The job's id.")]
 @job_app.command("list")
 def job_list(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(help="Show the last N jobs.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="Show the last N jobs (N >= 1).")] = 20,
 ) -> None:
     """The jobs sfbulk started from this machine (newest last)."""
     out = state(ctx).out
@@ -443,9 +465,10 @@ def job_results(
 ) -> None:
     """Every row's outcome of a finished ingest job (row, id, success, created, error)."""
     run_state = state(ctx)
+    _check_output(output)
     with client(run_state.settings) as bulk:
         result = _wait(bulk, job_id, api)
-    with _output(output) as handle:
+    with files.output(output) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["row", "sf__Id", "success", "created", "sf__Error"])
         for outcome in result:

@@ -9,8 +9,10 @@ code  meaning
 3     authentication: login refused, not logged in, session or grant dead
 4     Salesforce answered with an error: API error, failed job or batch
 5     network: connection, TLS, timeout, unreadable reply, unreachable store
+6     a load completed, but its report file or the job history was not written
 70    an unexpected error (a bug: ``--debug`` shows the traceback)
 130   interrupted (Ctrl+C)
+141   the reader of standard output went away (``| head``): output stopped, quietly
 ====  ==========================================================================
 """
 
@@ -32,8 +34,10 @@ class ExitCode(IntEnum):
     AUTH = 3
     API = 4
     NETWORK = 5
+    NOT_RECORDED = 6
     INTERNAL = 70
     INTERRUPTED = 130
+    PIPE_CLOSED = 141
 
 
 class CliError(errors.SfBulkError):

@@ -8,6 +8,7 @@ table, messages and errors. No secret is ever passed to these functions.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -29,8 +30,23 @@ from rich.progress import (
 from rich.table import Table
 
 from ..core.progress import ProgressEvent, ProgressHook
+from .exits import CliError
 
-__all__ = ["Output", "RateColumn"]
+__all__ = ["ClosedStdout", "Output", "RateColumn"]
+
+
+class ClosedStdout(io.TextIOBase):
+    """Standard output when ``sfbulk`` started without one (``>&-``): a write is an error."""
+
+    @property
+    def closed(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise CliError("standard output is closed", hint="give -o FILE, or leave stdout open")
+
+    def flush(self) -> None:
+        """Nothing to flush."""
 
 
 class RateColumn(TextColumn):

@@ -75,8 +75,13 @@ _MEANING = {
     ExitCode.AUTH: "authentication: login refused, not logged in, session or grant dead",
     ExitCode.API: "Salesforce answered with an error: API error, failed job or batch",
     ExitCode.NETWORK: "network: connection, TLS, timeout, unreadable reply, unreachable store",
+    ExitCode.NOT_RECORDED: "a load completed at Salesforce, but a report file (`--success-file`, "
+    "`--error-file`) or the job history was not written: the message names the jobs and "
+    "counts (do not load again; `sfbulk job results JOB_ID` gives every row's outcome)",
     ExitCode.INTERNAL: "an unexpected error (a bug: `--debug` shows the traceback)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl+C)",
+    ExitCode.PIPE_CLOSED: "the reader of standard output went away (piped into `head`): the "
+    "output stopped there, with no message (128 + SIGPIPE, as a shell reports it)",
 }
 
 

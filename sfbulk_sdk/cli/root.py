@@ -20,7 +20,9 @@ __all__ = ["EXIT_CODES", "State", "app", "state"]
 EXIT_CODES = (
     "Exit codes: 0 all rows succeeded; 1 some rows failed; 2 usage error (bad option, "
     "missing file or extra); 3 authentication; 4 Salesforce API error (failed job or "
-    "batch); 5 network, TLS or timeout; 70 unexpected error; 130 interrupted."
+    "batch); 5 network, TLS or timeout; 6 loaded, but a report or the job history not "
+    "written; 70 unexpected error; 130 interrupted; 141 the output's reader went away "
+    "(| head)."
 )
 
 app = typer.Typer(
