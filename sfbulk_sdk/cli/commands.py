@@ -317,6 +317,9 @@ def run(argv: Sequence[str]) -> int:
     except _CLICK_ERROR as exc:
         hint = ""
         ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help(), file=sys.stderr)  # a bare 'sfbulk': its help, as it reads
+            return ExitCode.USAGE
         if isinstance(exc, _USAGE_ERROR) and ctx is not None:
             hint = f"see '{ctx.command_path} --help'"
         _line(exc.format_message(), hint)  # type: ignore[attr-defined]
