@@ -80,12 +80,37 @@ class LoadSettings(TypedDict, total=False):
     progress: ProgressHook | None
 
 
-def _choose(api: Api, operation: Operation) -> str:
+def _choose(api: Api, operation: Operation, settings: LoadSettings) -> str:
+    """The API a load goes through: the one asked for, or on ``auto`` the one the
+    operation is best served by, unless a setting only the other API has decides it
+    (``serial`` / ``batch_size``: Bulk 1.0; ``job_size``: Bulk 2.0). A setting the
+    chosen API does not have is refused rather than ignored; both sizes together are a
+    load written for either API (each API takes its own)."""
     if api not in ("auto", "bulk1", "bulk2"):
         raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
-    if api != "auto":
-        return api
-    return "bulk1" if operation is Operation.INSERT else "bulk2"
+    sized = {name for name in ("batch_size", "job_size") if settings.get(name) is not None}
+    either = len(sized) == 2
+    bulk1_only = [
+        n for n in ("serial", "batch_size") if settings.get(n) and not (either and n in sized)
+    ]
+    bulk2_only = [n for n in ("job_size",) if settings.get(n) and not either]
+    if bulk1_only and bulk2_only:
+        raise InvalidInputError(
+            f"{bulk1_only[0]} is a Bulk 1.0 setting and job_size a Bulk 2.0 one: give one"
+        )
+    if api == "auto":
+        if bulk1_only or bulk2_only:
+            return "bulk1" if bulk1_only else "bulk2"
+        return "bulk1" if operation is Operation.INSERT else "bulk2"
+    unknown = bulk1_only if api == "bulk2" else bulk2_only
+    if unknown:
+        other = "bulk1" if api == "bulk2" else "bulk2"
+        raise InvalidInputError(
+            f"{unknown[0]} is not a setting of {api} (it has no "
+            f"{'serial mode or batches' if api == 'bulk2' else 'jobs of a chosen size'}):"
+            f" use api='{other}' or leave {unknown[0]} out"
+        )
+    return api
 
 
 def _positive(value: object, name: str, most: int) -> int:
@@ -267,7 +292,7 @@ class Ops(Bulk2Client):
         ):
             raise InvalidInputError("upsert needs external_id_field (the external id field)")
         poll, hook = _checked_settings(settings)
-        api = _choose(settings.get("api", "auto"), op)
+        api = _choose(settings.get("api", "auto"), op, settings)
         options = loads.LoadOptions(
             operation=op,
             sobject=_sobject_name(sobject),
@@ -302,7 +327,7 @@ class Ops(Bulk2Client):
                     unit="job",
                 )
             except RepeatedKeyError:
-                if settings.get("api", "auto") != "auto":
+                if settings.get("api", "auto") != "auto" or settings.get("job_size"):
                     raise
                 # Rows sharing a key cannot be told apart in Bulk 2.0's results: the
                 # input is whole in hand (it was checked whole), so Bulk 1.0 loads it.

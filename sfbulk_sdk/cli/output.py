@@ -28,6 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from ..core.progress import ProgressEvent, ProgressHook
 from .exits import CliError
@@ -106,7 +107,9 @@ class Output:
         table.add_column("what", style="bold")
         table.add_column("value", justify="right")
         for name, value in rows.items():
-            table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+            # values are data (file names, SOQL), never markup: '[red]x.csv' shows as typed
+            shown = f"{value:,}" if isinstance(value, int) else str(value)
+            table.add_row(Text(name), Text(shown))
         self.err.print(table)
 
     @contextmanager

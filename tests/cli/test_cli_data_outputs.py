@@ -93,3 +93,11 @@ def test_a_broken_pipe_ends_quietly_and_a_closed_stdout_is_one_line(
                               capture_output=True, text=True, env=env, cwd=cli.home,
                               timeout=120)  # fmt: skip
         _one_line(done, 2, "standard output is closed")
+
+
+def test_the_summary_shows_file_names_as_typed_not_as_markup(inproc: InProcess) -> None:
+    cli = inproc
+    assert cli("login").returncode == 0
+    done = cli("query", "SELECT Id FROM Account", "-o", "[red]x.csv")
+    assert done.returncode == 0, done.stderr
+    assert (cli.home / "[red]x.csv").is_file() and "[red]x.csv" in done.stderr

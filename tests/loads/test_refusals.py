@@ -152,6 +152,11 @@ def test_bad_settings_are_refused_before_anything_is_sent() -> None:
             ({"poll": 30}, "poll must be a PollPolicy"),
             ({"progress": "log"}, "progress must be a callable"),
             ({"batchsize": 100}, r"unknown load settings \['batchsize'\]"),
+            ({"api": "bulk2", "serial": True}, "serial is not a setting of bulk2"),
+            ({"api": "bulk2", "batch_size": 500}, "batch_size is not a setting of bulk2"),
+            ({"api": "bulk1", "job_size": 10_000}, "job_size is not a setting of bulk1"),
+            ({"serial": True, "job_size": 10_000}, "give one"),
+            ({"api": "bulk2", "serial": True, "batch_size": 5, "job_size": 10_000}, "serial is"),
         ]:
             settings.setdefault("progress", None)
             with pytest.raises(errors.InvalidInputError, match=message):
@@ -228,3 +233,17 @@ def test_a_bulk1_query_names_the_outer_object_not_a_subquerys() -> None:
 def test_a_record_over_a_bulk2_job_is_named_against_the_job() -> None:
     rows = [{"LastName": "x", "Description": "d" * 2_000}]
     _refused(rows, "row 1 does not fit in a job even on its own", "bulk2", job_size=1_000)
+
+
+def test_on_auto_a_setting_only_one_api_has_chooses_that_api() -> None:
+    org = FakeOrg()
+    ids = org.insert("Contact", [{"LastName": f"L{i}"} for i in range(4)])
+    rows = [{"Id": record_id, "LastName": "Z"} for record_id in ids]
+    with sync_bulk(org) as bulk:
+        assert bulk.update("Contact", rows, progress=None).api == "bulk2"  # the default
+        assert bulk.update("Contact", rows, serial=True, progress=None).api == "bulk1"
+        assert bulk.update("Contact", rows, batch_size=2, progress=None).api == "bulk1"
+        assert (
+            bulk.insert("Contact", _rows(0, "d", count=2), job_size=10_000, progress=None).api
+            == "bulk2"
+        )

@@ -39,7 +39,8 @@ def test_any_text_arrives_in_the_org_exactly(
         {"FirstName": name, "LastName": "L", EXTERNAL_ID: f"E{i}"} for i, name in enumerate(names)
     ]
     with sync_bulk(org) as bulk:
-        result = bulk.insert("Contact", rows, api=api, batch_size=batch_size, progress=None)
+        size = {"batch_size": batch_size} if api == "bulk1" else {"job_size": 60 * batch_size + 200}
+        result = bulk.insert("Contact", rows, api=api, progress=None, **size)  # type: ignore[arg-type]
     assert result.ok, result.failed()[:1]
     stored = {
         r[EXTERNAL_ID]: r["FirstName"] for r in org.query("SELECT FirstName, Ext__c FROM Contact")
