@@ -6,8 +6,8 @@ Routes, tried in order on the request path:
 * ``/services/async/{version}/...``: Bulk API 1.0 (:mod:`.api.bulk1`);
 * ``{any prefix}/services/Soap/u/{version}[/{orgId}]``: SOAP (:mod:`.api.soap`);
 * ``{any prefix}/services/oauth2/token|revoke|authorize|introspect``: OAuth (:mod:`.api.oauth`);
-* ``/services/data/v{version}/jobs/ingest|query...``, ``.../sobjects/{sObject}/describe``:
-  Bulk API 2.0 and REST (:mod:`.api.bulk2`).
+* ``/services/data/v{version}/jobs/ingest|query...``, ``.../query|queryAll[/...]``,
+  ``.../sobjects/{sObject}/describe``: Bulk API 2.0 and REST (:mod:`.api.bulk2`).
 
 Anything else is a REST-style 404. Before routing, batches progress to the
 clock's current time and an injected fault may answer instead (shaped like the

@@ -5,7 +5,8 @@
 (:class:`~sfbulk_sdk.testing.accounts.Accounts`), the OAuth apps and tokens
 (:class:`~sfbulk_sdk.testing.oauth.OAuthRegistry`), the Bulk 1.0 jobs and batches
 (:class:`~sfbulk_sdk.testing.engine.Bulk1Engine`), the Bulk 2.0 jobs
-(:class:`~sfbulk_sdk.testing.bulk2_engine.Bulk2Engine`), the daily allowances,
+(:class:`~sfbulk_sdk.testing.bulk2_engine.Bulk2Engine`), the REST query cursors
+(:class:`~sfbulk_sdk.testing.rest_results.QueryCursors`), the daily allowances,
 the injected faults and the request counters. The handlers in
 :mod:`sfbulk_sdk.testing.api` read and change it; :class:`~sfbulk_sdk.testing.FakeOrg`
 is the small facade tests use.
@@ -36,6 +37,7 @@ from .ids import IdGenerator, key_prefix_sequence, normalize_id
 from .limits import RollingAllowance
 from .oauth import OAuthRegistry, OAuthStats
 from .query import compile_query
+from .rest_results import QueryCursors
 from .schema import (
     FieldSpec,
     FieldValue,
@@ -130,6 +132,8 @@ class OrgState:
         )
         #: REST requests (``/services/data``) in the rolling 24 hours (``Sforce-Limit-Info``).
         self.api_requests = RollingAllowance(clock, lambda: settings.max_api_requests_per_day)
+        #: The REST query cursors (``nextRecordsUrl``) still open.
+        self.query_cursors = QueryCursors(clock)
         self.faults = FaultSet()
         self.logins = 0
         self.failed_logins = 0

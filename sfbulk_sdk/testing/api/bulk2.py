@@ -1,7 +1,8 @@
-"""Bulk API 2.0 and the REST resources it needs: ``/services/data/v{version}/...``.
+"""Bulk API 2.0 and the REST resources beside it: ``/services/data/v{version}/...``.
 
 Routes: ``jobs/ingest[/...]`` (:mod:`.bulk2_ingest`), ``jobs/query[/...]``
-(:mod:`.bulk2_query`) and ``sobjects/{sObject}/describe`` (the describe
+(:mod:`.bulk2_query`), ``query`` / ``queryAll`` with their continuations
+(:mod:`.rest_query`) and ``sobjects/{sObject}/describe`` (the describe
 document of an object of the fake, :mod:`~sfbulk_sdk.testing.describe`).
 
 Every request goes through the same REST steps first, in this order:
@@ -30,15 +31,16 @@ from ..accounts import EXPIRED_PASSWORD
 from ..describe import describe_document
 from ..http import FakeRequest, FakeResponse
 from ..state import OrgState
-from . import bulk2_ingest, bulk2_query
+from . import bulk2_ingest, bulk2_query, rest_query
 from .rest import NOT_FOUND, RestCall, RestFailure, rest_error, route_jobs
 
 __all__ = ["BODY_ERROR_CODE", "PATTERN", "SESSION_EXPIRED", "error", "handle"]
 
-#: The Bulk 2.0 and describe resources of the REST API.
+#: The Bulk 2.0, query and describe resources of the REST API.
 PATTERN = re.compile(
     r"^/services/data/v(?P<version>\d{1,3}\.\d)/"
-    r"(?P<resource>jobs/(?:ingest|query)(?:/.*)?|sobjects/[^/]+/describe/?)$"
+    r"(?P<resource>jobs/(?:ingest|query)(?:/.*)?|(?:query|queryAll)(?:/.*)?"
+    r"|sobjects/[^/]+/describe/?)$"
 )
 #: The REST errorCode answering a request body that cannot be read.
 BODY_ERROR_CODE = "JSON_PARSER_ERROR"
@@ -89,11 +91,18 @@ def _answer(state: OrgState, request: FakeRequest, match: re.Match[str]) -> Fake
     resource, _, rest = match["resource"].partition("/")
     kind, _, tail = rest.partition("/")  # sobjects/{name}/describe, jobs/{kind}/...
     if resource == "sobjects":
-        call = RestCall(state, request, version, [unquote(kind)], user)
+        parts = [unquote(kind)]
     else:
-        call = RestCall(state, request, version, [unquote(p) for p in tail.split("/") if p], user)
+        path = rest if resource in rest_query.RESOURCES else tail  # query/{locator}
+        parts = [unquote(p) for p in path.split("/")]
+    call = RestCall(state, request, version, [p for p in parts if p], user)
     try:
-        response = _describe(call) if resource == "sobjects" else _jobs(call, kind)
+        if resource == "sobjects":
+            response = _describe(call)
+        elif resource in rest_query.RESOURCES:
+            response = rest_query.handle(call, resource)
+        else:
+            response = _jobs(call, kind)
     except RestFailure as failure:
         response = failure.response()
     state.requests[call.kind] += 1
