@@ -113,7 +113,7 @@ def _resolve(
         canonical.append(ref.relationship_name)
         chain.append(_hop(current.getter(ref.name), parent))
         current = parent
-        hops.append((tuple(canonical), parent, _compose(chain, parent.getter("Id"))))
+        hops.append((tuple(canonical), parent, _compose(list(chain), parent.getter("Id"))))
     spec = current.spec.field(parts[-1])
     if spec is None:
         raise SoqlError(
