@@ -1,4 +1,5 @@
-"""A faithful in-memory Salesforce org for tests: SOAP ``login()``, OAuth 2.0, Bulk API 1.0 and 2.0.
+"""A faithful in-memory Salesforce org for tests: SOAP ``login()``, OAuth 2.0, Bulk API 1.0 and 2.0,
+the REST ``query`` and ``describe`` calls.
 
 Use it in-process as an httpx transport::
 
