@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 import sys
 import traceback
 import warnings
@@ -174,6 +175,7 @@ def fake_org(
     for path in (certfile, keyfile):
         if path is not None and not path.is_file():
             raise CliError(f"no such file: {path}", hint="give a PEM file made e.g. by trustme")
+    _check_fake_org_options(certfile, keyfile, session_timeout, query_result_file_rows, log_level)
     from ..testing.accounts import FakeUser
     from ..testing.org import FakeOrg
     from ..testing.server import serve
@@ -189,13 +191,37 @@ def fake_org(
             port=port,
             certfile=certfile,
             keyfile=keyfile,
-            log_level=log_level,
+            log_level=log_level.lower(),
             echo=lambda line: typer.echo(line, err=False),
         )
     except OSError as exc:
         raise CliError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     except Exception as exc:  # uvicorn reports a bad certificate as ssl.SSLError (an OSError)
         raise CliError(f"cannot serve: {exc}") from None
+
+
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def _check_fake_org_options(
+    certfile: Path | None, keyfile: Path | None, timeout: int, rows: int | None, level: str
+) -> None:
+    """Refuse what would only fail once the server is announced (or with a traceback)."""
+    if timeout < 1:
+        raise CliError(f"--session-timeout must be at least 1 second, not {timeout}")
+    if rows is not None and rows < 1:
+        raise CliError(f"--query-result-file-rows must be at least 1, not {rows}")
+    if level.lower() not in _LOG_LEVELS:
+        raise CliError(f"--log-level must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
+    if certfile is not None and keyfile is not None:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+        except (ssl.SSLError, OSError) as exc:
+            raise CliError(
+                f"cannot serve HTTPS with --certfile {certfile} and --keyfile {keyfile}: "
+                f"{getattr(exc, 'reason', None) or exc}",
+                hint="a PEM certificate and its own private key",
+            ) from None
 
 
 @app.command()

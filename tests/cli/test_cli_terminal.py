@@ -83,6 +83,15 @@ def test_fake_org_with_a_missing_certificate_is_one_line(
     )  # fmt: skip
     assert done.returncode == 2 and done.stderr.startswith("sfbulk: error: cannot serve")
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stdout == ""  # refused before the server is announced
+    for option, value, words in [
+        ("--query-result-file-rows", "0", "--query-result-file-rows must be at least 1"),
+        ("--session-timeout", "0", "--session-timeout must be at least 1"),
+        ("--log-level", "loud", "--log-level must be one of"),
+    ]:
+        assert run(["fake-org", option, value]) == 2
+        shown = capsys.readouterr()
+        assert shown.out == "" and shown.err.startswith(f"sfbulk: error: {words}")
     assert run(["fake-org", "--certfile", str(bad)]) == 2
     assert "go together" in capsys.readouterr().err
 
