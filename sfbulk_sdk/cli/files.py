@@ -184,9 +184,12 @@ def output(name: str) -> Iterator[TextIO]:
         return
     check_target("--output", name)
     final = os.path.realpath(name)  # a symlink's target is written, not the link replaced
-    fd, temp = tempfile.mkstemp(
-        dir=os.path.dirname(final), prefix=f".{os.path.basename(final)}.", suffix=".tmp"
-    )
+    try:
+        fd, temp = tempfile.mkstemp(
+            dir=os.path.dirname(final), prefix=f".{os.path.basename(final)}.", suffix=".tmp"
+        )
+    except OSError as exc:  # a directory that takes no new file (/proc, a full disk)
+        raise CliError(f"--output {name} cannot be written: {exc.strerror or exc}") from None
     try:
         with open(fd, "w", newline="", encoding="utf-8") as handle:
             yield handle

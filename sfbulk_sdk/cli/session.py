@@ -141,7 +141,14 @@ def http_client(settings: Settings) -> httpx.Client:
     if settings.ca_file:
         if not Path(settings.ca_file).is_file():
             raise CliError(f"no such CA file: {settings.ca_file}", hint="check --ca-file")
-        verify = ssl.create_default_context(cafile=settings.ca_file)
+        try:
+            verify = ssl.create_default_context(cafile=settings.ca_file)
+        except (ssl.SSLError, OSError) as exc:
+            raise CliError(
+                f"--ca-file {settings.ca_file} holds no usable certificate: "
+                f"{getattr(exc, 'reason', None) or exc}",
+                hint="a PEM file of CA certificates",
+            ) from None
     return httpx.Client(verify=verify, timeout=settings.timeout)
 
 

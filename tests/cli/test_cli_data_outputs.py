@@ -101,3 +101,15 @@ def test_the_summary_shows_file_names_as_typed_not_as_markup(inproc: InProcess) 
     done = cli("query", "SELECT Id FROM Account", "-o", "[red]x.csv")
     assert done.returncode == 0, done.stderr
     assert (cli.home / "[red]x.csv").is_file() and "[red]x.csv" in done.stderr
+
+
+def test_unusable_output_and_ca_files_are_named(inproc: InProcess, tmp_path: Path) -> None:
+    cli = inproc
+    assert cli("login").returncode == 0
+    # /proc takes no new file, not even from root: the output's temp file cannot be made
+    done = cli("query", "SELECT Id FROM Account", "-o", "/proc/sfbulk-out.csv")
+    _one_line(done, 2, "--output /proc/sfbulk-out.csv cannot be written")
+    not_pem = tmp_path / "hostname"
+    not_pem.write_text("not a certificate\n")
+    done = cli("query", "SELECT Id FROM Account", env={"SFBULK_CA_FILE": str(not_pem)})
+    _one_line(done, 2, f"--ca-file {not_pem} holds no usable certificate")
