@@ -214,14 +214,18 @@ def _check_fake_org_options(
     if level.lower() not in _LOG_LEVELS:
         raise CliError(f"--log-level must be one of {', '.join(_LOG_LEVELS)}, not {level!r}")
     if certfile is not None and keyfile is not None:
-        try:
-            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
-        except (ssl.SSLError, OSError) as exc:
-            raise CliError(
-                f"cannot serve HTTPS with --certfile {certfile} and --keyfile {keyfile}: "
-                f"{getattr(exc, 'reason', None) or exc}",
-                hint="a PEM certificate and its own private key",
-            ) from None
+        from .session import tls_context
+
+        def serving() -> ssl.SSLContext:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(certfile, keyfile)
+            return context
+
+        tls_context(
+            serving,
+            f"cannot serve HTTPS with --certfile {certfile} and --keyfile {keyfile}",
+            "a PEM certificate and its own private key",
+        )
 
 
 @app.command()

@@ -49,6 +49,7 @@ __all__ = [
     "open_store",
     "read_profile",
     "shown_store",
+    "tls_context",
 ]
 
 #: Asks for a secret (a hidden prompt), or ``None`` when there is no terminal.
@@ -141,15 +142,21 @@ def http_client(settings: Settings) -> httpx.Client:
     if settings.ca_file:
         if not Path(settings.ca_file).is_file():
             raise CliError(f"no such CA file: {settings.ca_file}", hint="check --ca-file")
-        try:
-            verify = ssl.create_default_context(cafile=settings.ca_file)
-        except (ssl.SSLError, OSError) as exc:
-            raise CliError(
-                f"--ca-file {settings.ca_file} holds no usable certificate: "
-                f"{getattr(exc, 'reason', None) or exc}",
-                hint="a PEM file of CA certificates",
-            ) from None
+        verify = tls_context(
+            lambda: ssl.create_default_context(cafile=settings.ca_file),
+            f"--ca-file {settings.ca_file} holds no usable certificate",
+            "a PEM file of CA certificates",
+        )
     return httpx.Client(verify=verify, timeout=settings.timeout)
+
+
+def tls_context(make: Callable[[], ssl.SSLContext], problem: str, hint: str) -> ssl.SSLContext:
+    """``make()``'s TLS context, or one line saying ``problem`` and OpenSSL's reason."""
+    try:
+        return make()
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise CliError(f"{problem}: {reason}", hint=hint) from None
 
 
 def _secret(name: str, ask: Secrets, what: str) -> str:
