@@ -17,11 +17,12 @@ the others pick the new session up (:class:`~sfbulk_sdk.sessions.SessionManager`
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..auth.base import Authenticator
 from ..errors import InvalidInputError
@@ -52,6 +53,20 @@ def _env(name: str, what: str, *, required: bool = True) -> str:
             "on this machine (set it on the driver and on every executor)"
         )
     return value
+
+
+#: A URL query parameter (its name or its value) that carries a secret: redis-py
+#: reads ``?password=``, MongoDB ``tlsCertificateKeyFilePassword=`` and
+#: ``authMechanismProperties=AWS_SESSION_TOKEN:...``.
+_SECRET_PARAMETER = re.compile(r"pass|pwd|secret|token|credential", re.I)
+
+
+def _secret_parameter(query: str) -> str | None:
+    """``"a password in its query parameter 'x'"`` for a secret one, else ``None``."""
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if _SECRET_PARAMETER.search(name) or _SECRET_PARAMETER.search(value):
+            return f"a secret in its query parameter {name!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -111,8 +126,9 @@ class StoreSpec:
     """Where the session is shared: ``redis://host:port/db``, ``mongodb://host:port``
     or a directory (``file:///shared/sessions`` or a plain path) every worker sees.
 
-    An address with a password in it is refused: give the store's password in
-    the environment variable ``password_env`` instead. ``key_prefix`` separates
+    An address with a password in it (``redis://:pw@host``, or a query parameter
+    such as ``?password=``) is refused, without echoing it: give the store's
+    password in the environment variable ``password_env`` instead. ``key_prefix`` separates
     applications sharing one store; ``database``/``collection`` name the
     MongoDB collection.
     """
@@ -126,10 +142,12 @@ class StoreSpec:
     def __post_init__(self) -> None:
         _text(self.address, "store address")
         parts = urlsplit(self.address)
-        if parts.password:
+        secret = "a password" if parts.password else _secret_parameter(parts.query)
+        if secret:
             raise InvalidInputError(
-                "the store address holds a password: put it in the environment variable "
-                f"{self.password_env} instead, so that it stays out of the plan and the logs"
+                f"the store address holds {secret}: put the password in the environment "
+                f"variable {self.password_env} instead, so that it stays out of the plan and "
+                "the logs"
             )
 
     @property

@@ -8,6 +8,7 @@ import pytest
 
 from sfbulk_sdk.auth import ClientCredentials, SoapLogin
 from sfbulk_sdk.auth.soap import DEFAULT_SOAP_API_VERSION
+from sfbulk_sdk.errors import InvalidInputError
 from sfbulk_sdk.plans import AuthSpec, ConnectionSpec, StoreSpec
 from sfbulk_sdk.spark.options import connection_from_options
 
@@ -53,3 +54,26 @@ def test_spark_options_give_the_version_once() -> None:
     )
     assert spec.api_version == "60.0"
     assert not hasattr(spec.auth, "api_version")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "redis://127.0.0.1:6379/0?password=hunter2",
+        "rediss://127.0.0.1:6380/0?db=1&Password=hunter2",
+        "mongodb://127.0.0.1:27017/?authSource=admin&password=hunter2",
+        "mongodb://h:27017/?tlsCertificateKeyFilePassword=hunter2",
+        "mongodb://h:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:hunter2",
+    ],
+)
+def test_a_store_password_in_a_query_parameter_is_refused_unechoed(address: str) -> None:
+    with pytest.raises(
+        InvalidInputError, match=r"query parameter .*SFBULK_STORE_PASSWORD"
+    ) as raised:
+        StoreSpec(address)
+    assert "hunter2" not in str(raised.value)
+
+
+def test_a_store_address_with_harmless_parameters_is_kept() -> None:
+    assert StoreSpec("redis://127.0.0.1:6379/0?db=1&socket_timeout=5").scheme == "redis"
+    assert StoreSpec("mongodb://h:27017/?authSource=admin&tls=true").scheme == "mongodb"
