@@ -28,17 +28,19 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ..core.encode import format_value
 from ..errors import InvalidInputError, SfBulkError
 from .connection import ConnectionSpec
 
 if TYPE_CHECKING:
     from ..client import Bulk
+    from ..models.bulk2 import IngestJobInfo
 
 __all__ = [
+    "WriteCommitError",
     "WriteFailedError",
     "WritePlan",
     "WriteSummary",
@@ -144,29 +146,35 @@ class WriteFailedError(SfBulkError):
         )
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="milliseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+def _cells(columns: Sequence[str], row: Sequence[object]) -> list[str]:
+    """A row's values as the SDK's loads write them (:func:`~sfbulk_sdk.core.encode.format_value`).
+
+    ``None`` is ``#N/A``, which clears the field (an empty value would leave it
+    unchanged on an update or upsert); datetimes in UTC with a ``Z`` (a naive
+    one is UTC), dates ISO, numbers without exponent. A value no CSV field
+    holds (bytes, containers, NaN) is refused, naming its column.
+    """
+    cells = []
+    for name, value in zip(columns, row, strict=True):
+        try:
+            cells.append(format_value(value))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"column {name!r}: {exc}") from None
+    return cells
 
 
 class _CsvJob:
     """One job's CSV being built: header first, rows appended."""
 
     def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = columns
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer, lineterminator="\n")
         self.writer.writerow(columns)
         self.rows = 0
 
     def add(self, row: Sequence[object]) -> None:
-        self.writer.writerow([_text(v) for v in row])
+        self.writer.writerow(_cells(self.columns, row))
         self.rows += 1
 
     def data(self) -> bytes:
@@ -228,14 +236,27 @@ def _jobs_of(tasks: Iterable[WriteTask | None]) -> list[str]:
 
 
 def commit_write(client: Bulk, plan: WritePlan, tasks: Iterable[WriteTask | None]) -> WriteSummary:
-    """Start every task's jobs, wait for them, report failed rows (see the module docstring)."""
+    """Start every task's jobs, wait for them, report failed rows (see the module docstring).
+
+    If the commit itself fails partway (a job refused, a request failing), the
+    jobs not started yet are aborted, those started are waited for (Bulk jobs
+    have no rollback: their rows are loaded) and :class:`WriteCommitError`
+    says which is which.
+    """
     job_ids = _jobs_of(tasks)
-    for job_id in job_ids:
-        client.upload_complete(job_id)
+    started: list[str] = []
     details: dict[str, tuple[int, int]] = {}
-    for job_id in job_ids:
-        job = client.wait_for_ingest_job(job_id)
-        details[job_id] = (job.number_records_processed or 0, job.number_records_failed or 0)
+    ends: dict[str, str] = {}
+    try:
+        for job_id in job_ids:
+            client.upload_complete(job_id)
+            started.append(job_id)
+        for job_id in job_ids:
+            job = client.wait_for_ingest_job(job_id)
+            details[job_id] = (job.number_records_processed or 0, job.number_records_failed or 0)
+            ends[job_id] = _state(job)
+    except SfBulkError as exc:
+        raise _partial_commit(client, job_ids, started, details, ends, exc) from exc
     processed = sum(p for p, _ in details.values())
     failed = sum(f for _, f in details.values())
     summary = WriteSummary(tuple(job_ids), processed, failed, details)
@@ -244,6 +265,66 @@ def commit_write(client: Bulk, plan: WritePlan, tasks: Iterable[WriteTask | None
         path = _write_failed_rows(client, plan, failing) if plan.failed_rows_path else None
         raise WriteFailedError(summary, failed_rows_path=path)
     return summary
+
+
+class WriteCommitError(SfBulkError):
+    """A commit failed partway (its cause is the ``__cause__``): part of the load ran.
+
+    ``started`` maps each job started before the failure to its end state and
+    ``(processed, failed)`` counts (``None`` where it could not be learnt):
+    those rows are loaded, there is no rollback. ``aborted`` names the jobs
+    aborted unstarted: none of their rows was loaded.
+    """
+
+    def __init__(
+        self,
+        cause: SfBulkError,
+        started: dict[str, tuple[str, tuple[int, int] | None]],
+        aborted: Sequence[str],
+    ) -> None:
+        self.started = started
+        self.aborted = tuple(aborted)
+        self.processed = sum(counts[0] for _, counts in started.values() if counts)
+        done = [
+            f"{job_id} {state}"
+            + ("" if counts is None else f" ({counts[0]:,} rows processed, {counts[1]:,} failed)")
+            for job_id, (state, counts) in started.items()
+        ]
+        ran = (
+            f"started and not rolled back: {', '.join(done)} ({self.processed:,} rows processed)"
+            if done
+            else "no job was started"
+        )
+        stopped = f"; aborted unstarted, nothing loaded: {', '.join(aborted)}" if aborted else ""
+        super().__init__(f"the load's commit failed partway ({cause}); {ran}{stopped}")
+
+
+def _state(job: IngestJobInfo) -> str:
+    return "state unknown" if job.state is None else str(job.state.value)
+
+
+def _partial_commit(
+    client: Bulk,
+    job_ids: Sequence[str],
+    started: Sequence[str],
+    details: dict[str, tuple[int, int]],
+    ends: dict[str, str],
+    cause: SfBulkError,
+) -> WriteCommitError:
+    """What a commit that failed left: the unstarted jobs aborted, the started ones' outcomes."""
+    aborted = [job_id for job_id in job_ids if job_id not in started]
+    for job_id in aborted:
+        _abort_quietly(client, job_id)
+    outcomes: dict[str, tuple[str, tuple[int, int] | None]] = {}
+    for job_id in started:
+        state, counts = ends.get(job_id, "state unknown"), details.get(job_id)
+        if counts is None:
+            with contextlib.suppress(SfBulkError):
+                job = client.wait_for_ingest_job(job_id, raise_on_failure=False)
+                state = _state(job)
+                counts = (job.number_records_processed or 0, job.number_records_failed or 0)
+        outcomes[job_id] = (state, counts)
+    return WriteCommitError(cause, outcomes, aborted)
 
 
 def _failed_rows(client: Bulk, job_ids: Sequence[str]) -> Iterator[dict[str, str]]:

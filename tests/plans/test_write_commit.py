@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from sfbulk_sdk import testing as fake
+from sfbulk_sdk.errors import InvalidJobError
 from sfbulk_sdk.plans import (
     AuthSpec,
     ConnectionSpec,
     StoreSpec,
+    WriteCommitError,
     WriteFailedError,
     WritePlan,
     WriteSummary,
@@ -90,3 +92,57 @@ def test_without_a_failed_rows_path_the_error_says_where_nothing_went(tmp_path: 
         task = write_partition(bulk, plan, 0, _rows(5, 10))
         with pytest.raises(WriteFailedError, match=r"^1 of 10 rows failed in Bulk 2\.0 jobs \w+$"):
             commit_write(bulk, plan, [task])
+
+
+def test_a_commit_failing_partway_says_which_jobs_loaded_and_which_were_aborted(
+    tmp_path: Path,
+) -> None:
+    """The second job's UploadComplete is refused: the first was started (its rows
+    load, no rollback), the second and third are aborted unstarted; the error says so."""
+    org = fake.FakeOrg()
+    with org_bulk(org) as bulk:
+        plan = _plan(tmp_path)
+        task = write_partition(bulk, plan, 0, [(f"C {i}", f"K-{i}") for i in range(100)])
+        first, second, third = task.job_ids
+        org.inject_fault(
+            f"/jobs/ingest/{second}/?$",
+            method="PATCH",
+            status=400,
+            exception_code="INVALIDJOB",
+            message="injected: job refused",
+        )
+        with pytest.raises(WriteCommitError) as raised:
+            commit_write(bulk, plan, [task])
+        states = {job_id: bulk.get_ingest_job(job_id).state for job_id in task.job_ids}
+    error = raised.value
+    assert error.started == {first: ("JobComplete", (40, 0))}
+    assert error.aborted == (second, third)
+    assert error.processed == 40
+    assert isinstance(error.__cause__, InvalidJobError)
+    message = str(error)
+    assert "injected: job refused" in message
+    assert f"started and not rolled back: {first} JobComplete (40 rows processed, 0 failed)" in (
+        message
+    )
+    assert f"aborted unstarted, nothing loaded: {second}, {third}" in message
+    assert "\n" not in message
+    assert [s.value if s else None for s in states.values()] == [
+        "JobComplete",
+        "Aborted",
+        "Aborted",
+    ]
+    assert org.count("Campaign") == 40
+
+
+def test_nulls_are_sent_as_na_so_that_an_update_clears_the_field(tmp_path: Path) -> None:
+    org = fake.FakeOrg()
+    with org_bulk(org) as bulk:
+        plan = _plan(tmp_path)
+        summary = commit_write(bulk, plan, [write_partition(bulk, plan, 0, [("C 1", "old")])])
+        (job_id,) = summary.job_ids
+        (created,) = list(bulk.iter_ingest_results(job_id, "successful"))
+        update = WritePlan(plan.connection, "Campaign", "update", ("Id", "Description"))
+        task = write_partition(bulk, update, 0, [(created.id, None)])
+        assert commit_write(bulk, update, [task]).processed == 1
+    (row,) = org.records("Campaign")
+    assert row.get("Description") is None
