@@ -27,6 +27,7 @@ __all__ = [
     "columns_for",
     "convert",
     "describe_types",
+    "match_columns",
     "query_fields",
     "query_object",
     "rows_converter",
@@ -159,13 +160,58 @@ def convert(column: Column, value: object) -> object:
         ) from exc
 
 
+def match_columns(fields: Sequence[str], columns: Sequence[Column]) -> tuple[Column, ...]:
+    """``columns`` (a schema given by the user) checked against the query's ``fields``.
+
+    Salesforce field names are case-insensitive, so ``id`` matches ``Id``; the
+    columns keep their own names and order. Any selected field the columns
+    lack, any column the query does not select, any name given twice is
+    refused in one line naming them (a column nobody selected would only
+    ever be null).
+    """
+    selected = {name.lower(): name for name in fields}
+    seen: dict[str, str] = {}
+    twice = []
+    for column in columns:
+        key = column.name.lower()
+        if key in seen:
+            twice.append(column.name)
+        seen[key] = column.name
+    missing = [name for key, name in selected.items() if key not in seen]
+    extra = [name for key, name in seen.items() if key not in selected]
+    if not (missing or extra or twice):
+        return tuple(columns)
+    problems = []
+    if missing:
+        problems.append(f"missing {', '.join(missing)} (selected by the query)")
+    if extra:
+        problems.append(f"extra {', '.join(extra)} (not selected by the query)")
+    if twice:
+        problems.append(f"given twice {', '.join(twice)}")
+    raise InvalidInputError(
+        "the schema's columns are not the query's fields: " + "; ".join(problems)
+    )
+
+
 def rows_converter(
     columns: Sequence[Column],
 ) -> Callable[[Mapping[str, object]], tuple[object, ...]]:
-    """A function turning one result record into a tuple in ``columns`` order."""
+    """A function turning one result record into a tuple in ``columns`` order.
+
+    A column finds its value under its own name or, Salesforce field names
+    being case-insensitive, under the record's key that differs only in case
+    (``SELECT id`` has results under ``Id``).
+    """
     names = [c.name for c in columns]
+    keys: list[str] = []
+
+    def resolve(record: Mapping[str, object]) -> list[str]:
+        by_lower = {str(key).lower(): str(key) for key in record}
+        return [n if n in record else by_lower.get(n.lower(), n) for n in names]
 
     def to_row(record: Mapping[str, object]) -> tuple[object, ...]:
-        return tuple(convert(c, record.get(n)) for c, n in zip(columns, names, strict=True))
+        if not keys or any(k not in record for k in keys):
+            keys[:] = resolve(record)  # once: the records of one result share their keys
+        return tuple(convert(c, record.get(k)) for c, k in zip(columns, keys, strict=True))
 
     return to_row

@@ -30,7 +30,15 @@ from ..core.decoders import QueryRecord
 from ..errors import InvalidInputError, ProtocolError
 from ..models.bulk2 import ColumnDelimiter
 from ..models.enums import ContentType, Operation
-from .columns import Column, columns_for, describe_types, query_fields, query_object, rows_converter
+from .columns import (
+    Column,
+    columns_for,
+    describe_types,
+    match_columns,
+    query_fields,
+    query_object,
+    rows_converter,
+)
 from .connection import ConnectionSpec
 
 if TYPE_CHECKING:
@@ -106,10 +114,12 @@ def _job_id(value: str | None) -> str:
 def plan_columns(
     client: Bulk, soql: str, columns: tuple[Column, ...] | None = None
 ) -> tuple[Column, ...]:
-    """The given columns, or the query's fields typed by the object's ``describe``."""
-    if columns is not None:
-        return columns
+    """The given columns (checked against the query's fields, see
+    :func:`~sfbulk_sdk.plans.columns.match_columns`), or the query's fields typed
+    by the object's ``describe``."""
     fields = query_fields(soql)
+    if columns is not None:
+        return match_columns(fields, columns)
     types = client._call(describe_types(query_object(soql)))
     return columns_for(fields, types)
 

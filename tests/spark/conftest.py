@@ -7,7 +7,8 @@
 * ``spark``: one session for the whole module set (Spark's start-up is the
   slow part), four cores and ``local[4,2]`` so that a failed task is retried
   once, with its event log written to a temporary directory that
-  ``test_secrets.py`` reads.
+  ``test_secrets.py`` reads. It runs in ``SPARK_TIME_ZONE`` (``TZ`` of the JVM
+  and its Python workers, and the session time zone), not UTC.
 
 The org's password and security token are the fake's defaults; they reach
 the driver and the executors as environment variables only (never as options,
@@ -29,7 +30,7 @@ import httpx
 import pytest
 from pyspark.sql import SparkSession
 from servers import ServerProcess, free_port, stop_process
-from spark_world import ACCOUNTS, CONTACTS, Org, SparkDirs
+from spark_world import ACCOUNTS, CONTACTS, SPARK_TIME_ZONE, Org, SparkDirs
 
 from sfbulk_sdk.spark import register
 from sfbulk_sdk.testing import (
@@ -127,6 +128,9 @@ def spark(spark_dirs: SparkDirs, fake_org: Org) -> Iterator[SparkSession]:
     env.setenv("SFBULK_SECURITY_TOKEN", DEFAULT_SECURITY_TOKEN)
     env.setenv("PYSPARK_PYTHON", sys.executable)
     env.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # Not UTC, for the JVM and every Python worker it starts: a timestamp
+    # written or read must keep its instant whatever the local time zone.
+    env.setenv("TZ", SPARK_TIME_ZONE)
     builder = (
         SparkSession.builder.master("local[4,2]")
         .appName("sfbulk-tests")
@@ -138,6 +142,7 @@ def spark(spark_dirs: SparkDirs, fake_org: Org) -> Iterator[SparkSession]:
         .config("spark.eventLog.compress", "false")
         .config("spark.task.maxFailures", "2")
         .config("spark.driver.memory", "1g")
+        .config("spark.sql.session.timeZone", SPARK_TIME_ZONE)
     )
     with _output_to(spark_dirs.output):
         session = builder.getOrCreate()

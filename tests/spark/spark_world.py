@@ -10,6 +10,8 @@ import httpx
 
 ACCOUNTS = 200_000
 CONTACTS = 20_000
+#: The Spark session's time zone (and its processes' ``TZ``): not UTC.
+SPARK_TIME_ZONE = "America/New_York"
 
 
 @dataclass
