@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
 
 from ..core.clock import Clock
 from .ids import IdGenerator
 from .query import CompiledQuery
+from .schema import FieldValue
 from .values import format_time
 
 __all__ = [
@@ -45,7 +45,7 @@ CURSOR_TIMEOUT = timedelta(minutes=15)
 CURSORS_PER_USER = 10
 
 
-def rest_value(value: Any) -> Any:
+def rest_value(value: FieldValue) -> str | bool | int | float | None:
     """A typed field value as REST JSON carries it."""
     if isinstance(value, datetime):
         value = value.astimezone(timezone.utc)
@@ -78,14 +78,14 @@ class RecordLayout:
             tuple((path, sobject) for path, sobject, _ in query.relationships),
         )
 
-    def record(self, row: Sequence[Any], base: str) -> dict[str, Any]:
+    def record(self, row: Sequence[FieldValue], base: str) -> dict[str, object]:
         """One row as a REST record; ``base`` is ``/services/data/vXX.X``."""
         offset = 1 + len(self.relationships)
         parents = {
             path: (sobject, row[1 + i]) for i, (path, sobject) in enumerate(self.relationships)
         }
-        root: dict[str, Any] = {"attributes": _attributes(self.sobject, row[0], base)}
-        nodes: dict[tuple[str, ...], dict[str, Any] | None] = {(): root}
+        root: dict[str, object] = {"attributes": _attributes(self.sobject, row[0], base)}
+        nodes: dict[tuple[str, ...], dict[str, object] | None] = {(): root}
         for path, value in zip(self.paths, row[offset:], strict=True):
             node = _node(nodes, parents, path[:-1], base)
             if node is not None:
@@ -93,22 +93,22 @@ class RecordLayout:
         return root
 
 
-def _attributes(sobject: str, record_id: Any, base: str) -> dict[str, str]:
+def _attributes(sobject: str, record_id: FieldValue, base: str) -> dict[str, str]:
     return {"type": sobject, "url": f"{base}/sobjects/{sobject}/{record_id}"}
 
 
 def _node(
-    nodes: dict[tuple[str, ...], dict[str, Any] | None],
-    parents: dict[tuple[str, ...], tuple[str, Any]],
+    nodes: dict[tuple[str, ...], dict[str, object] | None],
+    parents: dict[tuple[str, ...], tuple[str, FieldValue]],
     path: tuple[str, ...],
     base: str,
-) -> dict[str, Any] | None:
+) -> dict[str, object] | None:
     """The object holding the fields under ``path``, made (with its ancestors) on first use;
     ``None`` when a relationship on the way has no parent record."""
     if path in nodes:
         return nodes[path]
     holder = _node(nodes, parents, path[:-1], base)
-    node: dict[str, Any] | None = None
+    node: dict[str, object] | None = None
     if holder is not None:
         sobject, parent_id = parents[path]
         if parent_id is not None:
@@ -125,7 +125,7 @@ class QueryCursor:
     id: str
     user_id: str
     layout: RecordLayout
-    rows: list[tuple[Any, ...]]
+    rows: list[tuple[FieldValue, ...]]
     batch_size: int
     last_used: datetime
 
@@ -143,7 +143,11 @@ class QueryCursors:
         return len(self._open)
 
     def open(
-        self, user_id: str, layout: RecordLayout, rows: list[tuple[Any, ...]], batch_size: int
+        self,
+        user_id: str,
+        layout: RecordLayout,
+        rows: list[tuple[FieldValue, ...]],
+        batch_size: int,
     ) -> QueryCursor:
         """Keep ``rows`` for later batches; releases the user's oldest cursor beyond the cap."""
         self._expire()

@@ -27,11 +27,11 @@ with the engine's code (``MALFORMED_QUERY``, ``INVALID_FIELD``, ``INVALID_TYPE``
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ..http import FakeResponse
 from ..query import compile_query
 from ..rest_results import RecordLayout
+from ..schema import FieldValue
 from ..soql import SoqlError, parse_soql
 from .rest import NOT_FOUND, RestCall, RestFailure
 
@@ -97,14 +97,14 @@ def _more(call: RestCall, locator: str) -> FakeResponse:
 def _batch(
     call: RestCall,
     layout: RecordLayout,
-    rows: list[tuple[Any, ...]],
+    rows: list[tuple[FieldValue, ...]],
     start: int,
     size: int,
     cursor_id: str | None,
 ) -> FakeResponse:
     """``{"totalSize", "done", ["nextRecordsUrl",] "records"}`` for rows from ``start``."""
     stop = min(start + size, len(rows))
-    document: dict[str, Any] = {"totalSize": len(rows), "done": stop >= len(rows)}
+    document: dict[str, object] = {"totalSize": len(rows), "done": stop >= len(rows)}
     if stop < len(rows):
         document["nextRecordsUrl"] = f"{call.base}/query/{cursor_id}-{stop}"
     document["records"] = [layout.record(row, call.base) for row in rows[start:stop]]
