@@ -21,7 +21,7 @@ import dataclasses
 import os
 import re
 from collections.abc import Generator, Iterator, Sequence
-from typing import TYPE_CHECKING, Literal, TextIO, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, TextIO, TypedDict, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from typing_extensions import Unpack
@@ -29,8 +29,17 @@ from typing_extensions import Unpack
 from ..core import bulk1, bulk2, flow, frames
 from ..core.bulk1 import PkChunking
 from ..core.decoders import QueryRecord
+from ..core.load_settings import (
+    Api,
+    LoadSettings,
+    checked_settings,
+    choose_api,
+    count,
+    flag,
+    positive,
+    sobject_name,
+)
 from ..core.policy import PollPolicy
-from ..core.progress import ProgressHook, log_progress
 from ..errors import BatchFailedError, InvalidInputError, NotFoundError
 from ..models.enums import Operation
 from ..records import RecordStream
@@ -45,114 +54,9 @@ if TYPE_CHECKING:
 __all__ = ["LoadSettings", "Ops"]
 
 M = TypeVar("M", bound=BaseModel)
-Api = Literal["auto", "bulk1", "bulk2"]
 _FROM = re.compile(r"\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 #: Records validated into a model at a time.
 _MODEL_CHUNK = 1000
-
-
-class LoadSettings(TypedDict, total=False):
-    """Keyword arguments of every load (``insert``, ``update``, ``upsert``, ...)."""
-
-    #: ``auto`` (Bulk 1.0 for insert, and for sized input whose keys repeat; Bulk 2.0
-    #: otherwise), ``bulk1`` or ``bulk2``.
-    api: Api
-    #: The fields to send, in order (default: the first record's keys, a frame's,
-    #: table's or model's columns, or the CSV header; a CSV file's must be its header).
-    fields: Sequence[str]
-    #: Records per Bulk 1.0 batch (at most 10,000, the default).
-    batch_size: int
-    #: Bytes per Bulk 2.0 job (at most 100,000,000, the default).
-    job_size: int
-    #: Batches or jobs in flight at once (default 4).
-    concurrency: int
-    #: A Serial Bulk 1.0 job: one batch at a time (fewer lock conflicts).
-    serial: bool
-    #: Compress uploads with gzip (default on).
-    gzip: bool
-    #: How many times rows that failed on a lock are sent again (default 2).
-    lock_retries: int
-    #: Send lock failures again in a Serial job (Bulk 1.0; default on).
-    serial_retries: bool
-    #: Backoff and overall deadline of the waits.
-    poll: PollPolicy
-    #: Called with every :class:`~sfbulk_sdk.core.progress.ProgressEvent` (default: log).
-    progress: ProgressHook | None
-
-
-def _choose(api: Api, operation: Operation, settings: LoadSettings) -> str:
-    """The API a load goes through: the one asked for, or on ``auto`` the one the
-    operation is best served by, unless a setting only the other API has decides it
-    (``serial`` / ``batch_size``: Bulk 1.0; ``job_size``: Bulk 2.0). A setting the
-    chosen API does not have is refused rather than ignored; both sizes together are a
-    load written for either API (each API takes its own)."""
-    if api not in ("auto", "bulk1", "bulk2"):
-        raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
-    sized = {name for name in ("batch_size", "job_size") if settings.get(name) is not None}
-    either = len(sized) == 2
-    bulk1_only = [
-        n for n in ("serial", "batch_size") if settings.get(n) and not (either and n in sized)
-    ]
-    bulk2_only = [n for n in ("job_size",) if settings.get(n) and not either]
-    if bulk1_only and bulk2_only:
-        raise InvalidInputError(
-            f"{bulk1_only[0]} is a Bulk 1.0 setting and job_size a Bulk 2.0 one: give one"
-        )
-    if api == "auto":
-        if bulk1_only or bulk2_only:
-            return "bulk1" if bulk1_only else "bulk2"
-        return "bulk1" if operation is Operation.INSERT else "bulk2"
-    unknown = bulk1_only if api == "bulk2" else bulk2_only
-    if unknown:
-        other = "bulk1" if api == "bulk2" else "bulk2"
-        raise InvalidInputError(
-            f"{unknown[0]} is not a setting of {api} (it has no "
-            f"{'serial mode or batches' if api == 'bulk2' else 'jobs of a chosen size'}):"
-            f" use api='{other}' or leave {unknown[0]} out"
-        )
-    return api
-
-
-def _positive(value: object, name: str, most: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
-        raise InvalidInputError(f"{name} must be a whole number from 1 to {most:,}, not {value!r}")
-    return value
-
-
-def _count(value: object, name: str, most: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
-        raise InvalidInputError(f"{name} must be a whole number from 0 to {most}, not {value!r}")
-    return value
-
-
-def _flag(settings: LoadSettings, name: str, default: bool) -> bool:
-    value = settings.get(name, default)
-    if not isinstance(value, bool):
-        raise InvalidInputError(f"{name} must be True or False, not {value!r}")
-    return value
-
-
-def _checked_settings(settings: LoadSettings) -> tuple[PollPolicy | None, ProgressHook | None]:
-    """Refuse unknown or ill-typed load settings before anything is sent."""
-    unknown = sorted(set(settings) - set(LoadSettings.__annotations__))
-    if unknown:
-        known = ", ".join(sorted(LoadSettings.__annotations__))
-        raise InvalidInputError(f"unknown load settings {unknown} (known: {known})")
-    poll = settings.get("poll")
-    if poll is not None and not isinstance(poll, PollPolicy):
-        raise InvalidInputError(f"poll must be a PollPolicy, not a {type(poll).__name__}")
-    hook = settings.get("progress", log_progress)
-    if hook is not None and not callable(hook):
-        raise InvalidInputError(
-            f"progress must be a callable taking a ProgressEvent, or None, not {hook!r}"
-        )
-    return poll, hook
-
-
-def _sobject_name(sobject: object) -> str:
-    if not isinstance(sobject, str) or not sobject.strip():
-        raise InvalidInputError(f"the object must be a non-empty name, not {sobject!r}")
-    return sobject
 
 
 #: Result pages downloading at once, at most.
@@ -200,10 +104,10 @@ def _query_checked(
         PkChunking(chunk_size=pk_chunking).header()
     if pk_chunking and api == "bulk2":
         raise InvalidInputError("PK chunking is a Bulk 1.0 feature: use api='bulk1'")
-    pages = 4 if parallel_pages is None else _positive(parallel_pages, "parallel_pages", _MAX_PAGES)
+    pages = 4 if parallel_pages is None else positive(parallel_pages, "parallel_pages", _MAX_PAGES)
     records = bulk2.DEFAULT_MAX_RECORDS
     if max_records is not None:
-        records = _positive(max_records, "max_records", 100_000_000)
+        records = positive(max_records, "max_records", 100_000_000)
         if parallel_pages not in (None, 1):
             raise InvalidInputError(
                 "max_records sizes the pages read one after another; result pages read in "
@@ -291,17 +195,17 @@ class Ops(Bulk2Client):
             not isinstance(external_id_field, str) or not external_id_field.strip()
         ):
             raise InvalidInputError("upsert needs external_id_field (the external id field)")
-        poll, hook = _checked_settings(settings)
-        api = _choose(settings.get("api", "auto"), op, settings)
+        poll, hook = checked_settings(settings)
+        api = choose_api(settings.get("api", "auto"), op, settings)
         options = loads.LoadOptions(
             operation=op,
-            sobject=_sobject_name(sobject),
+            sobject=sobject_name(sobject),
             external_id_field=external_id_field,
-            concurrency=_positive(settings.get("concurrency", 4), "concurrency", 64),
-            serial=_flag(settings, "serial", False),
-            gzip=_flag(settings, "gzip", True),
-            lock_retries=_count(settings.get("lock_retries", 2), "lock_retries", 10),
-            serial_retries=_flag(settings, "serial_retries", True),
+            concurrency=positive(settings.get("concurrency", 4), "concurrency", 64),
+            serial=flag(settings, "serial", False),
+            gzip=flag(settings, "gzip", True),
+            lock_retries=count(settings.get("lock_retries", 2), "lock_retries", 10),
+            serial_retries=flag(settings, "serial_retries", True),
             poll=poll or self.config.poll,
         )
         ids = "Id" if op in (Operation.DELETE, Operation.HARD_DELETE) else None
@@ -313,7 +217,7 @@ class Ops(Bulk2Client):
         )
         prepared: inputs.Prepared | None = None
         if api == "bulk2":
-            size = _positive(
+            size = positive(
                 settings.get("job_size", bulk2.MAX_UPLOAD_BYTES), "job_size", bulk2.MAX_UPLOAD_BYTES
             )
             limits = inputs.Limits(150_000_000, size, size)
@@ -338,7 +242,7 @@ class Ops(Bulk2Client):
                 options, prepared.bodies, prepared.fields, key_column=prepared.key, ctx=self._ctx
             )
         else:
-            size = _positive(
+            size = positive(
                 settings.get("batch_size", bulk1.BATCH_MAX_RECORDS), "batch_size", 10_000
             )
             limits = inputs.Limits(size, bulk1.BATCH_MAX_BYTES, bulk1.BATCH_MAX_CHARS)
