@@ -306,9 +306,23 @@ class AsyncOps(AsyncBulk2Client):
                     loads.reattach_bulk2(ids, policy=policy, ctx=self._ctx)
                 )
             except NotFoundError:
+                await self._refuse_query_jobs(ids)
                 if api == "bulk2" or len(ids) > 1:
                     raise
         return await self._driver.run(loads.reattach_bulk1(ids[0], policy=policy, ctx=self._ctx))
+
+    async def _refuse_query_jobs(self, ids: Sequence[str]) -> None:
+        """A Bulk 2.0 query job given where an ingest job is wanted: said as such (it is
+        no missing job), not the 404 / ``Invalid job id`` of the ingest lookups."""
+        for one in ids:
+            try:
+                await self.get_query_job(one)
+            except NotFoundError:
+                continue
+            raise InvalidInputError(
+                f"job {one} is a Bulk 2.0 query job, not a load: read its records with "
+                "iter_query_job_results()"
+            )
 
     # ------------------------------------------------------------------ queries
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfbulk_sdk import PollPolicy, PollTimeoutError
+from sfbulk_sdk import PollPolicy, PollTimeoutError, errors
 from sfbulk_sdk.models.enums import JobState
 from sfbulk_sdk.testing import FakeOrg, ManualClock
 from tests.loads.loadkit import async_bulk, contacts, org_with_external_id, sync_bulk
@@ -114,3 +114,16 @@ def test_reattaching_counts_a_failed_batchs_rows_from_what_it_carried() -> None:
     assert len(result) == 5 and result.succeeded == 2
     assert result.failed_rows() == [0, 1, 2]
     assert all(o.errors[0].status_code == "BATCH_FAILED" for o in result.failed())
+
+
+@pytest.mark.parametrize("api", ["auto", "bulk2"])
+def test_reattaching_to_a_query_job_says_it_is_one(api: str) -> None:
+    org = FakeOrg()
+    org.insert("Contact", [{"LastName": "A"}])
+    with sync_bulk(org) as bulk:
+        job = bulk.create_query_job("SELECT Id FROM Contact")
+        assert job.id is not None
+        with pytest.raises(errors.InvalidInputError, match=r"is a Bulk 2\.0 query job, not a load"):
+            bulk.job(job.id, api=api)  # type: ignore[arg-type]
+        with pytest.raises(errors.SfBulkError, match="Invalid job id"):
+            bulk.job("7505j0000000009AAA")  # no job at all: still the org's own answer
