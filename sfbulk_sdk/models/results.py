@@ -174,7 +174,7 @@ class BatchResult(ListDocument[RecordResult]):
                     f"the CSV batch result is not UTF-8 (byte {exc.start:,})", excerpt=excerpt
                 ) from None
         if isinstance(data, str):
-            lines: Iterable[str] = io.StringIO(data, newline="")
+            lines: Iterable[str] = io.StringIO(data.removeprefix("\ufeff"), newline="")
         elif isinstance(data, Iterable):
             lines = data
         else:

@@ -124,3 +124,10 @@ def test_a_job_list_holding_a_closed_bulk1_job_is_read() -> None:
     }
     jobs = JobList.from_json(json.dumps(page))
     assert [job.state for job in jobs] == [Bulk2JobState.JOB_COMPLETE, Bulk2JobState.CLOSED]
+
+
+def test_a_csv_batch_result_with_a_byte_order_mark_reads_as_bytes_or_text() -> None:
+    body = '\ufeff"Id","Success","Created","Error"\n"001000000000001AAA","true","true",""\n'
+    for data in (body, body.encode("utf-8")):
+        (row,) = BatchResult.from_csv(data).result
+        assert row.success and row.id == "001000000000001AAA"
