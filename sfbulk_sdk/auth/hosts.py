@@ -91,10 +91,17 @@ def _domain_url(domain: str) -> str:
     return f"https://{name}.salesforce.com"
 
 
-def is_login_host(url: str) -> bool:
-    """True for ``login.salesforce.com`` and ``test.salesforce.com`` (not a My Domain)."""
+def _host_name(url: str) -> str:
+    """The host of ``url`` as DNS compares it: lower case, one trailing dot removed
+    (``login.salesforce.com.`` is the same host as ``login.salesforce.com``)."""
     host = (urlsplit(url).hostname or "").lower()
-    return host in _LOGIN_HOSTS
+    return host.removesuffix(".")
+
+
+def is_login_host(url: str) -> bool:
+    """True for ``login.salesforce.com`` and ``test.salesforce.com`` (not a My Domain),
+    in any case and with or without the trailing dot of a fully qualified name."""
+    return _host_name(url) in _LOGIN_HOSTS
 
 
 def default_audience(login_url: str) -> str:
@@ -103,9 +110,9 @@ def default_audience(login_url: str) -> str:
     A sandbox (``test.salesforce.com``, or a ``.sandbox.my.salesforce.com`` My
     Domain) gets ``https://test.salesforce.com``; anything else
     ``https://login.salesforce.com``. Pass ``audience=`` explicitly for an
-    Experience Cloud site.
+    Experience Cloud site. Host names compare in any case and without a trailing dot.
     """
-    host = (urlsplit(login_url).hostname or "").lower()
+    host = _host_name(login_url)
     if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
         return SANDBOX_LOGIN_URL
     return PRODUCTION_LOGIN_URL

@@ -254,6 +254,36 @@ def test_client_credentials_for_login_salesforce_com_are_refused_before_sending(
             ClientCredentials("cc-app", "secret", host)
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "https://login.salesforce.com.",
+        "https://LOGIN.Salesforce.COM./",
+        "https://test.salesforce.com.",
+        "https://login.salesforce.com.:443",
+    ],
+)
+def test_a_login_host_with_a_trailing_dot_is_still_a_login_host(host: str) -> None:
+    """``login.salesforce.com.`` is the fully qualified spelling of the same host."""
+    with pytest.raises(errors.InvalidInputError, match="must be sent to the org's My Domain"):
+        ClientCredentials("cc-app", "secret", host)
+
+
+def test_the_audience_ignores_case_and_a_trailing_dot(keys: KeyPair) -> None:
+    test = "https://test.salesforce.com"
+    for url, audience in [
+        ("https://test.salesforce.com.", test),
+        ("https://TEST.salesforce.com./", test),
+        ("https://acme--dev.sandbox.my.salesforce.com.", test),
+        ("https://login.salesforce.com.", LOGIN),
+        ("https://acme.my.salesforce.com.", LOGIN),
+    ]:
+        assert JwtBearer("c", "u", keys.private_pem, login_url=url).audience == audience, url
+    assert ClientCredentials("cc-app", "s", "https://acme.my.salesforce.com.").token_url == (
+        "https://acme.my.salesforce.com./services/oauth2/token"
+    )
+
+
 def test_client_credentials_sent_to_login_anyway_get_salesforces_refusal(org: FakeOrg) -> None:
     """Past the SDK's own check, the fake answers what Salesforce answers (spec §9)."""
     secret = _app(org, "cc-app").client_secret
