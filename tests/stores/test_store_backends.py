@@ -12,7 +12,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from sfbulk_sdk.errors import InvalidInputError, LockTimeoutError, SessionStoreE
 from sfbulk_sdk.stores import DEFAULT_KEY_PREFIX, session_key
 from sfbulk_sdk.stores.file import FileStore
 from sfbulk_sdk.stores.memory import AsyncMemoryStore, MemoryStore
-from sfbulk_sdk.stores.mongodb import MongoStore
+from sfbulk_sdk.stores.mongodb import AsyncMongoStore, MongoStore
 from sfbulk_sdk.stores.redis import RedisStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -343,6 +343,67 @@ def test_mongo_creates_a_ttl_index_and_dates_the_documents(
         assert lock_doc["kind"] == "lock"
         assert len(lock_doc["token"]) == 32
     assert mongo_collection.find_one({"_id": f"lock:{key}"}) is None
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        {"expires_at": "2020-01-01T00:00:00Z"},  # a string, in the past
+        {"expires_at": "9999-12-31T00:00:00Z"},  # a string, "in the future"
+        {"expires_at": 9e12},  # a number, not a date
+        {"expires_at": None},
+        {},  # no expiry at all
+    ],
+    ids=["string-past", "string-future", "number", "null", "missing"],
+)
+def test_mongo_takes_over_a_lock_whose_expiry_is_not_a_date(
+    mongo_collection: pymongo.collection.Collection[dict[str, Any]], damaged: dict[str, Any]
+) -> None:
+    # The TTL index never removes such a document and no expiry comparison
+    # matches it: left alone it would block every worker forever. It is taken
+    # over, as the file store replaces an unreadable lease file.
+    store = MongoStore(mongo_collection, lock_poll=0.01)
+    key = new_key()
+    mongo_collection.insert_one({"_id": f"lock:{key}", "kind": "lock", "token": "x", **damaged})
+    with store.lock(key, ttl=30, wait=0):
+        lock_doc = mongo_collection.find_one({"_id": f"lock:{key}"})
+        assert lock_doc is not None
+        assert lock_doc["token"] != "x"
+        assert isinstance(lock_doc["expires_at"], datetime)
+    assert mongo_collection.find_one({"_id": f"lock:{key}"}) is None
+
+
+@pytest.mark.anyio
+async def test_the_async_mongo_store_takes_over_a_lock_without_an_expiry(
+    mongo_server: ServerProcess,
+) -> None:
+    client: pymongo.AsyncMongoClient[dict[str, Any]] = pymongo.AsyncMongoClient(
+        mongo_server.host, mongo_server.port, directConnection=True, serverSelectionTimeoutMS=5000
+    )
+    collection = client["sfbulk_tests"][f"b_{uuid.uuid4().hex[:12]}"]
+    try:
+        store = AsyncMongoStore(collection, lock_poll=0.01)
+        key = new_key()
+        await collection.insert_one({"_id": f"lock:{key}", "token": "x", "expires_at": "soon"})
+        async with store.lock(key, ttl=30, wait=0):
+            lock_doc = await collection.find_one({"_id": f"lock:{key}"})
+            assert lock_doc is not None and lock_doc["token"] != "x"
+    finally:
+        await collection.drop()
+        await client.close()
+
+
+def test_mongo_still_waits_for_a_live_lock_dated_in_the_future(
+    mongo_collection: pymongo.collection.Collection[dict[str, Any]],
+) -> None:
+    store = MongoStore(mongo_collection, lock_poll=0.01)
+    key = new_key()
+    future = datetime.now(timezone.utc) + timedelta(minutes=5)
+    mongo_collection.insert_one({"_id": f"lock:{key}", "token": "x", "expires_at": future})
+    with pytest.raises(LockTimeoutError):
+        store.lock(key, ttl=30, wait=0.05).__enter__()
+    lock_doc = mongo_collection.find_one({"_id": f"lock:{key}"})
+    assert lock_doc is not None and lock_doc["token"] == "x"
 
 
 def test_mongo_can_leave_index_creation_to_the_operator(

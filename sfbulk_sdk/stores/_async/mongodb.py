@@ -96,6 +96,20 @@ def _session_doc(key: str, session: Session, deadline: datetime) -> dict[str, ob
     }
 
 
+def _takeable_lease(key: str, now: datetime) -> dict[str, object]:
+    """The lock document of ``key`` when it may be taken: expired, or carrying no
+    date to expire by (a string, a number, ``null`` or no ``expires_at``: the TTL
+    index never removes such a document, so it would block every worker for ever;
+    it is taken over, as the file store replaces an unreadable lease file)."""
+    return {
+        "_id": _lock_id(key),
+        "$or": [
+            {"expires_at": {"$lte": now}},
+            {"expires_at": {"$not": {"$type": "date"}}},
+        ],
+    }
+
+
 def _lease_update(token: str, deadline: datetime) -> dict[str, object]:
     return {"$set": {"kind": _KIND_LOCK, "token": token, "expires_at": deadline}}
 
@@ -265,7 +279,7 @@ class AsyncMongoStore:
         now = utc_now()  # lock time is real time, whatever the session clock says
         try:
             await collection.update_one(
-                {"_id": _lock_id(key), "expires_at": {"$lte": now}},
+                _takeable_lease(key, now),
                 _lease_update(token, now + timedelta(seconds=ttl)),
                 upsert=True,
             )
