@@ -61,6 +61,7 @@ from typing import ClassVar
 
 import httpx
 
+from ._error_support import normalise_code
 from ._redact import (
     body_excerpt,
     mask_secrets,
@@ -547,10 +548,6 @@ class LockTimeoutError(SessionError):
     """The single-flight refresh lock could not be taken in time."""
 
 
-def _normalise(code: str) -> str:
-    return code.replace("_", "").lower()
-
-
 _ALL_API_ERRORS: tuple[type[APIError], ...] = (
     InvalidSessionError,
     InvalidJobError,
@@ -569,9 +566,9 @@ _ALL_API_ERRORS: tuple[type[APIError], ...] = (
     NotFoundError,
     JobNotCompleteError,
 )
-_REQUEST_LIMIT = _normalise("REQUEST_LIMIT_EXCEEDED")
+_REQUEST_LIMIT = normalise_code("REQUEST_LIMIT_EXCEEDED")
 _BY_CODE: dict[str, type[APIError]] = {
-    _normalise(code): cls for cls in _ALL_API_ERRORS for code in cls.codes
+    normalise_code(code): cls for cls in _ALL_API_ERRORS for code in cls.codes
 }
 
 
@@ -587,7 +584,7 @@ def error_class_for_code(
     for HTTP 429 and 420, :class:`ServerError` for HTTP 5xx and :class:`APIError` otherwise,
     keeping the code.
     """
-    key = _normalise(code)
+    key = normalise_code(code)
     if key == _REQUEST_LIMIT and "concurrent" in message.lower():
         return ThrottledError
     found = _BY_CODE.get(key)

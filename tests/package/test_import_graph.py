@@ -42,7 +42,7 @@ KNOWN_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset()
 #: A top-level module or package not named here counts as the client layer
 #: (``_async``, ``_sync``, ``ops``, ``spark``, ... when they appear).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "deprecations", "_redact"),
+    ("errors", "deprecations", "_redact", "_error_support"),
     ("models",),
     ("core",),
     ("csvfiles",),  # file I/O over the pure core (read a CSV file into batches)
