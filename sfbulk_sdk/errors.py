@@ -61,7 +61,7 @@ from typing import ClassVar
 
 import httpx
 
-from ._error_support import normalise_code
+from ._error_support import normalise_code, reduce_error
 from ._redact import (
     body_excerpt,
     mask_secrets,
@@ -124,6 +124,7 @@ class SfBulkError(Exception):
     """The root of every error the SDK raises."""
 
     retryable: ClassVar[bool] = False
+    __reduce__ = reduce_error  # pickles, e.g. back from a process pool (see _error_support)
 
 
 class InvalidInputError(SfBulkError, ValueError):
