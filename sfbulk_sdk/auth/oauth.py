@@ -72,7 +72,8 @@ class OAuthFlow:
     """What every OAuth authenticator shares: the token URL, the session it opens.
 
     ``fingerprint`` names the session in a store: a digest of the flow, the
-    token host and the client/user ids, never of a secret.
+    token host, the client id and the user (a :class:`RefreshToken`: its grant's
+    identity), never of a secret.
     """
 
     grant_type = ""
@@ -196,6 +197,25 @@ class ClientCredentials(OAuthFlow):
         return oauth.token_request(self._login_url, form)
 
 
+#: How a grant without a username or identity is told apart: a digest of its first token.
+_TOKEN_IDENTITY = "token-sha256:"
+
+
+def _grant_identity(token: SecretStr, username: str | None, identity: str | None) -> str:
+    """What tells a refresh-token grant apart from the app's other users' grants."""
+    if username is not None and identity is not None:
+        raise InvalidInputError("give either username= or identity=, not both")
+    for name, value in (("username", username), ("identity", identity)):
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInputError(f"{name} must be a non-empty string")
+        if value.strip() == token.get_secret_value().strip():
+            raise InvalidInputError(f"{name} must name the grant, not be its refresh token")
+        return value.strip().lower()
+    return _TOKEN_IDENTITY + credential_digest(token.get_secret_value())
+
+
 class RefreshToken(OAuthFlow):
     """A user's grant, renewed with its refresh token: **rotation-safe** with a shared store.
 
@@ -210,6 +230,22 @@ class RefreshToken(OAuthFlow):
     when the user authorised the app; it seeds the store the first time, and a
     token the store has not seen (a new authorisation) replaces the stored one.
 
+    **One store key per grant.** The store key (:attr:`fingerprint`) is a digest
+    of the token host, the client id and the grant's :attr:`identity`:
+
+    * ``username=`` (the Salesforce username that authorised the app, any case):
+      the recommended form. Every worker of that user shares one session and one
+      refresh token, and a re-authorisation by the same user (a new refresh
+      token, same username) replaces the stored token under the same key;
+    * ``identity=``: any other non-secret name of the grant (your app's id for
+      the user), used the same way;
+    * neither: a one-way digest of ``refresh_token`` (never the token). Two
+      grants given different tokens never share a key; workers must then all be
+      started with the same first token (the store's record then tells them the
+      current one), and a re-authorisation, a new token, starts a new key.
+
+    Different users of one app never share a session or a refresh token.
+
     A refresh token Salesforce refuses (expired, revoked) raises
     :class:`~sfbulk_sdk.errors.RefreshTokenRevokedError`: the user must
     authorise the app again.
@@ -223,20 +259,35 @@ class RefreshToken(OAuthFlow):
         refresh_token: str | SecretStr,
         *,
         client_secret: str | SecretStr | None = None,
+        username: str | None = None,
+        identity: str | None = None,
         login_url: str | None = None,
         sandbox: bool = False,
         domain: str | None = None,
         session_seconds: int = DEFAULT_SESSION_SECONDS,
     ) -> None:
         url = resolve_login_url(sandbox=sandbox, domain=domain, login_url=login_url)
-        super().__init__(
-            client_id, login_url=url, identity="grant", session_seconds=session_seconds
-        )
-        self._refresh_token = secret(refresh_token, "refresh_token")
+        token = secret(refresh_token, "refresh_token")
+        grant = _grant_identity(token, username, identity)
+        super().__init__(client_id, login_url=url, identity=grant, session_seconds=session_seconds)
+        self._identity = grant
+        self._username = username.strip() if username is not None else None
+        self._refresh_token = token
         self._sent: deque[str] = deque(maxlen=8)
         self._client_secret = (
             None if client_secret is None else secret(client_secret, "client_secret")
         )
+
+    @property
+    def identity(self) -> str:
+        """What tells this grant apart in the store (no secret): the username or identity
+        given, in lower case, else ``token-sha256:`` and the digest of the first token."""
+        return self._identity
+
+    @property
+    def username(self) -> str | None:
+        """The Salesforce username given (``None`` when the grant is keyed otherwise)."""
+        return self._username
 
     @property
     def initial_token_digest(self) -> str:

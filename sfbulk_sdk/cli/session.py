@@ -73,6 +73,9 @@ class Profile:
     #: The session store logged in through, as output shows it (a password masked);
     #: ``""`` for the default file store (and in profiles written before it was kept).
     store: str = ""
+    #: A refresh-token grant's :attr:`~sfbulk_sdk.auth.RefreshToken.identity` (no secret),
+    #: which names its store key; ``""`` for other logins and in older profiles.
+    grant_identity: str = ""
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -179,9 +182,17 @@ def _need(value: str, flag: str, kind: str) -> str:
 
 
 def build_auth(
-    settings: Settings, ask: Secrets, *, refresh_token: str | None = None
+    settings: Settings,
+    ask: Secrets,
+    *,
+    refresh_token: str | None = None,
+    grant_identity: str | None = None,
 ) -> Authenticator:
-    """The authenticator ``settings.auth`` names, with its secrets from the env or ``ask``."""
+    """The authenticator ``settings.auth`` names, with its secrets from the env or ``ask``.
+
+    A refresh-token grant is keyed by ``grant_identity`` when given (the profile's, so
+    that the grant is found again under the key the login made), else by its first token:
+    a new ``sfbulk login`` starts a new grant record, whoever the user is."""
     kind = settings.auth
     url = settings.login_url
     if kind == "soap":
@@ -207,7 +218,11 @@ def build_auth(
     # refresh-token and web: a user's grant
     token = refresh_token or _secret("refresh_token", ask, "refresh token")
     return RefreshToken(
-        client_id, token, client_secret=secret_from_env("client_secret"), login_url=url
+        client_id,
+        token,
+        client_secret=secret_from_env("client_secret"),
+        identity=grant_identity or None,
+        login_url=url,
     )
 
 
@@ -254,6 +269,7 @@ def login(
         store_key=session_key(auth.fingerprint),
         api_version=settings.api_version,
         store=_kept_store(settings),
+        grant_identity=auth.identity if isinstance(auth, RefreshToken) else "",
     )
     _write_private(home_dir() / _PROFILE, json.dumps(asdict(profile), indent=2))
     return session, profile
@@ -297,7 +313,14 @@ def _reauth(settings: Settings, profile: Profile, store: SessionStore) -> Authen
         grant = store.get_grant(profile.store_key)
         if grant is not None and grant.revoked_at is None:
             token = grant.refresh_token.get_secret_value()
-            return build_auth(logged, _no_prompt, refresh_token=token)
+            # the grant's key as the login made it ("grant": a profile from before keys
+            # told users apart); another key would fork the grant and resend old tokens
+            identity = profile.grant_identity or "grant"
+            grant_auth = build_auth(
+                logged, _no_prompt, refresh_token=token, grant_identity=identity
+            )
+            if session_key(grant_auth.fingerprint) == profile.store_key:
+                return grant_auth
     auth: Authenticator | None
     try:
         with warnings.catch_warnings():  # login already said it once

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from sfbulk_sdk.auth import RefreshToken
+from sfbulk_sdk.stores import session_key
+from sfbulk_sdk.stores.file import FileStore
 from sfbulk_sdk.testing import DEFAULT_USERNAME
 from tests.cli.conftest import Cli, InProcess, Served
 from tests.keys import make_key_pair
@@ -78,6 +82,67 @@ def test_refresh_token_login_and_logout_revokes(served: Served, inproc: InProces
     assert done.returncode == 0 and '"revoked": true' in done.stdout
     assert served.control("GET", "oauth/stats")["families_revoked"] == before + 1  # type: ignore[index]
     assert token not in "".join(inproc.seen)
+
+
+def test_a_refresh_token_login_keeps_its_grant_key_across_rotations(
+    served: Served, inproc: InProcess
+) -> None:
+    """The grant's key is a digest of its first token, kept in the profile: each later
+    command finds the grant (rotated each time) under the key the login made."""
+    app = served.control("POST", "oauth/apps", {"name": "rt2", "rotate_refresh_tokens": True})
+    issued = served.control("POST", "oauth/refresh-tokens", {"client_id": app["client_id"]})  # type: ignore[index]
+    env = {
+        **_no_soap(inproc),
+        "SFBULK_AUTH": "refresh-token",
+        "SFBULK_CLIENT_ID": app["client_id"],  # type: ignore[index]
+        "SFBULK_CLIENT_SECRET": app["client_secret"],  # type: ignore[index]
+        "SFBULK_REFRESH_TOKEN": issued["refresh_token"],  # type: ignore[index]
+    }
+    assert inproc("login", env=env).returncode == 0
+    profile = json.loads((inproc.home / "profile.json").read_text())
+    assert profile["grant_identity"].startswith("token-sha256:")
+    assert issued["refresh_token"] not in json.dumps(profile)  # type: ignore[index]
+    before = served.control("GET", "oauth/stats")
+    for _ in range(3):  # each command after a refresh that rotated the token
+        served.control("POST", "expire-sessions", {})
+        _query_works(inproc, {**env, "SFBULK_REFRESH_TOKEN": ""})
+    after = served.control("GET", "oauth/stats")
+    assert after["refresh_token_reuse"] == before["refresh_token_reuse"]  # type: ignore[index]
+    assert after["families_revoked"] == before["families_revoked"]  # type: ignore[index]
+
+
+def test_a_profile_from_before_grant_keys_still_finds_its_grant(
+    served: Served, inproc: InProcess
+) -> None:
+    """Older profiles have no ``grant_identity``: their key was made with ``"grant"``."""
+    app = served.control("POST", "oauth/apps", {"name": "rt3", "rotate_refresh_tokens": True})
+    issued = served.control("POST", "oauth/refresh-tokens", {"client_id": app["client_id"]})  # type: ignore[index]
+    env = {
+        **_no_soap(inproc),
+        "SFBULK_AUTH": "refresh-token",
+        "SFBULK_CLIENT_ID": app["client_id"],  # type: ignore[index]
+        "SFBULK_CLIENT_SECRET": app["client_secret"],  # type: ignore[index]
+        "SFBULK_REFRESH_TOKEN": issued["refresh_token"],  # type: ignore[index]
+    }
+    assert inproc("login", env=env).returncode == 0
+    path = inproc.home / "profile.json"
+    profile = json.loads(path.read_text())
+    store = FileStore(inproc.home / "sessions")
+    grant = store.get_grant(profile["store_key"])
+    assert grant is not None
+    legacy = RefreshToken(
+        profile["client_id"], "unused", identity="grant", login_url=profile["login_url"]
+    )
+    store.set_grant(session_key(legacy.fingerprint), grant)
+    del profile["grant_identity"]
+    path.write_text(json.dumps({**profile, "store_key": session_key(legacy.fingerprint)}))
+    before = served.control("GET", "oauth/stats")
+    for _ in range(2):
+        served.control("POST", "expire-sessions", {})
+        _query_works(inproc, {**env, "SFBULK_REFRESH_TOKEN": ""})
+    after = served.control("GET", "oauth/stats")
+    assert after["refresh_token_reuse"] == before["refresh_token_reuse"]  # type: ignore[index]
+    assert store.get_grant(session_key(legacy.fingerprint)) != grant  # rotated in place
 
 
 def test_soap_login_wrong_password_is_one_line(inproc: InProcess) -> None:
