@@ -100,9 +100,11 @@ def _check_result_header(line: bytes) -> None:
         raise ProtocolError("a batch result file without the Id,Success,Created,Error header")
 
 
-#: Where one error of a row's error text ends and the next begins: each ends with
-#: ``--``; a message may span lines (an Apex trigger's stack: ``...\n\ncaused by: ...``).
-_ERROR_END = re.compile(r"(?<=--)[ \t]*\r?\n")
+#: Where one error of a row's error text ends and the next begins: a line break after
+#: an error's ``--`` end, or before a line that starts with a status code
+#: (``DUPLICATE_VALUE:``). A message may span lines (an Apex trigger's stack:
+#: ``...\n\ncaused by: System.NullPointerException: ...``): those breaks are kept.
+_ERROR_END = re.compile(r"(?<=--)[ \t]*\r?\n|\r?\n(?=[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+:)")
 
 
 def _errors(text: str) -> tuple[RecordError, ...]:
