@@ -32,7 +32,7 @@ from datetime import datetime
 
 from pydantic import SecretStr
 
-from ..errors import InvalidInputError, RefreshTokenRevokedError
+from ..errors import InvalidInputError, RefreshTokenRevokedError, SessionStoreError
 from ..models.base import JsonValue
 from .session_state import credential_digest
 
@@ -41,6 +41,7 @@ __all__ = [
     "MAX_HISTORY",
     "GrantRecord",
     "TokenChoice",
+    "UnreadableGrantError",
     "choose_token",
     "revoked_error",
 ]
@@ -50,6 +51,29 @@ GRANT_PAYLOAD_VERSION = 1
 #: Digests of rotated-away tokens kept (a token older than these is still never sent
 #: while the record's current token differs from it; see :func:`choose_token`).
 MAX_HISTORY = 256
+
+
+class UnreadableGrantError(SessionStoreError):
+    """A grant record is stored but cannot be read (damaged, or written by a newer version).
+
+    It is not absent: starting over from the token the app was given could send
+    a refresh token rotated away long ago, which revokes the grant. So no
+    refresh is sent until the record is replaced (a new authorisation) or deleted.
+    """
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(
+            f"{where}: the refresh-token grant record cannot be read ({reason}); no refresh "
+            "is sent, as starting over from the refresh token the app was given could reuse "
+            "a token rotated away, which revokes the grant. Re-authorise the app and give "
+            "the SDK the new refresh token (RefreshToken(client_id, new_refresh_token)), or "
+            "delete this record if the refresh token the SDK was given is still current"
+        )
+        self.where = where
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.where, self.reason))
 
 
 def _shown(moment: datetime) -> str:

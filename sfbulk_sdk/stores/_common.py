@@ -11,6 +11,10 @@ make every worker fail on every request until the entry expired.
 A refresh-token grant record (:data:`GRANTS`) has no expiry at all: its
 "deadline" is :data:`NO_EXPIRY`, and each backend writes it without a TTL. Its
 refresh token is a secret like the session id: never in a warning or an error.
+An unreadable grant record is *not* absent: reading it raises
+:class:`~sfbulk_sdk.core.grants.UnreadableGrantError`, as starting over from
+the app's initial refresh token could reuse a rotated one (see
+:func:`unreadable_grant`).
 
 Refresh-lock TTLs run in real time: a lock's TTL bounds how long a dead holder
 blocks the others, so it is measured with the wall clock (or a monotonic one
@@ -46,7 +50,7 @@ import anyio
 from pydantic import ValidationError
 
 from .._redact import mask_secrets
-from ..core.grants import GrantRecord
+from ..core.grants import GrantRecord, UnreadableGrantError
 from ..core.session_rules import LoginFailure
 from ..core.session_state import credential_digest
 from ..errors import InvalidInputError, SessionStoreError
@@ -346,44 +350,44 @@ def encode_grant(grant: GrantRecord, deadline: float = NO_EXPIRY) -> str:
     return json.dumps(grant_document(grant), separators=(",", ":"))
 
 
-def unreadable_grant(where: str, reason: str) -> None:
-    """Log that a grant record cannot be read and is treated as absent (never the token)."""
-    logger.warning(
-        "%s: ignoring an unreadable refresh-token grant record (%s); it counts as absent",
-        where,
-        reason,
-    )
+def unreadable_grant(where: str, reason: str) -> NoReturn:
+    """Refuse a grant record that cannot be read (never quoting it, nor its token).
+
+    Unlike a session, an unreadable grant is not absent: treating it so would
+    start over from the app's initial refresh token, rotated away long ago, and
+    sending that revokes the grant (:class:`~sfbulk_sdk.core.grants.UnreadableGrantError`).
+    """
+    logger.error("%s: the refresh-token grant record cannot be read (%s)", where, reason)
+    raise UnreadableGrantError(where, reason)
 
 
-def grant_from_document(doc: Mapping[str, object], *, where: str) -> GrantRecord | None:
+def grant_from_document(doc: Mapping[str, object], *, where: str) -> GrantRecord:
     """Rebuild a grant from a :func:`grant_document` (a decoded JSON text or a
-    MongoDB document), or ``None`` (logged) when it cannot be read.
+    MongoDB document); :class:`~sfbulk_sdk.core.grants.UnreadableGrantError`
+    (a :class:`~sfbulk_sdk.errors.SessionStoreError`) when it cannot be read.
 
     The reasons name what is wrong and never quote a stored value.
     """
     if doc.get("kind") != GRANT_KIND:
         unreadable_grant(where, "not a grant record")
-        return None
     if doc.get("v") != PAYLOAD_VERSION:
         unreadable_grant(where, f"not payload version {PAYLOAD_VERSION}")
-        return None
     try:
         return GrantRecord.from_store_dict(doc.get("grant"))
     except InvalidInputError as exc:
         unreadable_grant(where, str(exc))
-        return None
 
 
-def decode_grant(raw: str | bytes | bytearray, where: str) -> tuple[GrantRecord, float] | None:
+def decode_grant(raw: str | bytes | bytearray, where: str) -> tuple[GrantRecord, float]:
     """``(grant, NO_EXPIRY)`` from a document written by :func:`encode_grant`.
 
-    ``None`` (logged) when the document cannot be read.
+    Raises :class:`~sfbulk_sdk.core.grants.UnreadableGrantError` when the
+    document cannot be read: see :func:`unreadable_grant`.
     """
     doc = json_object(raw, where, unreadable_grant)
-    if doc is None:
-        return None
-    grant = grant_from_document(doc, where=where)
-    return None if grant is None else (grant, NO_EXPIRY)
+    if doc is None:  # pragma: no cover - unreadable_grant raised
+        unreadable_grant(where, "not a JSON object")
+    return grant_from_document(doc, where=where), NO_EXPIRY
 
 
 def grant_is_live(grant: GrantRecord, deadline: float, now: datetime) -> bool:

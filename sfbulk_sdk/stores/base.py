@@ -62,8 +62,11 @@ refresh-token login (the current refresh token, a secret, and the digests of
 the tokens rotated away) under :func:`grant_key`. Every built-in store does.
 
 ``get_grant(key)``
-    The grant recorded for the session key ``key``, or ``None`` (an
-    unreadable record counts as absent, with a warning that never quotes it).
+    The grant recorded for the session key ``key``, or ``None`` when there
+    is none. A record that is there but cannot be read (damaged, or written by
+    a newer version) raises :class:`~sfbulk_sdk.errors.SessionStoreError`
+    (:class:`~sfbulk_sdk.core.grants.UnreadableGrantError`, never quoting it):
+    counting it as absent would start over from an older refresh token.
 ``set_grant(key, grant)``
     Replace the record, durably and atomically (a reader sees the old or the
     new one, never half of it). Written only under the refresh lock of

@@ -441,9 +441,11 @@ UNREADABLE_GRANTS = {
 
 
 @pytest.mark.parametrize("case", sorted(UNREADABLE_GRANTS))
-async def test_an_unreadable_grant_counts_as_absent_without_the_token(
+async def test_an_unreadable_grant_is_refused_not_absent_without_the_token(
     store_case: StoreCase, caplog: pytest.LogCaptureFixture, case: str
 ) -> None:
+    """Counting it as absent would start over from the app's first refresh token,
+    rotated away long ago: sending that revokes the grant. So reading it raises."""
     key = new_key()
     token = new_refresh_token()
     shape, reason = UNREADABLE_GRANTS[case]
@@ -457,12 +459,17 @@ async def test_an_unreadable_grant_counts_as_absent_without_the_token(
         field = "refreshToken" if case == "renamed-token" else "refresh_token"
         shape.setdefault("grant", {})[field] = token
     await put_raw_grant(store_case, key, shape, text)
-    with caplog.at_level(logging.WARNING, logger="sfbulk_sdk.stores"):
-        assert await store_case.store.get_grant(key) is None
-    assert "unreadable refresh-token grant record" in caplog.text
-    assert reason in caplog.text
-    assert store_case.backend in caplog.text
-    assert token not in caplog.text
+    with (
+        caplog.at_level(logging.WARNING, logger="sfbulk_sdk.stores"),
+        pytest.raises(SessionStoreError) as caught,
+    ):
+        await store_case.store.get_grant(key)
+    message = str(caught.value)
+    assert "grant record cannot be read" in message and "Re-authorise" in message
+    for text_seen in (message, caplog.text):
+        assert reason in text_seen
+        assert store_case.backend in text_seen
+        assert token not in text_seen
     grant = make_grant(store_case.clock())
     await store_case.store.set_grant(key, grant)  # the next write replaces it
     assert await store_case.store.get_grant(key) == grant
