@@ -71,7 +71,15 @@ import httpx
 
 from ..auth.base import Authenticator, RefreshTokenGrant
 from ..core.clock import Clock, utc_now
-from ..core.grants import GrantRecord, choose_token, revoked_error
+from ..core.grants import (
+    GrantRecord,
+    UnreadableGrantError,
+    choose_token,
+    lost_reply_error,
+    reply_may_be_lost,
+    revoked_error,
+    supersedes,
+)
 from ..core.session_rules import SessionPolicy
 from ..core.session_state import SessionState
 from ..errors import (
@@ -82,6 +90,7 @@ from ..errors import (
     RefreshTokenRevokedError,
     SessionError,
     SessionStoreError,
+    SfBulkError,
 )
 from ..models.session import Session
 from ..stores.base import (
@@ -161,7 +170,7 @@ class AsyncSessionManager:
         self._grants: AsyncGrantStore | None = (
             self._store if isinstance(self._store, AsyncGrantStore) else None
         )
-        #: The grant when the store keeps none (or failed to write it).
+        #: The grant when the store keeps none, or failed to write a refresh's outcome.
         self._local_grant: GrantRecord | None = None
         if isinstance(auth, RefreshTokenGrant) and self._grants is None:
             logger.warning(
@@ -197,6 +206,8 @@ class AsyncSessionManager:
         state = self._state
         if state.static is not None:
             return state.static_session()
+        if self._local_grant is not None and self._grants is not None:
+            await self._flush_grant()
         now = self._clock()
         session = state.cached(now)
         if session is not None:
@@ -379,21 +390,71 @@ class AsyncSessionManager:
     # ------------------------------------------------------------------ refresh-token grants
 
     async def _read_grant(self) -> GrantRecord | None:
-        if self._grants is not None and self._local_grant is None:
-            return await self._grants.get_grant(self._state.key)
-        return self._local_grant
+        """The grant to refresh with: the store's, whenever it can be read.
 
-    async def _write_grant(self, record: GrantRecord) -> None:
-        """Record the grant in the store (in process when the store keeps none)."""
+        The copy this process keeps after a failed write is used only when the
+        store cannot be read, or while the store still holds the record that copy
+        came from (:func:`~sfbulk_sdk.core.grants.supersedes`): it is then written
+        back first. An unreadable record is never worked around.
+        """
+        local = self._local_grant
+        if self._grants is None:
+            return local
+        try:
+            stored = await self._grants.get_grant(self._state.key)
+        except UnreadableGrantError:
+            raise
+        except SessionStoreError as exc:
+            if local is None:
+                raise
+            logger.warning(
+                "could not read the grant of %s from the store (%s); using the copy this "
+                "process kept",
+                self._state.key,
+                exc,
+            )
+            return local
+        if local is None:
+            return stored
+        if not supersedes(local, stored):
+            logger.info("the store holds a newer grant for %s than this process", self._state.key)
+            self._local_grant = None
+            return stored
+        await self._write_grant(local)
+        logger.info("the grant of %s kept in this process is in the store again", self._state.key)
+        return local
+
+    async def _write_grant(self, record: GrantRecord, *, outcome: bool = True) -> None:
+        """Record the grant in the store (in process when the store keeps none).
+
+        When writing the ``outcome`` of a refresh fails, this process keeps the
+        record (a new refresh token may exist nowhere else) and writes it back at
+        its next chance; a failed write before a refresh is sent keeps nothing.
+        """
         if self._grants is None:
             self._local_grant = record
             return
         try:
             await self._grants.set_grant(self._state.key, record)
-        except SessionStoreError:
-            self._local_grant = record
+        except SessionStoreError as exc:
+            if outcome:
+                self._local_grant = record
+                logger.error(
+                    "could not write the grant of %s to the store (%s): this process keeps "
+                    "it and writes it back at its next use of the store",
+                    self._state.key,
+                    exc,
+                )
             raise
         self._local_grant = None
+
+    async def _flush_grant(self) -> None:
+        """Write back the grant kept after a failed write, if the lock is free now."""
+        try:
+            async with self._store.lock(self._state.key, ttl=self._lock_ttl, wait=0):
+                await self._read_grant()
+        except (LockTimeoutError, SessionStoreError) as exc:
+            logger.debug("the grant of %s is still kept in process only (%s)", self._state.key, exc)
 
     async def _refresh_grant(self, auth: RefreshTokenGrant) -> Session:
         """Spend the grant's current refresh token, rotation-safe (held under the lock).
@@ -401,7 +462,8 @@ class AsyncSessionManager:
         The token sent is the store's current one (never one it knows was rotated
         away); the request is noted in the store before it goes out; a new
         refresh token is in the store before the new session is returned (and
-        used); a refused token marks the grant revoked for every worker.
+        used); a refused token marks the grant revoked for every worker; a reply
+        that may have been lost marks it so, and nobody sends the token again.
         """
         state = self._state
         now = self._clock()
@@ -418,15 +480,35 @@ class AsyncSessionManager:
                 choice.unanswered_since.isoformat(),
             )
         record = choice.record.sending(now)
-        await self._write_grant(record)
-        response = await self._send_login(auth.refresh_request(record.refresh_token))
+        await self._write_grant(record, outcome=False)
+        return await self._spend(auth, record, choice.unanswered_since)
+
+    async def _spend(
+        self, auth: RefreshTokenGrant, record: GrantRecord, unanswered_since: datetime | None
+    ) -> Session:
+        """Send the refresh noted in ``record`` and record its outcome."""
+        state = self._state
         try:
+            response = await self._send_login(auth.refresh_request(record.refresh_token))
             session = self._auth.parse_login_response(response, now=self._clock())
         except InvalidGrantError as exc:
             revoked = record.revoked(exc.error_description, self._clock())
             await self._write_grant(revoked)
             logger.error("refresh token for %s refused: the grant is revoked", state.key)
-            raise revoked_error(revoked, unanswered_since=choice.unanswered_since) from None
+            raise revoked_error(revoked, unanswered_since=unanswered_since) from None
+        except SfBulkError as exc:
+            if not reply_may_be_lost(exc):  # never sent, or answered: nothing rotated
+                await self._write_grant(record.answered(self._clock()))
+                raise
+            lost = record.lost(self._clock())
+            await self._write_grant(lost)
+            logger.error(
+                "the reply to the refresh for %s was lost (%s): the refresh token may have "
+                "rotated, so it is not sent again",
+                state.key,
+                type(exc).__name__,
+            )
+            raise lost_reply_error(lost) from exc
         new_token = session.refresh_token
         if new_token is not None:
             record = record.rotated(new_token, self._clock())

@@ -417,7 +417,7 @@ def exchange(call: CallSpec[object], ctx: FlowContext, reader: Reader[T]) -> Flo
     spec: ReconcileSpec | None = getattr(call, "reconcile", None)
     while True:
         attempt += 1
-        idempotent = True  # until the request is built, only the login can have failed
+        idempotent = True  # only the login can fail here (a lost refresh is not retryable)
         sending = False
         response: httpx.Response | None = None
         try:

@@ -32,7 +32,16 @@ from datetime import datetime
 
 from pydantic import SecretStr
 
-from ..errors import InvalidInputError, RefreshTokenRevokedError, SessionStoreError
+from ..errors import (
+    InvalidInputError,
+    LoginError,
+    ProtocolError,
+    RefreshTokenRevokedError,
+    SessionError,
+    SessionStoreError,
+    SfBulkError,
+    TransportError,
+)
 from ..models.base import JsonValue
 from .session_state import credential_digest
 
@@ -43,7 +52,10 @@ __all__ = [
     "TokenChoice",
     "UnreadableGrantError",
     "choose_token",
+    "lost_reply_error",
+    "reply_may_be_lost",
     "revoked_error",
+    "supersedes",
 ]
 
 #: Version of a stored grant document.
@@ -93,11 +105,14 @@ class GrantRecord:
     revoked_reason: str | None = None
     #: A refresh was sent with the current token at this time and no answer recorded.
     pending_since: datetime | None = None
+    #: The reply to that refresh was lost (the token may have rotated): never sent again.
+    reply_lost_at: datetime | None = None
 
     def __repr__(self) -> str:
         return (
             f"GrantRecord(rotations={self.rotations}, updated_at={self.updated_at.isoformat()}, "
-            f"revoked={self.revoked_at is not None}, pending={self.pending_since is not None})"
+            f"revoked={self.revoked_at is not None}, pending={self.pending_since is not None}, "
+            f"reply_lost={self.reply_lost_at is not None})"
         )
 
     @property
@@ -126,8 +141,13 @@ class GrantRecord:
         )
 
     def answered(self, now: datetime) -> GrantRecord:
-        """The record after a refresh that kept the same token (rotation off)."""
+        """The record after a refresh that kept the same token (rotation off), or was
+        refused without a verdict on the token (the org answered: nothing rotated)."""
         return replace(self, pending_since=None, updated_at=now)
+
+    def lost(self, now: datetime) -> GrantRecord:
+        """The record after the reply to the pending refresh was lost: it stays pending."""
+        return replace(self, reply_lost_at=now, updated_at=now)
 
     def revoked(self, reason: str, now: datetime) -> GrantRecord:
         """The record after Salesforce refused the current token."""
@@ -148,6 +168,7 @@ class GrantRecord:
             "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat(),
             "revoked_reason": self.revoked_reason,
             "pending_since": None if self.pending_since is None else self.pending_since.isoformat(),
+            "reply_lost_at": None if self.reply_lost_at is None else self.reply_lost_at.isoformat(),
         }
 
     @classmethod
@@ -177,6 +198,7 @@ class GrantRecord:
             revoked_at=_moment(data, "revoked_at"),
             revoked_reason=reason if isinstance(reason, str) else None,
             pending_since=_moment(data, "pending_since"),
+            reply_lost_at=_moment(data, "reply_lost_at"),
         )
 
 
@@ -241,7 +263,9 @@ def choose_token(stored: GrantRecord | None, given: SecretStr, *, now: datetime)
     * ``given`` is unknown to the record: a new authorisation; it replaces the
       record's token (the old digests are kept, so the old tokens stay refused);
     * the record is revoked and ``given`` is not new: raise
-      :class:`~sfbulk_sdk.errors.RefreshTokenRevokedError` without sending.
+      :class:`~sfbulk_sdk.errors.RefreshTokenRevokedError` without sending;
+    * the reply to the last refresh was lost and ``given`` is not new: raise
+      :func:`lost_reply_error` without sending (the token may have rotated).
     """
     digest = credential_digest(given.get_secret_value())
     if stored is None:
@@ -252,4 +276,55 @@ def choose_token(stored: GrantRecord | None, given: SecretStr, *, now: datetime)
         return TokenChoice(record, reset=True)
     if stored.revoked_at is not None:
         raise revoked_error(stored)
+    if stored.reply_lost_at is not None:
+        raise lost_reply_error(stored)
     return TokenChoice(stored, unanswered_since=stored.pending_since)
+
+
+def lost_reply_error(record: GrantRecord) -> SessionError:
+    """The error for a grant whose last refresh may have rotated the token unseen."""
+    sent = record.pending_since or record.reply_lost_at or record.updated_at
+    return SessionError(
+        f"the reply to the refresh-token refresh sent at {_shown(sent)} was lost: Salesforce "
+        "may have rotated the refresh token, and sending it again would then revoke the "
+        "grant for every worker, so no worker sends it. The grant may need re-authorising: "
+        "re-authorise the app and give the SDK the new refresh token "
+        "(RefreshToken(client_id, new_refresh_token))"
+    )
+
+
+#: HTTP statuses of a gateway in front of the token endpoint that may have passed the
+#: request on: the org may have rotated the token behind them.
+_GATEWAY_STATUSES = frozenset({502, 504})
+
+
+def reply_may_be_lost(error: SfBulkError) -> bool:
+    """Whether a refresh that failed with ``error`` may have been carried out unseen.
+
+    True for a transport failure once the request may have left (a reset, a
+    timeout waiting for the reply), a 200 that could not be read, and a
+    gateway's 502/504; false for a connection that never opened, an error
+    raised before sending, and a refusal the token endpoint itself answered
+    (a refusal carries no new token: nothing rotated).
+    """
+    if isinstance(error, TransportError):
+        return error.sent is not False
+    if isinstance(error, LoginError):
+        return error.status_code in _GATEWAY_STATUSES
+    return isinstance(error, ProtocolError)
+
+
+def supersedes(local: GrantRecord, stored: GrantRecord | None) -> bool:
+    """Whether the copy a process kept (its write failed) is newer than the store's.
+
+    It is when the store holds nothing, or the very record it came from: the
+    token the store holds was rotated into the copy's (the new token exists only
+    in the copy), or the same token with an outcome recorded after the store's
+    last write. Any other stored record (rotated further, a new authorisation)
+    is newer: the store wins.
+    """
+    if stored is None:
+        return True
+    if local.digest != stored.digest:
+        return stored.digest in local.history and local.digest not in stored.history
+    return local.updated_at > stored.updated_at

@@ -14,14 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from sfbulk_sdk import AsyncBulk, Bulk
 from sfbulk_sdk.auth import RefreshToken
-from sfbulk_sdk.errors import SessionStoreError
-from sfbulk_sdk.stores import AsyncFileStore, FileStore, RedisStore
+from sfbulk_sdk.core.grants import GrantRecord
+from sfbulk_sdk.errors import SessionError, SessionStoreError
+from sfbulk_sdk.stores import AsyncFileStore, FileStore, MemoryStore, RedisStore
+from sfbulk_sdk.stores.base import session_key
 from sfbulk_sdk.testing import ExternalClientApp, FakeOrg, FakeOrgTransport
 from tests.servers import ServerProcess, sync_redis
+from tests.timing import FakeTime
 
 
 def _org() -> tuple[FakeOrg, ExternalClientApp, str]:
@@ -124,3 +128,165 @@ def test_an_unreadable_grant_record_in_redis_is_refused(redis_server: ServerProc
         client.delete(*client.keys(f"{prefix}*"))
     finally:
         client.close()
+
+
+# --------------------------------------------------------------------------- lost token reply
+
+TOKEN_PATH = r"/services/oauth2/token"
+
+
+class TimedOutAfterTheOrgAnswered(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """The org answers the first token request, then the reply times out (ReadTimeout)."""
+
+    def __init__(self, org: FakeOrg) -> None:
+        self.inner = FakeOrgTransport(org)
+        self.timed_out = False
+
+    def _lose(self, request: httpx.Request) -> None:
+        if request.url.path.endswith("/oauth2/token") and not self.timed_out:
+            self.timed_out = True
+            raise httpx.ReadTimeout("timed out", request=request)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        self._lose(request)
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        self._lose(request)
+        return response
+
+
+def _lost_reply_transport(org: FakeOrg, how: str) -> httpx.BaseTransport:
+    if how == "dropped":
+        org.inject_fault(TOKEN_PATH, drop_connection=True, after=True, count=1)
+        return FakeOrgTransport(org)
+    return TimedOutAfterTheOrgAnswered(org)
+
+
+def _assert_lost_reply(org: FakeOrg, error: BaseException, token: str) -> None:
+    message = str(error)
+    assert type(error) is SessionError
+    assert "reply to the refresh-token refresh" in message and "was lost" in message
+    assert "re-authorise" in message and "stopped" not in message
+    assert token not in message
+    stats = _no_reuse(org)
+    assert stats["grants"]["refresh_token"]["requests"] == 1  # sent once, never again
+
+
+@pytest.mark.parametrize("how", ["dropped", "timed-out"])
+def test_a_lost_token_reply_is_not_answered_by_sending_the_token_again(
+    tmp_path: Path, how: str
+) -> None:
+    org, app, token = _org()
+    store = FileStore(tmp_path)
+    transport = _lost_reply_transport(org, how)
+    with Bulk(auth=_auth(org, app, token), store=store, transport=transport) as bulk:
+        with pytest.raises(SessionError) as caught:
+            bulk.create_job("insert", "Account")
+        _assert_lost_reply(org, caught.value, token)
+        with pytest.raises(SessionError, match="was lost"):  # nor on the next call
+            bulk.create_job("insert", "Account")
+    with (
+        Bulk(auth=_auth(org, app, token), store=store, transport=FakeOrgTransport(org)) as other,
+        pytest.raises(SessionError, match="was lost"),  # nor by another worker
+    ):
+        other.create_job("insert", "Account")
+    _assert_lost_reply(org, caught.value, token)
+    grant = store.get_grant(session_key(_auth(org, app, token).fingerprint))
+    assert grant is not None and grant.pending_since is not None and grant.reply_lost_at
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("how", ["dropped", "timed-out"])
+async def test_a_lost_token_reply_is_not_answered_by_sending_the_token_again_async(
+    tmp_path: Path, how: str
+) -> None:
+    org, app, token = _org()
+    transport = _lost_reply_transport(org, how)
+    async with AsyncBulk(
+        auth=_auth(org, app, token), store=AsyncFileStore(tmp_path), transport=transport
+    ) as bulk:
+        with pytest.raises(SessionError) as caught:
+            await bulk.create_job("insert", "Account")
+        with pytest.raises(SessionError, match="was lost"):
+            await bulk.create_job("insert", "Account")
+    _assert_lost_reply(org, caught.value, token)
+
+
+def test_a_token_request_that_never_left_is_retried_with_the_same_token() -> None:
+    """A connection that never opened is no lost reply: the loop retries, once, safely."""
+    org, app, token = _org()
+    calls = {"n": 0}
+    inner = FakeOrgTransport(org)
+
+    def refuse_first(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/token") and calls["n"] == 0:
+            calls["n"] += 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return inner.handle_request(request)
+
+    time = FakeTime()
+    with Bulk(
+        auth=_auth(org, app, token),
+        store=MemoryStore(),
+        transport=httpx.MockTransport(refuse_first),
+        **time.sync(),
+    ) as bulk:
+        assert bulk.create_job("insert", "Account").id
+    stats = _no_reuse(org)
+    assert stats["grants"]["refresh_token"] == {"requests": 1, "successes": 1, "failures": 0}
+
+
+# --------------------------------------------------------------------------- failed grant writes
+
+
+class FlakyGrantStore(MemoryStore):
+    """A store whose ``set_grant`` calls number ``fail`` (counted from 1) fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail: set[int] = set()
+        self.writes = 0
+
+    def set_grant(self, key: str, grant: GrantRecord) -> None:
+        self.writes += 1
+        if self.writes in self.fail:
+            raise SessionStoreError("backend unreachable (simulated blip)")
+        super().set_grant(key, grant)
+
+
+def _bulk_on(org: FakeOrg, app: ExternalClientApp, token: str, store: MemoryStore) -> Bulk:
+    return Bulk(auth=_auth(org, app, token), store=store, transport=FakeOrgTransport(org))
+
+
+def test_a_failed_grant_write_before_sending_leaves_no_stale_copy_behind() -> None:
+    org, app, token = _org()
+    store = FlakyGrantStore()
+    store.fail = {1}  # A's note that it is about to send
+    with _bulk_on(org, app, token, store) as a, _bulk_on(org, app, token, store) as b:
+        with pytest.raises(SessionStoreError):
+            a.create_job("insert", "Account")  # nothing was sent
+        b.create_job("insert", "Account")  # B rotates the token
+        org.expire_sessions()
+        a.create_job("insert", "Account")  # A reads the store: B's token
+        b.create_job("insert", "Account")
+    stats = _no_reuse(org)
+    assert stats["grants"]["refresh_token"]["requests"] == 2
+
+
+def test_a_rotated_token_whose_write_failed_is_kept_and_written_back() -> None:
+    org, app, token = _org()
+    store = FlakyGrantStore()
+    store.fail = {2}  # the write of the rotated token, after Salesforce answered
+    with _bulk_on(org, app, token, store) as a, _bulk_on(org, app, token, store) as b:
+        with pytest.raises(SessionStoreError):
+            a.create_job("insert", "Account")
+        a.create_job("insert", "Account")  # writes the kept grant back, then goes on
+        org.expire_sessions()
+        b.create_job("insert", "Account")  # B refreshes with the token A kept
+        grant = store.get_grant(session_key(_auth(org, app, token).fingerprint))
+        assert grant is not None and grant.rotations == 3
+    stats = _no_reuse(org)
+    assert stats["grants"]["refresh_token"] == {"requests": 3, "successes": 3, "failures": 0}
