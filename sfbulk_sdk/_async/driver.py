@@ -76,6 +76,11 @@ class AsyncDriver:
             )
         return self.sessions
 
+    @property
+    def login_seconds(self) -> float:
+        """The longest a login request can take: its timeouts added up."""
+        return sum(value for value in self._login_timeout.as_dict().values() if value is not None)
+
     async def send_login(self, request: httpx.Request) -> httpx.Response:
         """Send a login request through the client's HTTP client (the manager's ``send``).
 

@@ -68,6 +68,7 @@ from contextlib import AsyncExitStack
 from datetime import datetime
 
 import httpx
+from anyio import sleep as default_sleep
 
 from ..auth.base import Authenticator, RefreshTokenGrant
 from ..core.clock import Clock, utc_now
@@ -114,11 +115,34 @@ AsyncSendLogin = Callable[[httpx.Request], Awaitable[httpx.Response]]
 _LOCK_SLICE = 0.1
 
 
-def _check_lock_settings(lock_ttl: float, lock_wait: float) -> None:
+def _check_lock_settings(
+    lock_ttl: float, lock_wait: float, login_timeout: float | None, rotating: bool
+) -> None:
     if not math.isfinite(lock_ttl) or lock_ttl <= 0:
         raise InvalidInputError(f"lock_ttl must be a positive number of seconds, not {lock_ttl!r}")
     if not math.isfinite(lock_wait) or lock_wait < 0:
         raise InvalidInputError(f"lock_wait must be >= 0 seconds, not {lock_wait!r}")
+    if login_timeout is None:
+        return
+    if not math.isfinite(login_timeout) or login_timeout <= 0:
+        raise InvalidInputError(
+            f"login_timeout must be a positive number of seconds, not {login_timeout!r}"
+        )
+    if rotating and lock_ttl < login_timeout:
+        raise InvalidInputError(
+            f"lock_ttl ({lock_ttl:g}s) is shorter than the login timeout ({login_timeout:g}s): "
+            "a refresh-token refresh could outlast the refresh lock, and under rotation a "
+            f"second refresh with the same token revokes the grant. Use lock_ttl >= "
+            f"{login_timeout:g}"
+        )
+
+
+class _RefreshInFlight(Exception):
+    """Another worker's refresh is younger than the pending window: wait, do not send."""
+
+    def __init__(self, since: datetime) -> None:
+        super().__init__(since.isoformat())
+        self.since = since
 
 
 class AsyncSessionManager:
@@ -141,6 +165,12 @@ class AsyncSessionManager:
         the refresh lock expires after ``lock_ttl`` seconds even if its holder
         died; a waiter gives up after ``lock_wait`` seconds with
         :class:`~sfbulk_sdk.errors.LockTimeoutError`.
+    ``login_timeout``
+        the longest a login request can take (the clients pass their login
+        timeouts' sum). With a refresh-token grant ``lock_ttl`` must be at least
+        this. A refresh noted as sent less than ``lock_ttl + login_timeout``
+        (``2 * lock_ttl`` when not given) ago may still be answered: others
+        wait for it instead of sending the token again.
     ``policy``
         the :class:`~sfbulk_sdk.core.session_rules.SessionPolicy`.
 
@@ -159,8 +189,11 @@ class AsyncSessionManager:
         lock_ttl: float = 30.0,
         lock_wait: float = 60.0,
         policy: SessionPolicy | None = None,
+        login_timeout: float | None = None,
     ) -> None:
-        _check_lock_settings(lock_ttl, lock_wait)
+        _check_lock_settings(
+            lock_ttl, lock_wait, login_timeout, isinstance(auth, RefreshTokenGrant)
+        )
         self._auth = auth
         self._own_store = store is None
         self._store: AsyncSessionStore = AsyncMemoryStore(clock=clock) if store is None else store
@@ -183,6 +216,8 @@ class AsyncSessionManager:
         self._touching = threading.Lock()
         self._lock_ttl = lock_ttl
         self._lock_wait = lock_wait
+        #: How long a refresh noted as sent may still be answered (never sent again meanwhile).
+        self._pending_window = lock_ttl + (lock_ttl if login_timeout is None else login_timeout)
         static = None if auth.can_refresh else auth.parse_login_response(None, now=clock())
         self._state = SessionState(
             session_key(auth.fingerprint, prefix=key_prefix), policy or SessionPolicy(), static
@@ -217,6 +252,7 @@ class AsyncSessionManager:
             return session
         await self._raise_if_failed()
         deadline = time.monotonic() + self._lock_wait
+        in_flight: datetime | None = None
         while True:
             async with AsyncExitStack() as held:
                 slice_ = max(0.0, min(_LOCK_SLICE, deadline - time.monotonic()))
@@ -227,14 +263,25 @@ class AsyncSessionManager:
                 except LockTimeoutError:
                     pass
                 else:
-                    return await self._refresh_locked()
-            # Someone else holds the lock: the session they log in ends the
-            # wait, and so does the failure they record.
+                    try:
+                        return await self._refresh_locked()
+                    except _RefreshInFlight as exc:
+                        in_flight = exc.since
+            if in_flight is not None:  # the lock is free, the refresh is not answered yet
+                await default_sleep(_LOCK_SLICE)
+            # Someone else holds the lock (or their refresh is in flight): the
+            # session they log in ends the wait, and so does the failure they record.
             session = await self._read(self._clock())
             if session is not None:
                 return session
             await self._raise_if_failed()
             if time.monotonic() >= deadline:
+                if in_flight is not None:
+                    raise LockTimeoutError(
+                        f"a refresh of {state.key!r} sent at {in_flight.isoformat()} by another "
+                        f"worker was not answered within {self._lock_wait:g}s; its refresh "
+                        "token was not sent again"
+                    )
                 raise state.lock_timeout(self._lock_wait)
 
     async def _refresh_locked(self) -> Session:
@@ -473,6 +520,8 @@ class AsyncSessionManager:
                 "refresh token for %s: starting from the token the app was given", state.key
             )
         if choice.unanswered_since is not None:
+            if (now - choice.unanswered_since).total_seconds() < self._pending_window:
+                raise _RefreshInFlight(choice.unanswered_since)  # it may still be answered
             logger.warning(
                 "a refresh for %s sent at %s got no recorded answer (the worker may have "
                 "stopped); sending the stored refresh token again",

@@ -137,7 +137,11 @@ class Bulk1Client:
 
     def _use_auth(self, auth: Authenticator) -> SessionManager:
         manager = SessionManager(
-            auth, store=self._store, send=self._driver.send_login, **self._session_options
+            auth,
+            store=self._store,
+            send=self._driver.send_login,
+            login_timeout=self._driver.login_seconds,
+            **self._session_options,
         )
         self._driver.sessions = manager
         self._ctx = flow.FlowContext(self.config.api_version, self.config.retry, auth.can_refresh)

@@ -10,7 +10,10 @@ checks the fake org's counters: no reuse, the grant alive.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,8 @@ import pytest
 from sfbulk_sdk import AsyncBulk, Bulk
 from sfbulk_sdk.auth import RefreshToken
 from sfbulk_sdk.core.grants import GrantRecord
-from sfbulk_sdk.errors import SessionError, SessionStoreError
+from sfbulk_sdk.errors import InvalidInputError, SessionError, SessionStoreError
+from sfbulk_sdk.sessions import SessionManager
 from sfbulk_sdk.stores import AsyncFileStore, FileStore, MemoryStore, RedisStore
 from sfbulk_sdk.stores.base import session_key
 from sfbulk_sdk.testing import ExternalClientApp, FakeOrg, FakeOrgTransport
@@ -290,3 +294,70 @@ def test_a_rotated_token_whose_write_failed_is_kept_and_written_back() -> None:
         assert grant is not None and grant.rotations == 3
     stats = _no_reuse(org)
     assert stats["grants"]["refresh_token"] == {"requests": 3, "successes": 3, "failures": 0}
+
+
+# --------------------------------------------------------------------------- slow refresh
+
+
+def test_a_lock_ttl_shorter_than_the_login_timeout_is_refused_for_a_refresh_token() -> None:
+    org, app, token = _org()
+    with pytest.raises(InvalidInputError, match=r"lock_ttl \(2s\) is shorter than the login"):
+        Bulk(auth=_auth(org, app, token), session_options={"lock_ttl": 2.0})
+    with pytest.raises(InvalidInputError, match="login timeout"):
+        AsyncBulk(auth=_auth(org, app, token), session_options={"lock_ttl": 2.0})
+
+
+class CountingStore(MemoryStore):
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        super().__init__(clock=clock)
+        self.grant_reads = 0
+
+    def get_grant(self, key: str) -> GrantRecord | None:
+        self.grant_reads += 1
+        return super().get_grant(key)
+
+
+def test_a_refresh_outlasting_the_lock_is_waited_for_not_sent_again() -> None:
+    """A's token reply comes after its lock expired: B takes the lock, finds A's refresh
+    noted as sent and young, and waits for its answer instead of spending the token."""
+    org, app, token = _org()
+    frozen = datetime.now(timezone.utc)
+    clock = lambda: frozen  # noqa: E731 - the pending refresh never ages
+    store = CountingStore(clock)
+    http = httpx.Client(transport=FakeOrgTransport(org))
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_send(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        assert release.wait(30)
+        return http.send(request)
+
+    def manager(send: Callable[[httpx.Request], httpx.Response]) -> SessionManager:
+        return SessionManager(
+            _auth(org, app, token), store=store, send=send, clock=clock, lock_ttl=0.2
+        )
+
+    got: dict[str, Any] = {}
+
+    def run(name: str, sessions: SessionManager) -> None:
+        got[name] = sessions.get().session_id.get_secret_value()
+
+    a = threading.Thread(target=run, args=("a", manager(slow_send)))
+    a.start()
+    assert entered.wait(10)
+    time.sleep(0.3)  # A's lock TTL runs out (a real wait: the lock's TTL is real time)
+    reads = store.grant_reads
+    b = threading.Thread(target=run, args=("b", manager(http.send)))
+    b.start()
+    for _ in range(1000):  # B reads the pending grant again and again, sending nothing
+        if store.grant_reads >= reads + 3:
+            break
+        time.sleep(0.01)
+    assert store.grant_reads >= reads + 3
+    assert org.oauth.stats()["grants"]["refresh_token"]["requests"] == 0
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert set(got) == {"a", "b"}
+    _no_reuse(org)
+    http.close()

@@ -48,7 +48,8 @@ def _bulk(
         store=store,
         http_client=http,
         poll=FAST_POLL,
-        session_options={"key_prefix": prefix, "lock_ttl": 2.0, "lock_wait": 60.0},
+        # lock_ttl: at least the login timeout (27 s), as a refresh-token grant requires
+        session_options={"key_prefix": prefix, "lock_ttl": 27.0, "lock_wait": 120.0},
     )
 
 
