@@ -87,6 +87,8 @@ RULES: tuple[tuple[str, str], ...] = (
     ("AsyncLeases", "Leases"),
     # the stores' seams (sfbulk_sdk/stores/_common.py): what a thread does without
     ("cancel_shield", "no_shield"),
+    # the session manager's seam (sfbulk_sdk/_shield.py): a refresh once sent is finished
+    ("finish_shielded", "finish_unshielded"),
     ("async_mutex", "thread_mutex"),
     # the stores' clients
     ("redis.asyncio.Redis", "redis.Redis"),

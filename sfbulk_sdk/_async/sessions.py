@@ -70,6 +70,7 @@ from datetime import datetime
 import httpx
 from anyio import sleep as default_sleep
 
+from .._shield import finish_shielded
 from ..auth.base import Authenticator, RefreshTokenGrant
 from ..core.clock import Clock, utc_now
 from ..core.grants import (
@@ -530,7 +531,9 @@ class AsyncSessionManager:
             )
         record = choice.record.sending(now)
         await self._write_grant(record, outcome=False)
-        return await self._spend(auth, record, choice.unanswered_since)
+        # Once sent, the reply is read and its outcome stored even if the caller is
+        # cancelled meanwhile: a rotated token dropped here would be lost for good.
+        return await finish_shielded(self._spend(auth, record, choice.unanswered_since))
 
     async def _spend(
         self, auth: RefreshTokenGrant, record: GrantRecord, unanswered_since: datetime | None

@@ -71,6 +71,7 @@ from time import sleep as default_sleep
 
 import httpx
 
+from .._shield import finish_unshielded
 from ..auth.base import Authenticator, RefreshTokenGrant
 from ..core.clock import Clock, utc_now
 from ..core.grants import (
@@ -523,7 +524,9 @@ class SessionManager:
             )
         record = choice.record.sending(now)
         self._write_grant(record, outcome=False)
-        return self._spend(auth, record, choice.unanswered_since)
+        # Once sent, the reply is read and its outcome stored even if the caller is
+        # cancelled meanwhile: a rotated token dropped here would be lost for good.
+        return finish_unshielded(self._spend(auth, record, choice.unanswered_since))
 
     def _spend(
         self, auth: RefreshTokenGrant, record: GrantRecord, unanswered_since: datetime | None

@@ -9,6 +9,7 @@ checks the fake org's counters: no reuse, the grant alive.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -361,3 +362,46 @@ def test_a_refresh_outlasting_the_lock_is_waited_for_not_sent_again() -> None:
     assert set(got) == {"a", "b"}
     _no_reuse(org)
     http.close()
+
+
+# --------------------------------------------------------------------------- a cancelled caller
+
+
+class HeldTokenReply(httpx.AsyncBaseTransport):
+    """The org answers a token request at once; its reply is held until ``release``."""
+
+    def __init__(self, org: FakeOrg) -> None:
+        self.inner = FakeOrgTransport(org)
+        self.answered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/oauth2/token") and not self.release.is_set():
+            self.answered.set()
+            await self.release.wait()
+        return response
+
+
+@pytest.mark.anyio
+async def test_a_caller_cancelled_during_a_refresh_does_not_lose_the_rotated_token(
+    tmp_path: Path,
+) -> None:
+    org, app, token = _org()
+    transport = HeldTokenReply(org)
+    store = AsyncFileStore(tmp_path)
+    async with AsyncBulk(auth=_auth(org, app, token), store=store, transport=transport) as bulk:
+        call = asyncio.ensure_future(bulk.create_job("insert", "Account"))
+        await transport.answered.wait()  # Salesforce has rotated the token
+        call.cancel()  # the caller's own timeout
+        await asyncio.sleep(0)
+        assert not call.done()  # the refresh is being finished
+        transport.release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        grant = await store.get_grant(session_key(_auth(org, app, token).fingerprint))
+        assert grant is not None and grant.rotations == 1 and grant.pending_since is None
+        org.expire_sessions()
+        assert (await bulk.create_job("insert", "Account")).id  # with the new token
+    stats = _no_reuse(org)
+    assert stats["grants"]["refresh_token"]["failures"] == 0
