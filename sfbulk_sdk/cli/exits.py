@@ -21,6 +21,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from .. import errors
+from ..core.grants import UnreadableGrantError
 
 __all__ = ["CliError", "ExitCode", "describe"]
 
@@ -59,6 +60,7 @@ _CODES: tuple[tuple[type[BaseException], ExitCode, str], ...] = (
     (errors.RefreshTokenRevokedError, ExitCode.AUTH, "authorise again: sfbulk login --web"),
     (errors.LoginError, ExitCode.AUTH, _LOGIN_HINT),
     (errors.InvalidSessionError, ExitCode.AUTH, "the session ended: run 'sfbulk login' again"),
+    (UnreadableGrantError, ExitCode.AUTH, "authorise again: sfbulk login --web"),
     (errors.SessionStoreError, ExitCode.NETWORK, "check --store: is its server up?"),
     (errors.SessionError, ExitCode.AUTH, "run 'sfbulk login' again"),
     (errors.InvalidInputError, ExitCode.USAGE, "see 'sfbulk COMMAND --help'"),

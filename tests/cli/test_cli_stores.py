@@ -106,3 +106,11 @@ def test_a_store_that_cannot_be_reached_is_named_not_blamed_on_the_login(
     done = inproc("login", env={"SFBULK_STORE": f"redis://127.0.0.1:{port}/0"})
     assert done.returncode == 5, done.stderr
     assert "check --store" in done.stderr and "sfbulk login' again" not in done.stderr
+
+
+def test_a_damaged_grant_record_asks_to_authorise_again() -> None:
+    from sfbulk_sdk.cli.exits import ExitCode, describe
+    from sfbulk_sdk.core.grants import UnreadableGrantError
+
+    error = describe(UnreadableGrantError("the grant record sfbulk:grant:x", "not JSON"))
+    assert error.code == ExitCode.AUTH and "sfbulk login" in error.hint
