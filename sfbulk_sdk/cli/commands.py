@@ -309,8 +309,10 @@ def _warn(
 
 @contextmanager
 def _one_line_diagnostics(debug: bool) -> Iterator[None]:
-    """Without ``--debug``: warnings as one line, the SDK's logs only from ERROR up, as
-    ``sfbulk:`` lines; everything is put back afterwards (``run`` may be called in process)."""
+    """Without ``--debug``: warnings as one line, and the SDK's logs only when CRITICAL, as
+    ``sfbulk:`` lines (each of its ERROR logs comes with the error the command then prints
+    as its one line: shown too, it would say the same thing twice); everything is put back
+    afterwards (``run`` may be called in process)."""
     if debug:
         yield
         return
@@ -319,7 +321,7 @@ def _one_line_diagnostics(debug: bool) -> Iterator[None]:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("sfbulk: %(levelname)s: %(message)s"))
     logger.handlers[:] = [handler]
-    logger.setLevel(logging.ERROR)
+    logger.setLevel(logging.CRITICAL)
     logger.propagate = False
     warnings.showwarning = _warn
     try:

@@ -82,6 +82,15 @@ def test_refresh_token_login_and_logout_revokes(served: Served, inproc: InProces
     assert done.returncode == 0 and '"revoked": true' in done.stdout
     assert served.control("GET", "oauth/stats")["families_revoked"] == before + 1  # type: ignore[index]
     assert token not in "".join(inproc.seen)
+    # a damaged grant record: the SDK logs it at ERROR and raises; the CLI says it once
+    again = served.control("POST", "oauth/refresh-tokens", {"client_id": app["client_id"]})  # type: ignore[index]
+    env["SFBULK_REFRESH_TOKEN"] = again["refresh_token"]  # type: ignore[index]
+    assert inproc("login", env=env).returncode == 0
+    for grant in (inproc.home / "sessions").glob("*.grant"):
+        grant.write_text("{torn")
+    damaged = inproc("login", env=env)
+    assert damaged.returncode == 3, damaged.stderr
+    assert damaged.stderr.startswith("sfbulk: error:") and damaged.stderr.count("\n") == 1
 
 
 def test_a_refresh_token_login_keeps_its_grant_key_across_rotations(
