@@ -89,6 +89,10 @@ class Bulk1Engine(Engine):
         """Every job's ``jobInfo``, oldest first."""
         return [job.info() for job in self._jobs.values()]
 
+    def all_jobs(self) -> list[Job]:
+        """Every job, oldest first."""
+        return list(self._jobs.values())
+
     def job_info(self, job_id: str) -> JobInfo:
         """The ``jobInfo`` of a job; ``KeyError`` if there is none."""
         return self._require(job_id).info()

@@ -12,7 +12,15 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
-from ...models.bulk2 import Bulk2JobState, Bulk2Operation, ColumnDelimiter, LineEnding
+from ...models.bulk2 import (
+    Bulk2JobState,
+    Bulk2Operation,
+    ColumnDelimiter,
+    IngestJobInfo,
+    JobType,
+    LineEnding,
+)
+from ...models.enums import ConcurrencyMode
 from ..bulk2_jobs import IngestJob, QueryJob, ResultKind, ingest_info, ingest_results, status_name
 from ..http import FakeResponse
 from .rest import (
@@ -221,6 +229,30 @@ def _listed(call: RestCall) -> list[IngestJob]:
     return call.state.bulk2.ingest_jobs() if own else []
 
 
+def _classic(call: RestCall) -> list[str]:
+    """The org's Bulk 1.0 ingest jobs as an ingest listing shows them (``jobType``
+    ``Classic``, their own states: ``Open``, ``Closed``, ``Aborted``, ``Failed``), unless
+    the listing's ``jobType`` keeps another type only."""
+    lists_own_jobs(call, ("V2Ingest", "Classic", "BigObjectIngest"))  # (refuses a bad filter)
+    chunked = (call.param("isPkChunkingEnabled") or "").lower() == "true"
+    if chunked or call.param("jobType") not in (None, "", "Classic"):
+        return []
+    documents = []
+    for job in call.state.bulk1.all_jobs():
+        if job.operation.is_query:
+            continue
+        info = IngestJobInfo(
+            id=job.id, operation=job.operation, object=job.sobject, state=job.state.value
+        )
+        info.created_by_id, info.created_date = job.created_by, job.created
+        info.system_modstamp = job.modstamp
+        info.concurrency_mode = ConcurrencyMode(job.concurrency.value)
+        info.content_type, info.api_version = job.content_type.value, float(job.api_version)
+        info.job_type = JobType.CLASSIC
+        documents.append(info.to_wire_json())
+    return documents
+
+
 def _results(call: RestCall, job: IngestJob, kind: ResultKind) -> FakeResponse:
     if not job.is_terminal:
         raise RestFailure(
@@ -256,4 +288,5 @@ ROUTES = JobRoutes[IngestJob](
         "failedresults": _result_file("failedResults"),
         "unprocessedrecords": _result_file("unprocessedrecords"),
     },
+    also_listed=_classic,
 )

@@ -271,6 +271,8 @@ class JobRoutes(Generic[_Job]):
     update: JobHandler[_Job]
     deletable: Callable[[_Job], bool]  # others: "the job is not terminated"
     resources: Mapping[str, JobResource[_Job]]
+    #: Documents a listing shows after this kind's own (Bulk 1.0 jobs, as ``Classic``).
+    also_listed: Callable[[RestCall], list[str]] = lambda call: []
 
 
 _VERBS = {"GET": "get", "PATCH": "update", "DELETE": "delete"}
@@ -287,8 +289,8 @@ def route_jobs(call: RestCall, routes: JobRoutes[_Job]) -> FakeResponse:
             call.kind = f"{prefix}_create"
             return routes.create(call)
         call.kind = f"{prefix}_list"
-        listed = routes.listed(call)
-        return list_page(call, [routes.info(j, "list").to_wire_json() for j in listed], prefix)
+        listed = [routes.info(j, "list").to_wire_json() for j in routes.listed(call)]
+        return list_page(call, listed + routes.also_listed(call), prefix)
     job = routes.find(call, parts[0])
     if job is None or len(parts) > 2:
         raise RestFailure(404, "NOT_FOUND", NOT_FOUND)
