@@ -4,7 +4,8 @@ Every client runs in its own process against a fresh fake org that runs in
 another process (``sfbulk fake-org`` over HTTPS with a throwaway trustme CA,
 on loopback). For each client process the table shows the whole process:
 CPU (user + sys, from ``wait4``), wall time and peak RSS (``ru_maxrss``),
-interpreter start and imports included. The insert is timed on an empty
+interpreter start and imports included (the SDK's bytecode is written first,
+as a wheel install has it). The insert is timed on an empty
 org; the query reads N Accounts seeded beforehand through the fake's
 controls (the same rows for every client). Clients:
 
@@ -117,6 +118,23 @@ def measure(client: str, records: int, tls: Tls, tmp: Path, gzip: bool) -> tuple
     return insert, query
 
 
+def compile_bytecode() -> None:
+    """Write this SDK's bytecode before any client runs, as a wheel install does.
+
+    The peers are installed from wheels, with their bytecode; this SDK is
+    usually installed editable, where a shell that sets
+    ``PYTHONDONTWRITEBYTECODE`` (as some CI images do) would make every client
+    process compile the SDK's modules from source again (about 0.1 s of CPU).
+    """
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("sfbulk_sdk")
+    folders = (spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        compileall.compile_dir(folder, quiet=1)
+
+
 def machine() -> str:
     cores = os.cpu_count()
     return (
@@ -196,6 +214,7 @@ def main() -> None:
     n = args.records
     rounds: list[Round] = []
     failed: dict[str, str] = {}
+    compile_bytecode()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         tls = make_tls(tmp)
