@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -211,6 +212,8 @@ class Joiner:
         self.key = key_column
         self._by_key: dict[str, dict[str, int]] = {}
         self._next: dict[str, int] = {}
+        #: Per job, the waiting keys written as numbers, by value (built on first need).
+        self._numbers: dict[str, dict[float, list[str]]] = {}
         for job in jobs:
             self._next[job.job_id] = 0
             if key_column is not None:
@@ -229,7 +232,50 @@ class Joiner:
         if at is None:  # a file without the join column: nothing to join by
             return [None] * len(block)
         waiting = self._by_key[job.job_id]
-        return [waiting.pop(value, None) for value in _values(block, at)]
+        values = _values(block, at)
+        found = [waiting.pop(value, None) for value in values]
+        if None in found:
+            for place, value in enumerate(values):
+                if found[place] is None:
+                    found[place] = self._as_number(job.job_id, value)
+        return found
+
+    def _as_number(self, job_id: str, echoed: str) -> int | None:
+        """The row of a number key echoed in another form than it was sent.
+
+        Result files re-render numbers (``7`` comes back ``7.0``, ``912260031``
+        as ``9.12260031E8``; spec §7 #12), so a key of a number field that found
+        no exact match is looked up by its value (as a double, the form the echo
+        renders) among the job's keys still waiting.
+        """
+        number = _number(echoed)
+        if number is None:
+            return None
+        waiting = self._by_key[job_id]
+        index = self._numbers.get(job_id)
+        if index is None:
+            index = self._numbers[job_id] = {}
+            for key in waiting:
+                value = _number(key)
+                if value is not None:
+                    index.setdefault(value, []).append(key)
+        keys = index.get(number, [])
+        while keys:
+            key = keys.pop(0)
+            if key in waiting:
+                return waiting.pop(key)
+        return None
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _number(text: str) -> float | None:
+    """``text`` as a finite double when it is written as a decimal number, else ``None``."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 def outcome_sink(

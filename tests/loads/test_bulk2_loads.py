@@ -16,7 +16,7 @@ import io
 import pytest
 
 from sfbulk_sdk import errors
-from sfbulk_sdk.testing import FakeOrg
+from sfbulk_sdk.testing import FakeOrg, FieldSpec
 from sfbulk_sdk.testing.ids import to_18
 from tests.loads.loadkit import (
     EXTERNAL_ID,
@@ -197,3 +197,31 @@ def test_a_key_in_two_jobs_joins_each_outcome_to_its_own_job_row() -> None:
     assert len(result.jobs) == 2 and result.ok and [o.row for o in result] == [0, 1]
     assert sorted(o.created for o in result) == [False, True]
     assert result[0].id == result[1].id == org.records("Contact")[0]["Id"]
+
+
+def test_a_bulk2_upsert_by_a_number_external_id_joins_the_re_rendered_keys() -> None:
+    """Result files echo numbers re-rendered (``7`` as ``7.0``, ``912260031`` as
+    ``9.12260031E8``; spec §7 #12): each outcome still goes to its own row."""
+    org = FakeOrg()
+    org.add_field("Account", FieldSpec("Num__c", type="double", external_id=True, unique=True))
+    keys: list[object] = [7, 912260031, "12.50", 8, -3, "1e2", 0]
+    rows = [{"Num__c": key, "Name": f"A{i}"} for i, key in enumerate(keys)]
+    rows[3]["Name"] = None  # Name is required: this new record fails
+    with sync_bulk(org) as bulk:
+        result = bulk.upsert("Account", rows, "Num__c", api="bulk2", progress=None)
+    assert result.rows_known and len(result) == len(keys)
+    assert result.failed_rows() == [3]
+    assert [e.status_code for e in result[3].errors] == ["REQUIRED_FIELD_MISSING"]
+    stored = {r["Name"]: r for r in org.records("Account")}
+    for outcome in result:
+        if outcome.success:
+            assert outcome.row is not None
+            assert stored[f"A{outcome.row}"]["Id"] == outcome.id
+    assert sorted(stored[f"A{i}"]["Num__c"] for i in (0, 1, 2, 4, 5, 6)) == [
+        -3.0,
+        0.0,
+        7.0,
+        12.5,
+        100.0,
+        912260031.0,
+    ]
