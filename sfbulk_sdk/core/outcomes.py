@@ -19,11 +19,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from ..errors import ProtocolError
+from ..errors import InvalidInputError, ProtocolError
 from ..models.results import RecordError
 from . import frames
 
@@ -400,28 +400,91 @@ class LoadResult:
 
     # ------------------------------------------------------------------ Data Loader files
 
-    def success_csv(self, header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    def success_csv(
+        self, header: Sequence[str], rows: Iterable[Sequence[object] | Mapping[str, object]]
+    ) -> str:
         """A Data Loader-style success file: the input columns of the rows that
-        succeeded, then ``sf__Id`` and ``sf__Created`` (``rows`` in input order)."""
+        succeeded, then ``sf__Id`` and ``sf__Created``.
+
+        ``rows`` are the loaded rows in input order, each a sequence of values in
+        ``header`` order or a mapping read by the ``header`` names. Refused
+        (:class:`~sfbulk_sdk.errors.InvalidInputError`) when the outcomes are not
+        tied to input rows (a Bulk 2.0 insert: :attr:`rows_known` is false), or when
+        ``rows`` does not match the load (another count, a row of another width).
+        """
         return self._report(header, rows, success=True)
 
-    def error_csv(self, header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-        """A Data Loader-style error file: the failed rows' input columns and ``sf__Error``."""
+    def error_csv(
+        self, header: Sequence[str], rows: Iterable[Sequence[object] | Mapping[str, object]]
+    ) -> str:
+        """A Data Loader-style error file: the failed rows' input columns and ``sf__Error``
+        (``rows`` as for :meth:`success_csv`)."""
         return self._report(header, rows, success=False)
 
     def _report(
-        self, header: Sequence[str], rows: Iterable[Sequence[object]], *, success: bool
+        self,
+        header: Sequence[str],
+        rows: Iterable[Sequence[object] | Mapping[str, object]],
+        *,
+        success: bool,
     ) -> str:
+        if not self.rows_known:
+            raise InvalidInputError(
+                "this load's outcomes are not tied to input rows (a Bulk 2.0 insert: "
+                "rows_known is false): read each outcome's id and errors from the result, "
+                "or load with api='bulk1' to get them row by row"
+            )
+        names = _report_header(header)
+        try:
+            given = iter(rows)
+        except TypeError:
+            raise InvalidInputError(
+                f"rows must be the loaded rows, in input order, not {type(rows).__name__}"
+            ) from None
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         extra = ["sf__Id", "sf__Created"] if success else ["sf__Id", "sf__Error"]
-        writer.writerow([*header, *extra])
-        for row, values in enumerate(rows):
+        writer.writerow([*names, *extra])
+        count = 0
+        for row, values in enumerate(given):
+            cells = _report_cells(row, values, names)
+            count += 1
             if row >= self.size or bool(self._ok[row]) is not success:
                 continue
             outcome = self[row]
             tail = [outcome.id or "", "true" if outcome.created else "false"]
             if not success:
                 tail = [outcome.id or "", outcome.error]
-            writer.writerow([*("" if v is None else v for v in values), *tail])
+            writer.writerow([*("" if v is None else v for v in cells), *tail])
+        if count != self.size:
+            raise InvalidInputError(f"rows holds {count:,} rows; the load had {self.size:,}")
         return out.getvalue()
+
+
+def _report_header(header: object) -> list[str]:
+    """The input columns of a Data Loader-style file: a sequence of names (not one string)."""
+    if isinstance(header, (str, bytes)) or not isinstance(header, Sequence):
+        raise InvalidInputError(
+            f"header must be the loaded columns' names, not {type(header).__name__}"
+        )
+    names = list(header)
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidInputError(f"header names are strings, not {type(name).__name__}")
+    return names
+
+
+def _report_cells(row: int, values: object, names: list[str]) -> Sequence[object]:
+    """One loaded row's values in header order (a mapping is read by name)."""
+    if isinstance(values, Mapping):
+        return [values.get(name) for name in names]
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise InvalidInputError(
+            f"row {row + 1} is a {type(values).__name__}: give each row as a sequence of "
+            "values in header order or as a mapping"
+        )
+    if len(values) != len(names):
+        raise InvalidInputError(
+            f"row {row + 1} holds {len(values)} values; the header names {len(names)}"
+        )
+    return values
