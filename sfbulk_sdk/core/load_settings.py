@@ -57,6 +57,10 @@ class LoadSettings(TypedDict, total=False):
     progress: ProgressHook | None
 
 
+#: The size settings and their largest values (records per batch; bytes per job).
+_SIZES = {"batch_size": 10_000, "job_size": 100_000_000}
+
+
 def choose_api(api: Api, operation: Operation, settings: LoadSettings) -> str:
     """The API a load goes through: the one asked for, or on ``auto`` the one the
     operation is best served by, unless a setting only the other API has decides it
@@ -65,12 +69,16 @@ def choose_api(api: Api, operation: Operation, settings: LoadSettings) -> str:
     load written for either API (each API takes its own)."""
     if api not in ("auto", "bulk1", "bulk2"):
         raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
-    sized = {name for name in ("batch_size", "job_size") if settings.get(name) is not None}
+    # Checked before choosing: an ill-typed setting (0, False, "") says so, whatever the API.
+    sized = set()
+    for name, most in _SIZES.items():
+        if settings.get(name) is not None:
+            positive(settings.get(name), name, most)
+            sized.add(name)
+    asked = {"serial"} if flag(settings, "serial", False) else set()
     either = len(sized) == 2
-    bulk1_only = [
-        n for n in ("serial", "batch_size") if settings.get(n) and not (either and n in sized)
-    ]
-    bulk2_only = [n for n in ("job_size",) if settings.get(n) and not either]
+    bulk1_only = [n for n in ("serial", "batch_size") if n in asked or (n in sized and not either)]
+    bulk2_only = [n for n in ("job_size",) if n in sized and not either]
     if bulk1_only and bulk2_only:
         raise InvalidInputError(
             f"{bulk1_only[0]} is a Bulk 1.0 setting and job_size a Bulk 2.0 one: give one"

@@ -157,6 +157,13 @@ def test_bad_settings_are_refused_before_anything_is_sent() -> None:
             ({"api": "bulk1", "job_size": 10_000}, "job_size is not a setting of bulk1"),
             ({"serial": True, "job_size": 10_000}, "give one"),
             ({"api": "bulk2", "serial": True, "batch_size": 5, "job_size": 10_000}, "serial is"),
+            # a size the chosen API does not take is still checked, not ignored
+            ({"api": "bulk2", "batch_size": 0}, "batch_size must be"),
+            ({"api": "bulk2", "batch_size": False}, "batch_size must be"),
+            ({"api": "bulk2", "batch_size": ""}, "batch_size must be"),
+            ({"api": "bulk1", "job_size": 0}, "job_size must be"),
+            ({"job_size": False}, "job_size must be"),
+            ({"api": "bulk2", "serial": "yes"}, "serial must be True or False"),
         ]:
             settings.setdefault("progress", None)
             with pytest.raises(errors.InvalidInputError, match=message):
