@@ -294,6 +294,10 @@ class Ops(Bulk2Client):
         from ..core import loads
 
         ids = loads.job_ids(job_id)
+        if api not in ("auto", "bulk1", "bulk2"):
+            raise InvalidInputError(f"api must be 'auto', 'bulk1' or 'bulk2', not {api!r}")
+        if poll is not None and not isinstance(poll, PollPolicy):
+            raise InvalidInputError(f"poll must be a PollPolicy, not a {type(poll).__name__}")
         policy = poll or self.config.poll
         if api in ("auto", "bulk2"):
             try:

@@ -394,8 +394,15 @@ def job_ids(given: str | Sequence[str]) -> list[str]:
     after batch in upload order; Bulk 2.0 jobs' rows job after job, each in
     Salesforce's order.
     """
-    ids = [given] if isinstance(given, str) else [str(i) for i in given]
-    if not ids or not all(ids):
+    if isinstance(given, str):
+        ids = [given]
+    elif isinstance(given, Sequence) and all(isinstance(one, str) for one in given):
+        ids = list(given)
+    else:
+        raise InvalidInputError(
+            f"job() takes a job id or a sequence of them, not {type(given).__name__}"
+        )
+    if not ids or not all(one.strip() for one in ids):
         raise InvalidInputError("job() needs a job id")
     return ids
 

@@ -127,3 +127,24 @@ def test_reattaching_to_a_query_job_says_it_is_one(api: str) -> None:
             bulk.job(job.id, api=api)  # type: ignore[arg-type]
         with pytest.raises(errors.SfBulkError, match="Invalid job id"):
             bulk.job("7505j0000000009AAA")  # no job at all: still the org's own answer
+
+
+@pytest.mark.parametrize(
+    ("job_id", "options", "message"),
+    [
+        (None, {}, "takes a job id or a sequence of them, not NoneType"),
+        (5, {}, "not int"),
+        (b"7505j0000000001AAA", {}, "not bytes"),
+        ([], {}, "needs a job id"),
+        (["7505j0000000001AAA", " "], {}, "needs a job id"),
+        ("7505j0000000001AAA", {"poll": 5}, "poll must be a PollPolicy"),
+        ("7505j0000000001AAA", {"api": "nonsense"}, "api must be"),
+    ],
+)
+def test_job_refuses_bad_arguments_before_asking_the_org(
+    job_id: object, options: dict[str, object], message: str
+) -> None:
+    org = FakeOrg()
+    with sync_bulk(org) as bulk, pytest.raises(errors.InvalidInputError, match=message):
+        bulk.job(job_id, **options)  # type: ignore[arg-type]
+    assert org.stats()["requests"]["total"] == 0
