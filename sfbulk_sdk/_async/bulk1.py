@@ -114,11 +114,13 @@ class AsyncBulk1Client:
         sessions = self._driver.sessions
         if sessions is not None:
             await sessions.aclose()
+        self._driver.closed = True
         if self._owns_http:
             await self._driver.http.aclose()
 
     def __repr__(self) -> str:
-        state = "authenticated" if self._driver.sessions is not None else "not logged in"
+        driver = getattr(self, "_driver", None)  # (None in a constructor that raised)
+        state = "authenticated" if driver and driver.sessions is not None else "not logged in"
         return f"{type(self).__name__}(api_version={self.config.api_version!r}, {state})"
 
     @property

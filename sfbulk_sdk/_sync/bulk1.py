@@ -115,11 +115,13 @@ class Bulk1Client:
         sessions = self._driver.sessions
         if sessions is not None:
             sessions.close()
+        self._driver.closed = True
         if self._owns_http:
             self._driver.http.close()
 
     def __repr__(self) -> str:
-        state = "authenticated" if self._driver.sessions is not None else "not logged in"
+        driver = getattr(self, "_driver", None)  # (None in a constructor that raised)
+        state = "authenticated" if driver and driver.sessions is not None else "not logged in"
         return f"{type(self).__name__}(api_version={self.config.api_version!r}, {state})"
 
     @property

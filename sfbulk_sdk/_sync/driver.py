@@ -66,6 +66,8 @@ class Driver:
     ) -> None:
         self.http = http
         self.sessions: SessionManager | None = None
+        #: Set when the client is closed: nothing more is sent.
+        self.closed = False
         self._sleep = sleep
         self._monotonic = monotonic
         self._login_timeout = login_timeout
@@ -89,6 +91,7 @@ class Driver:
         would take the lock and log in too: its timeouts are shorter.
         """
         request.extensions["timeout"] = self._login_timeout.as_dict()
+        self.check_open()
         try:
             return self.http.send(request)
         except HTTPX_ERRORS as exc:
@@ -96,6 +99,7 @@ class Driver:
 
     def run(self, flow: f.Flow[T]) -> T:
         """Drive ``flow`` to its end and return its result."""
+        self.check_open()
         streams = _Streams(TaskSet(self.run))
         try:
             step = f.start(flow)
@@ -109,6 +113,7 @@ class Driver:
     def batches(self, flow: f.Flow[object]) -> Iterator[list[T]]:
         """Drive ``flow``, yielding the items of each :class:`~sfbulk_sdk.core.flow.Emit`
         as one list (a decoded chunk's records); closing this releases its responses."""
+        self.check_open()
         streams = _Streams(TaskSet(self.run))
         try:
             step = f.start(flow)
@@ -179,7 +184,15 @@ class Driver:
             raise TypeError(f"unknown effect {effect!r}")
         return None
 
+    def check_open(self) -> None:
+        """Refuse to send once the client (or the HTTP client it was given) is closed."""
+        if self.closed:
+            raise InvalidInputError("this client is closed: make a new one to send more")
+        if self.http.is_closed:
+            raise InvalidInputError("the HTTP client this client sends through is closed")
+
     def _send(self, request: httpx.Request, stream: bool, streams: _Streams) -> httpx.Response:
+        self.check_open()
         try:
             response = self.http.send(request, stream=stream)
         except HTTPX_ERRORS as exc:
