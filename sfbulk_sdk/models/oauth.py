@@ -22,6 +22,7 @@ from typing_extensions import Self
 
 from ..errors import MalformedReplyError
 from .base import WireText, header_safe, load_json, validation_summary
+from .session import url_problem
 
 __all__ = ["OAuthErrorBody", "TokenResponse"]
 
@@ -105,8 +106,9 @@ class TokenResponse(BaseModel):
     @field_validator("instance_url")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")) or not urlsplit(value).netloc:
-            raise ValueError("instance_url is not an absolute http(s) URL")
+        problem = url_problem(value) if urlsplit(value).netloc else "not an absolute http(s) URL"
+        if problem:
+            raise ValueError(f"instance_url is {problem}")
         return value.rstrip("/")
 
     @property

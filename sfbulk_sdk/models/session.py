@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .._redact import body_excerpt
@@ -33,6 +34,20 @@ UNSAFE_SESSION_ID = (
     "the session id holds a character no HTTP header can carry (a space, a line break or a "
     "non-ASCII character): check where it was read from"
 )
+
+
+def url_problem(value: str) -> str | None:
+    """Why requests cannot go to ``value`` (``None`` when they can): it must be an
+    absolute http(s) URL whose host and port httpx can send to (``https://host:abc``
+    or a malformed IDNA label such as ``https://xn--`` would fail only at the first
+    request, as a raw httpx or idna error)."""
+    if not value.startswith(("https://", "http://")):
+        return "not an absolute http(s) URL"
+    try:
+        host = httpx.URL(value).host  # (reading the host decodes its IDNA labels)
+    except (httpx.InvalidURL, ValueError):  # IDNAError is a ValueError
+        return "not a URL requests can be sent to (its host or port is malformed)"
+    return None if host else "a URL without a host"
 
 
 def instance_url_from(server_url: str) -> str:
@@ -140,7 +155,9 @@ class LoginResult(WireModel):
         # not later as a bare ValueError (or an httpx error) far from the login.
         if urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("serverUrl must be an absolute http(s) URL")
-        instance_url_from(value)
+        problem = url_problem(instance_url_from(value))
+        if problem:
+            raise ValueError(f"serverUrl is {problem}")
         return value
 
     @property
@@ -265,6 +282,9 @@ class Session(BaseModel):
         now = now or datetime.now(timezone.utc)
         if not isinstance(session_id, str) or not header_safe(session_id):
             raise InvalidInputError(UNSAFE_SESSION_ID)
+        problem = url_problem(instance_url) if isinstance(instance_url, str) else "not a string"
+        if problem:
+            raise InvalidInputError(f"instance_url {instance_url!r} is {problem}")
         return cls(
             instance_url=instance_url.rstrip("/"),
             session_id=SecretStr(session_id),

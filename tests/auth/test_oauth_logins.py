@@ -450,3 +450,37 @@ def test_the_token_request_carries_the_secrets_only_in_its_body(org: FakeOrg) ->
     assert secret not in str(request.url) and secret not in repr(request)
     kept = errors.redacted_request(request)  # what an error keeps: no body
     assert kept.content == b"" and secret not in repr(kept.headers)
+
+
+@pytest.mark.parametrize(
+    "instance_url",
+    ["https://acme.my.salesforce.com:abc", "https://xn--", "https://", "ftp://acme.test"],
+)
+def test_a_token_reply_whose_instance_url_cannot_be_sent_to_is_malformed(
+    instance_url: str,
+) -> None:
+    """A bad ``instance_url`` is refused with the token reply, not as a raw httpx or idna
+    error at the first request; the access token stays out of the error."""
+    token = "00D5e000000AbCd!AQ0AQtokenvalue"
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith("/services/oauth2/token")
+        return httpx.Response(
+            200,
+            json={"access_token": token, "instance_url": instance_url, "token_type": "Bearer"},
+        )
+
+    auth = ClientCredentials("cid", "secret123456", "https://acme.my.salesforce.com")
+    http = httpx.Client(transport=httpx.MockTransport(reply))
+    bulk = Bulk(auth=auth, http_client=http, **FakeTime().sync())  # type: ignore[arg-type]
+    with bulk, pytest.raises(errors.MalformedReplyError, match="instance_url") as caught:
+        bulk.get_ingest_job("750R0000000zlh9IAA")
+    assert token not in str(caught.value) and token not in repr(caught.value)
+
+
+@pytest.mark.parametrize("instance_url", ["https://xn--", "https://a.test:abc", "https://"])
+def test_a_static_session_with_an_instance_url_requests_cannot_go_to_is_refused(
+    instance_url: str,
+) -> None:
+    with pytest.raises(errors.InvalidInputError, match="instance_url"):
+        StaticSession(instance_url, "00D5e000000AbCd!AQ0AQsession")

@@ -468,6 +468,8 @@ def test_unusable_replies_are_protocol_errors(status: int, body: bytes) -> None:
         ("ftp://na1.example.test/services/Soap/u/64.0/00D", "7200"),  # not http(s)
         ("https://na1.example.test/services/Soap/u/64.0/00D", "-60"),
         ("https://na1.example.test/services/Soap/u/64.0/00D", "99999999999999999999"),
+        ("https://na1.example.test:abc/services/Soap/u/64.0/00D", "7200"),  # no port
+        ("https://xn--/services/Soap/u/64.0/00D", "7200"),  # a malformed IDNA label
     ],
 )
 def test_an_unusable_login_result_raises_protocol_error_without_the_session_id(
